@@ -1,0 +1,1 @@
+"""Pure domain rules: standard library only, time always passed in, no I/O."""

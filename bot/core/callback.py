@@ -1,0 +1,51 @@
+"""Codec for the inline-button payloads (Telegram caps callback_data at 64 bytes)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.nps import is_valid_score
+
+MAX_CALLBACK_BYTES = 64
+_SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,17}):(?P<score>[0-9]{1,2})$")
+_SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,17})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePress:
+    """A tap on one of the 0..10 buttons."""
+
+    survey_id: int
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkipPress:
+    """A tap on "Skip" under the comment question."""
+
+    survey_id: int
+
+
+def encode_score(survey_id: int, score: int) -> str:
+    """Build the callback_data of a score button."""
+    return f"nps:{survey_id}:{score}"
+
+
+def encode_skip(survey_id: int) -> str:
+    """Build the callback_data of the Skip button."""
+    return f"skip:{survey_id}"
+
+
+def decode(data: str | None) -> ScorePress | SkipPress | None:
+    """Parse callback_data strictly; anything unexpected is None, never an exception."""
+    if data is None or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    if match := _SCORE.match(data):
+        score = int(match["score"])
+        if not is_valid_score(score):
+            return None
+        return ScorePress(survey_id=int(match["survey"]), score=score)
+    if match := _SKIP.match(data):
+        return SkipPress(survey_id=int(match["survey"]))
+    return None

@@ -1,0 +1,78 @@
+"""Telegram's flood limits as sliding windows; time is passed in, nothing sleeps here.
+
+About 30 messages a second overall, one a second per private chat, 20 a minute per group or
+channel (telegram.constants.FloodLimit). Private chats have positive ids, groups negative ones.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many calls fit in which window."""
+
+    global_per_second: float = 30.0
+    private_per_second: float = 1.0
+    group_per_minute: float = 20.0
+
+
+@dataclass(slots=True)
+class _Window:
+    capacity: int
+    length: float
+    stamps: deque[float] = field(default_factory=deque)
+
+    def wait(self, now: float) -> float:
+        while self.stamps and self.stamps[0] <= now - self.length:
+            self.stamps.popleft()
+        if len(self.stamps) < self.capacity:
+            return 0.0
+        return self.stamps[0] + self.length - now
+
+
+class FloodGate:
+    """Says how long to wait before a call to a chat, and books the call when it may go now."""
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self._limits = limits
+        self._global = _Window(capacity=max(1, int(limits.global_per_second)), length=1.0)
+        self._chats: dict[int, _Window] = {}
+        self._paused_until: dict[int, float] = {}
+
+    def _chat_window(self, chat_id: int) -> _Window:
+        window = self._chats.get(chat_id)
+        if window is None:
+            if chat_id > 0:
+                window = _Window(capacity=max(1, int(self._limits.private_per_second)), length=1.0)
+            else:
+                window = _Window(capacity=max(1, int(self._limits.group_per_minute)), length=60.0)
+            self._chats[chat_id] = window
+        return window
+
+    def chat_wait(self, chat_id: int, now: float) -> float:
+        """Seconds until ``chat_id`` may receive another call (0 when it may now)."""
+        paused = self._paused_until.get(chat_id, 0.0) - now
+        return max(paused, self._chat_window(chat_id).wait(now))
+
+    def global_wait(self, now: float) -> float:
+        """Seconds until the bot as a whole may make another call."""
+        return self._global.wait(now)
+
+    def book(self, chat_id: int, now: float) -> None:
+        """Count a call that is being made now."""
+        self._global.stamps.append(now)
+        self._chat_window(chat_id).stamps.append(now)
+
+    def pause(self, chat_id: int, until: float) -> None:
+        """Hold a chat after Telegram answered 429 with retry_after."""
+        self._paused_until[chat_id] = max(until, self._paused_until.get(chat_id, 0.0))
+
+    def forget_idle(self, now: float) -> None:
+        """Drop windows of chats that have been quiet for a minute, so memory stays flat."""
+        for chat_id in [c for c, w in self._chats.items() if w.wait(now) == 0 and not w.stamps]:
+            del self._chats[chat_id]
+        for chat_id in [c for c, until in self._paused_until.items() if until <= now]:
+            del self._paused_until[chat_id]

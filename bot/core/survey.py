@@ -1,0 +1,52 @@
+"""Survey life cycle: the states a survey moves through and who may move it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+class SurveyStatus(enum.StrEnum):
+    """Where a survey is; the database is the only place that remembers it."""
+
+    PENDING = "pending"  # waiting for its due time or for the client to link Telegram
+    QUEUED = "queued"  # handed to the outbox, not yet delivered
+    SENT = "sent"  # the question is in the client's chat, waiting for a score
+    ANSWERED = "answered"  # score stored, waiting for an optional comment
+    COMPLETED = "completed"  # comment stored or skipped
+    UNREACHABLE = "unreachable"  # Telegram refused delivery (blocked bot, unknown chat)
+
+
+OPEN_FOR_SCORE = frozenset({SurveyStatus.SENT})
+OPEN_FOR_COMMENT = frozenset({SurveyStatus.ANSWERED})
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyView:
+    """The facts a press or a message is checked against."""
+
+    survey_id: int
+    status: SurveyStatus
+    client_user_id: int | None
+    message_id: int | None
+
+
+def press_rejection(survey: SurveyView | None, *, presser_id: int, message_id: int) -> str | None:
+    """Say why a score press must change nothing, or None when it may be recorded.
+
+    callback_data can be forged by anyone, so the press must come from the survey's own client,
+    on the survey's own message, while the survey still waits for a score.
+    """
+    if survey is None:
+        return "unknown"
+    if survey.client_user_id != presser_id or survey.message_id != message_id:
+        return "not_yours"
+    if survey.status not in OPEN_FOR_SCORE:
+        return "already_answered"
+    return None
+
+
+def due_at(closed_at: datetime, delay: timedelta) -> datetime:
+    """When the survey for a ticket closed at ``closed_at`` may be sent."""
+    return closed_at + delay

@@ -1,0 +1,1 @@
+"""Outbound Telegram traffic: the outbox dispatcher, flood limits and the error policy."""

@@ -1,0 +1,69 @@
+"""What to do after a Bot API error: retry later, wait out a flood limit, or give up."""
+
+from __future__ import annotations
+
+import enum
+import random
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class Verdict(enum.StrEnum):
+    """The three outcomes of a failed call."""
+
+    RETRY = "retry"  # transient: try again after ``delay``
+    FLOOD = "flood"  # 429: wait ``delay`` for this chat, not counted as an attempt
+    DELIVERED = "delivered"  # Telegram already has what we wanted (edit "not modified")
+    GIVE_UP = "give_up"  # permanent: blocked bot, unknown chat, malformed call
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A verdict, how long to wait before retrying, and a reason fit for logs (no personal data)."""
+
+    verdict: Verdict
+    delay: float
+    reason: str
+    unreachable: bool = False
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Capped exponential backoff with full jitter, so many retries do not stampede."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempts, 16))
+    return (rng or random.Random()).uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whether PTB gives an int or (PTB_TIMEDELTA) a timedelta."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int form will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def judge(error: Exception, *, attempts: int, max_attempts: int) -> Decision:  # noqa: PLR0911
+    """Classify an exception raised by a Bot API call made for the outbox."""
+    if isinstance(error, RetryAfter):
+        return Decision(Verdict.FLOOD, retry_after_seconds(error), "flood limit (429)")
+    if isinstance(error, Forbidden):
+        return Decision(Verdict.GIVE_UP, 0.0, f"forbidden: {error.message}", unreachable=True)
+    if isinstance(error, BadRequest):
+        text = error.message.lower()
+        if "message is not modified" in text:
+            return Decision(Verdict.DELIVERED, 0.0, "not modified")
+        if "chat not found" in text or "user not found" in text:
+            return Decision(Verdict.GIVE_UP, 0.0, "chat not found", unreachable=True)
+        return Decision(Verdict.GIVE_UP, 0.0, f"bad request: {error.message}")
+    if isinstance(error, NetworkError | TelegramError):
+        if attempts + 1 >= max_attempts:
+            return Decision(Verdict.GIVE_UP, 0.0, f"gave up after {attempts + 1} attempts")
+        return Decision(Verdict.RETRY, backoff(attempts), f"transient: {type(error).__name__}")
+    # Not Telegram's answer but our own bug (a malformed stored call): retrying cannot help.
+    return Decision(Verdict.GIVE_UP, 0.0, f"internal error: {type(error).__name__}")

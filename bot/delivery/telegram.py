@@ -1,0 +1,54 @@
+"""The one seam between the outbox and the Bot API: a stored call becomes a PTB method call."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+
+from storage.outbox import ClaimedCall
+
+
+class Sender(Protocol):
+    """Makes one stored call; returns the message id Telegram gave it, if any."""
+
+    async def __call__(self, call: ClaimedCall) -> int | None: ...
+
+
+def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    raw = payload.get("reply_markup")
+    return InlineKeyboardMarkup.de_json(raw, None) if raw else None
+
+
+class BotSender:
+    """Turns outbox rows into calls of PTB's typed methods (never raw endpoint names)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def __call__(self, call: ClaimedCall) -> int | None:
+        """Make the call; exceptions are PTB's and are judged by the delivery policy."""
+        payload = call.payload
+        no_preview = LinkPreviewOptions(is_disabled=True)
+        if call.method == "sendMessage":
+            message = await self._bot.send_message(
+                chat_id=call.chat_id,
+                text=payload["text"],
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=_markup(payload),
+                link_preview_options=no_preview,
+            )
+            return message.message_id
+        if call.method == "editMessageText":
+            if call.message_id is None:
+                raise ValueError("editMessageText needs a message id")
+            result = await self._bot.edit_message_text(
+                chat_id=call.chat_id,
+                message_id=call.message_id,
+                text=payload["text"],
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=_markup(payload),
+                link_preview_options=no_preview,
+            )
+            return result.message_id if isinstance(result, Message) else call.message_id
+        raise ValueError(f"the outbox does not know the method {call.method!r}")

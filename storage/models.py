@@ -1,0 +1,108 @@
+"""SQLModel tables: the single source of truth for surveys, answers and outbound messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(*, nullable: bool = True, index: bool = False) -> Any:
+    """A UTC timestamp column (a fresh Column each call: SQLAlchemy columns belong to one table)."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Customer(SQLModel, table=True):
+    """A helpdesk customer and, once known, their Telegram chat."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    helpdesk_id: str = Field(max_length=255, unique=True, index=True)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    phone: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=255)
+    language: str | None = Field(default=None, max_length=16)
+    company: str | None = Field(default=None, max_length=255)
+    unreachable: bool = Field(default=False)
+    created_at: datetime = _utc(nullable=False)
+
+
+class Ticket(SQLModel, table=True):
+    """A closed helpdesk ticket with the attribution frozen at closing time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=255, unique=True, index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    closed_at: datetime = _utc(nullable=False)
+    agent: str | None = Field(default=None, max_length=255)
+    team: str | None = Field(default=None, max_length=255)
+    channel: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc(nullable=False)
+
+
+class Survey(SQLModel, table=True):
+    """One NPS question for one ticket, and the client's answer to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    status: str = Field(max_length=16, index=True)
+    due_at: datetime = _utc(nullable=False, index=True)
+    queued_at: datetime | None = _utc()
+    sent_at: datetime | None = _utc(index=True)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    score: int | None = Field(default=None)
+    answered_at: datetime | None = _utc(index=True)
+    comment: str | None = Field(default=None, sa_type=Text)
+    commented_at: datetime | None = _utc()
+    completed_at: datetime | None = _utc()
+    prompt_outbox_id: int | None = Field(default=None)
+    alert_outbox_id: int | None = Field(default=None)
+    created_at: datetime = _utc(nullable=False)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Telegram Bot API call waiting to be made, or the record that it was made.
+
+    Edits of messages that may not have been delivered yet name the row that sends them
+    (``target_outbox_id``); the dispatcher waits for that row and takes its message id.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    method: str = Field(max_length=32)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    target_outbox_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("outbox.id"), nullable=True)
+    )
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = Field(default=0)
+    not_before: datetime = _utc(nullable=False, index=True)
+    claimed_at: datetime | None = _utc()
+    last_error: str | None = Field(default=None, max_length=500)
+    purpose: str = Field(max_length=32)
+    survey_id: int | None = Field(default=None, foreign_key="survey.id", index=True)
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc()
+
+
+class DigestPost(SQLModel, table=True):
+    """Proof that a chat got the digest of a period: the unique key stops a second post."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("chat_id", "period_start", name="uq_digest_chat_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    period_start: datetime = _utc(nullable=False)
+    period_end: datetime = _utc(nullable=False)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime = _utc(nullable=False)

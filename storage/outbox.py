@@ -1,0 +1,214 @@
+"""The durable outbox: every Telegram call is a row first, so nothing is lost in a crash.
+
+Rows move pending -> sending -> sent | failed. ``sending`` marks a claimed row; a crash leaves it
+there and ``release_stale`` hands it back, which is the one window where a message may go twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbound call is."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCall:
+    """A claimed row, detached from the session, with an edit's message id resolved."""
+
+    id: int
+    method: str
+    chat_id: int
+    message_id: int | None
+    payload: dict[str, Any]
+    purpose: str
+    survey_id: int | None
+    attempts: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    method: str,
+    chat_id: int,
+    payload: dict[str, Any],
+    purpose: str,
+    now: datetime,
+    survey_id: int | None = None,
+    target_outbox_id: int | None = None,
+    message_id: int | None = None,
+) -> int:
+    """Add a call to the outbox inside the caller's transaction and return its id."""
+    row = OutboxMessage(
+        method=method,
+        chat_id=chat_id,
+        payload=payload,
+        purpose=purpose,
+        survey_id=survey_id,
+        target_outbox_id=target_outbox_id,
+        message_id=message_id,
+        not_before=now,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None  # noqa: S101  (the flush assigned it)
+    return row.id
+
+
+async def claim_batch(session: AsyncSession, *, now: datetime, limit: int) -> list[ClaimedCall]:
+    """Claim due rows, keeping each chat's calls in order and edits behind their target.
+
+    A chat whose oldest pending row is not due yet (waiting out a retry) is skipped whole, so a
+    later message never overtakes an earlier one in the same chat.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit * 4)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await session.exec(query)).all())
+    targets = await _target_rows(session, rows)
+    blocked_chats: set[int] = set()
+    claimed: list[ClaimedCall] = []
+    for row in rows:
+        if len(claimed) >= limit:
+            break
+        if row.chat_id in blocked_chats:
+            continue
+        message_id = row.message_id
+        target = targets.get(row.target_outbox_id) if row.target_outbox_id else None
+        if row.target_outbox_id is not None:
+            if target is None or target.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+                blocked_chats.add(row.chat_id)
+                continue
+            if target.status == OutboxStatus.FAILED or target.message_id is None:
+                await mark_failed(
+                    session, outbox_id=row.id or 0, error="the message to edit was never delivered"
+                )
+                continue
+            message_id = target.message_id
+        if row.not_before > now:
+            blocked_chats.add(row.chat_id)
+            continue
+        assert row.id is not None  # noqa: S101  (loaded rows have ids)
+        if not await _take(session, outbox_id=row.id, message_id=message_id, now=now):
+            continue  # another process claimed it between our read and our write
+        claimed.append(
+            ClaimedCall(
+                id=row.id,
+                method=row.method,
+                chat_id=row.chat_id,
+                message_id=message_id,
+                payload=dict(row.payload),
+                purpose=row.purpose,
+                survey_id=row.survey_id,
+                attempts=row.attempts,
+            )
+        )
+    await session.commit()
+    return claimed
+
+
+async def _take(
+    session: AsyncSession, *, outbox_id: int, message_id: int | None, now: datetime
+) -> bool:
+    """Compare-and-set pending -> sending, so two dispatchers never both send a row."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def _target_rows(
+    session: AsyncSession, rows: list[OutboxMessage]
+) -> dict[int, OutboxMessage]:
+    ids = {row.target_outbox_id for row in rows if row.target_outbox_id is not None}
+    if not ids:
+        return {}
+    found = await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+    return {row.id: row for row in found.all() if row.id is not None}
+
+
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, message_id: int | None, now: datetime
+) -> None:
+    """Record a delivered call and the message id Telegram gave it."""
+    values: dict[str, Any] = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}
+    if message_id is not None:
+        values["message_id"] = message_id
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, *, outbox_id: int, not_before: datetime, error: str, count: bool = True
+) -> None:
+    """Put a call back in the queue until ``not_before``; ``count`` is off for flood waits."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "not_before": not_before,
+        "last_error": error[:500],
+        "claimed_at": None,
+    }
+    if count:
+        values["attempts"] = OutboxMessage.attempts + 1
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values)
+    )
+
+
+async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> None:
+    """End a call that must not be retried (blocked bot, unknown chat, too many attempts)."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id)
+        .values(
+            status=OutboxStatus.FAILED, last_error=error[:500], attempts=OutboxMessage.attempts + 1
+        )
+    )
+
+
+async def release_stale(session: AsyncSession, *, now: datetime, older_than: timedelta) -> int:
+    """Hand back rows a crashed process claimed but never finished."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .where(col(OutboxMessage.claimed_at) < now - older_than)
+        .values(status=OutboxStatus.PENDING, claimed_at=None)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """How many calls wait to be made (for health and tests)."""
+    rows = await session.exec(
+        select(func.count()).where(
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
+    return rows.one()

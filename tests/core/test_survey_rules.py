@@ -1,0 +1,20 @@
+"""Who may press a survey's buttons."""
+
+from bot.core.survey import SurveyStatus, SurveyView, press_rejection
+
+OPEN = SurveyView(survey_id=1, status=SurveyStatus.SENT, client_user_id=10, message_id=99)
+
+
+def test_own_client_on_own_message_may_answer() -> None:
+    assert press_rejection(OPEN, presser_id=10, message_id=99) is None
+
+
+def test_someone_else_or_another_message_changes_nothing() -> None:
+    assert press_rejection(OPEN, presser_id=11, message_id=99) == "not_yours"
+    assert press_rejection(OPEN, presser_id=10, message_id=98) == "not_yours"
+
+
+def test_second_press_and_unknown_survey() -> None:
+    answered = SurveyView(1, SurveyStatus.ANSWERED, 10, 99)
+    assert press_rejection(answered, presser_id=10, message_id=99) == "already_answered"
+    assert press_rejection(None, presser_id=10, message_id=99) == "unknown"

@@ -1,0 +1,144 @@
+"""Dispatcher policy against a scripted sender: what is retried, waited out, or given up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.delivery.dispatcher import Dispatcher, PurposeHooks
+from bot.delivery.policy import Decision
+from storage import outbox
+from storage.db import SessionFactory
+from storage.models import OutboxMessage
+from storage.outbox import ClaimedCall
+
+
+class ScriptedSender:
+    """Answers each call with the next scripted outcome: an exception or a message id."""
+
+    def __init__(self, outcomes: list[Exception | int]) -> None:
+        self.outcomes: Iterator[Exception | int] = iter(outcomes)
+        self.calls: list[ClaimedCall] = []
+
+    async def __call__(self, call: ClaimedCall) -> int | None:
+        self.calls.append(call)
+        outcome = next(self.outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def queue(sessions: SessionFactory, clock: Clock, chat_id: int = 5) -> int:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session, method="sendMessage", chat_id=chat_id, payload={"text": "hi"},
+            purpose="test", now=clock(),
+        )
+        await session.commit()
+    return row_id
+
+
+async def row(sessions: SessionFactory, row_id: int) -> OutboxMessage:
+    async with sessions() as session:
+        found = await session.get(OutboxMessage, row_id)
+        assert found is not None
+        return found
+
+
+async def test_transient_error_is_retried_later_then_delivered(sessions: SessionFactory) -> None:
+    clock = Clock()
+    sender = ScriptedSender([NetworkError("boom"), 42])
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
+    row_id = await queue(sessions, clock)
+    assert await dispatcher.drain_once() == 1
+    stored = await row(sessions, row_id)
+    assert (stored.status, stored.attempts) == ("pending", 1)
+    assert stored.not_before > clock.now
+    assert await dispatcher.drain_once() == 0  # not due yet
+    clock.now += timedelta(minutes=10)
+    dispatcher.gate.forget_idle(float("inf"))
+    assert await dispatcher.drain_once() == 1
+    stored = await row(sessions, row_id)
+    assert (stored.status, stored.message_id) == ("sent", 42)
+
+
+async def test_flood_wait_is_honoured_and_not_counted(sessions: SessionFactory) -> None:
+    clock = Clock()
+    sender = ScriptedSender([RetryAfter(timedelta(seconds=7))])
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
+    row_id = await queue(sessions, clock)
+    await dispatcher.drain_once()
+    stored = await row(sessions, row_id)
+    assert stored.attempts == 0
+    assert stored.not_before == clock.now + timedelta(seconds=7)
+
+
+async def test_blocked_chat_is_given_up_and_reported(sessions: SessionFactory) -> None:
+    clock = Clock()
+    failures: list[Decision] = []
+
+    async def failed(_session: object, _call: ClaimedCall, decision: Decision, _now: datetime) -> None:
+        failures.append(decision)
+
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        sender=ScriptedSender([Forbidden("Forbidden: bot was blocked by the user")]),
+        clock=clock,
+        hooks={"test": PurposeHooks(failed=failed)},  # type: ignore[arg-type]
+    )
+    row_id = await queue(sessions, clock)
+    await dispatcher.drain_once()
+    assert (await row(sessions, row_id)).status == "failed"
+    assert [d.unreachable for d in failures] == [True]
+
+
+async def test_not_modified_counts_as_delivered(sessions: SessionFactory) -> None:
+    clock = Clock()
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        sender=ScriptedSender([BadRequest("Message is not modified: specified new message content")]),
+        clock=clock,
+    )
+    row_id = await queue(sessions, clock)
+    await dispatcher.drain_once()
+    assert (await row(sessions, row_id)).status == "sent"
+
+
+async def test_gives_up_after_max_attempts(sessions: SessionFactory) -> None:
+    clock = Clock()
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        sender=ScriptedSender([NetworkError("a"), NetworkError("b")]),
+        clock=clock,
+        max_attempts=2,
+    )
+    row_id = await queue(sessions, clock)
+    await dispatcher.drain_once()
+    clock.now += timedelta(hours=1)
+    dispatcher.gate.forget_idle(float("inf"))
+    await dispatcher.drain_once()
+    stored = await row(sessions, row_id)
+    assert (stored.status, stored.attempts) == ("failed", 2)
+
+
+async def test_second_message_to_a_private_chat_waits_a_second(sessions: SessionFactory) -> None:
+    clock = Clock()
+    sender = ScriptedSender([1, 2])
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
+    await queue(sessions, clock)
+    second = await queue(sessions, clock)
+    await dispatcher.drain_once()
+    assert len(sender.calls) == 1
+    stored = await row(sessions, second)
+    assert stored.status == "pending" and stored.attempts == 0
+    assert stored.not_before > clock.now

@@ -1,0 +1,92 @@
+"""The outbox claim: order per chat, edits behind their target, one claimant per row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage import outbox
+from storage.db import SessionFactory
+from storage.models import OutboxMessage
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+async def add(sessions: SessionFactory, chat_id: int, text: str, **extra: object) -> int:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session, method="sendMessage", chat_id=chat_id, payload={"text": text},
+            purpose="test", now=NOW, **extra,  # type: ignore[arg-type]
+        )
+        await session.commit()
+    return row_id
+
+
+async def test_claims_in_order_and_only_once(sessions: SessionFactory) -> None:
+    first = await add(sessions, 1, "a")
+    second = await add(sessions, 2, "b")
+    async with sessions() as session:
+        claimed = await outbox.claim_batch(session, now=NOW, limit=10)
+    async with sessions() as session:
+        again = await outbox.claim_batch(session, now=NOW, limit=10)
+    assert [call.id for call in claimed] == [first, second]
+    assert again == []
+
+
+async def test_a_chat_waiting_out_a_retry_is_not_overtaken(sessions: SessionFactory) -> None:
+    first = await add(sessions, 1, "first")
+    await add(sessions, 1, "second")
+    other = await add(sessions, 2, "other chat")
+    async with sessions() as session:
+        await outbox.mark_retry(
+            session, outbox_id=first, not_before=NOW + timedelta(seconds=30), error="429"
+        )
+        await session.commit()
+    async with sessions() as session:
+        claimed = await outbox.claim_batch(session, now=NOW, limit=10)
+    assert [call.id for call in claimed] == [other]
+
+
+async def test_edit_waits_for_its_target_then_takes_its_message_id(sessions: SessionFactory) -> None:
+    target = await add(sessions, -100, "alert")
+    async with sessions() as session:
+        edit = await outbox.enqueue(
+            session, method="editMessageText", chat_id=-100, payload={"text": "alert + comment"},
+            purpose="test", now=NOW, target_outbox_id=target,
+        )
+        await session.commit()
+    async with sessions() as session:
+        claimed = await outbox.claim_batch(session, now=NOW, limit=10)
+    assert [call.id for call in claimed] == [target]
+    async with sessions() as session:
+        await outbox.mark_sent(session, outbox_id=target, message_id=77, now=NOW)
+        await session.commit()
+    async with sessions() as session:
+        claimed = await outbox.claim_batch(session, now=NOW, limit=10)
+    assert [(call.id, call.message_id) for call in claimed] == [(edit, 77)]
+
+
+async def test_edit_of_a_failed_message_fails_too(sessions: SessionFactory) -> None:
+    target = await add(sessions, -100, "alert")
+    async with sessions() as session:
+        edit = await outbox.enqueue(
+            session, method="editMessageText", chat_id=-100, payload={"text": "x"},
+            purpose="test", now=NOW, target_outbox_id=target,
+        )
+        await outbox.mark_failed(session, outbox_id=target, error="forbidden")
+        await session.commit()
+    async with sessions() as session:
+        assert await outbox.claim_batch(session, now=NOW, limit=10) == []
+        row = await session.get(OutboxMessage, edit)
+        assert row is not None and row.status == outbox.OutboxStatus.FAILED
+
+
+async def test_stale_claims_are_released_after_a_crash(sessions: SessionFactory) -> None:
+    row_id = await add(sessions, 1, "a")
+    async with sessions() as session:
+        await outbox.claim_batch(session, now=NOW, limit=10)
+    async with sessions() as session:
+        assert await outbox.release_stale(session, now=NOW + timedelta(seconds=5), older_than=timedelta(minutes=1)) == 0
+        assert await outbox.release_stale(session, now=NOW + timedelta(minutes=2), older_than=timedelta(minutes=1)) == 1
+        assert await outbox.pending_count(session) == 1
+    async with sessions() as session:
+        assert [c.id for c in await outbox.claim_batch(session, now=NOW, limit=10)] == [row_id]
