@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,13 +147,18 @@ async def due_survey_ids(
 
 
 async def change_status(
-    session: AsyncSession, *, survey_id: int, expected: SurveyStatus, values: dict[str, object]
+    session: AsyncSession,
+    *,
+    survey_id: int,
+    expected: SurveyStatus | Collection[SurveyStatus],
+    values: dict[str, object],
 ) -> bool:
     """Move a survey on only if it is still where the caller saw it (compare-and-set)."""
+    allowed = [expected] if isinstance(expected, SurveyStatus) else list(expected)
     result = await session.exec(
         update(Survey)
         .where(col(Survey.id) == survey_id)
-        .where(col(Survey.status) == expected)
+        .where(col(Survey.status).in_(allowed))
         .values(**values)
     )
     return bool(result.rowcount)

@@ -18,7 +18,9 @@ class SurveyStatus(enum.StrEnum):
     UNREACHABLE = "unreachable"  # Telegram refused delivery (blocked bot, unknown chat)
 
 
-OPEN_FOR_SCORE = frozenset({SurveyStatus.SENT})
+# QUEUED too: Telegram may deliver the question and the client's tap before the dispatcher has
+# recorded the delivery; the press itself then tells which message it was.
+OPEN_FOR_SCORE = frozenset({SurveyStatus.QUEUED, SurveyStatus.SENT})
 OPEN_FOR_COMMENT = frozenset({SurveyStatus.ANSWERED})
 
 
@@ -40,10 +42,12 @@ def press_rejection(survey: SurveyView | None, *, presser_id: int, message_id: i
     """
     if survey is None:
         return "unknown"
-    if survey.client_user_id != presser_id or survey.message_id != message_id:
+    if survey.client_user_id != presser_id:
         return "not_yours"
     if survey.status not in OPEN_FOR_SCORE:
         return "already_answered"
+    if survey.message_id is not None and survey.message_id != message_id:
+        return "unknown"  # a button of another message carrying this survey's id: forged
     return None
 
 

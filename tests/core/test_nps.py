@@ -9,8 +9,14 @@ from bot.core.nps import Category, classify, summarize
 
 @pytest.mark.parametrize(
     ("score", "category"),
-    [(0, Category.DETRACTOR), (6, Category.DETRACTOR), (7, Category.PASSIVE),
-     (8, Category.PASSIVE), (9, Category.PROMOTER), (10, Category.PROMOTER)],
+    [
+        (0, Category.DETRACTOR),
+        (6, Category.DETRACTOR),
+        (7, Category.PASSIVE),
+        (8, Category.PASSIVE),
+        (9, Category.PROMOTER),
+        (10, Category.PROMOTER),
+    ],
 )
 def test_bands_edges(score: int, category: Category) -> None:
     assert classify(score) is category

@@ -11,7 +11,15 @@ def test_own_client_on_own_message_may_answer() -> None:
 
 def test_someone_else_or_another_message_changes_nothing() -> None:
     assert press_rejection(OPEN, presser_id=11, message_id=99) == "not_yours"
-    assert press_rejection(OPEN, presser_id=10, message_id=98) == "not_yours"
+    assert press_rejection(OPEN, presser_id=10, message_id=98) == "unknown"
+
+
+def test_press_before_the_delivery_is_recorded_counts() -> None:
+    queued = SurveyView(1, SurveyStatus.QUEUED, client_user_id=10, message_id=None)
+    assert press_rejection(queued, presser_id=10, message_id=99) is None
+    assert press_rejection(queued, presser_id=11, message_id=99) == "not_yours"
+    pending = SurveyView(1, SurveyStatus.PENDING, client_user_id=10, message_id=None)
+    assert press_rejection(pending, presser_id=10, message_id=99) == "already_answered"
 
 
 def test_second_press_and_unknown_survey() -> None:

@@ -41,8 +41,12 @@ class Clock:
 async def queue(sessions: SessionFactory, clock: Clock, chat_id: int = 5) -> int:
     async with sessions() as session:
         row_id = await outbox.enqueue(
-            session, method="sendMessage", chat_id=chat_id, payload={"text": "hi"},
-            purpose="test", now=clock(),
+            session,
+            method="sendMessage",
+            chat_id=chat_id,
+            payload={"text": "hi"},
+            purpose="test",
+            now=clock(),
         )
         await session.commit()
     return row_id
@@ -87,7 +91,9 @@ async def test_blocked_chat_is_given_up_and_reported(sessions: SessionFactory) -
     clock = Clock()
     failures: list[Decision] = []
 
-    async def failed(_session: object, _call: ClaimedCall, decision: Decision, _now: datetime) -> None:
+    async def failed(
+        _session: object, _call: ClaimedCall, decision: Decision, _now: datetime
+    ) -> None:
         failures.append(decision)
 
     dispatcher = Dispatcher(
@@ -106,7 +112,9 @@ async def test_not_modified_counts_as_delivered(sessions: SessionFactory) -> Non
     clock = Clock()
     dispatcher = Dispatcher(
         session_factory=sessions,
-        sender=ScriptedSender([BadRequest("Message is not modified: specified new message content")]),
+        sender=ScriptedSender(
+            [BadRequest("Message is not modified: specified new message content")]
+        ),
         clock=clock,
     )
     row_id = await queue(sessions, clock)

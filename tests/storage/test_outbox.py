@@ -14,8 +14,13 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 async def add(sessions: SessionFactory, chat_id: int, text: str, **extra: object) -> int:
     async with sessions() as session:
         row_id = await outbox.enqueue(
-            session, method="sendMessage", chat_id=chat_id, payload={"text": text},
-            purpose="test", now=NOW, **extra,  # type: ignore[arg-type]
+            session,
+            method="sendMessage",
+            chat_id=chat_id,
+            payload={"text": text},
+            purpose="test",
+            now=NOW,
+            **extra,  # type: ignore[arg-type]
         )
         await session.commit()
     return row_id
@@ -46,12 +51,19 @@ async def test_a_chat_waiting_out_a_retry_is_not_overtaken(sessions: SessionFact
     assert [call.id for call in claimed] == [other]
 
 
-async def test_edit_waits_for_its_target_then_takes_its_message_id(sessions: SessionFactory) -> None:
+async def test_edit_waits_for_its_target_then_takes_its_message_id(
+    sessions: SessionFactory,
+) -> None:
     target = await add(sessions, -100, "alert")
     async with sessions() as session:
         edit = await outbox.enqueue(
-            session, method="editMessageText", chat_id=-100, payload={"text": "alert + comment"},
-            purpose="test", now=NOW, target_outbox_id=target,
+            session,
+            method="editMessageText",
+            chat_id=-100,
+            payload={"text": "alert + comment"},
+            purpose="test",
+            now=NOW,
+            target_outbox_id=target,
         )
         await session.commit()
     async with sessions() as session:
@@ -69,8 +81,13 @@ async def test_edit_of_a_failed_message_fails_too(sessions: SessionFactory) -> N
     target = await add(sessions, -100, "alert")
     async with sessions() as session:
         edit = await outbox.enqueue(
-            session, method="editMessageText", chat_id=-100, payload={"text": "x"},
-            purpose="test", now=NOW, target_outbox_id=target,
+            session,
+            method="editMessageText",
+            chat_id=-100,
+            payload={"text": "x"},
+            purpose="test",
+            now=NOW,
+            target_outbox_id=target,
         )
         await outbox.mark_failed(session, outbox_id=target, error="forbidden")
         await session.commit()
@@ -85,8 +102,18 @@ async def test_stale_claims_are_released_after_a_crash(sessions: SessionFactory)
     async with sessions() as session:
         await outbox.claim_batch(session, now=NOW, limit=10)
     async with sessions() as session:
-        assert await outbox.release_stale(session, now=NOW + timedelta(seconds=5), older_than=timedelta(minutes=1)) == 0
-        assert await outbox.release_stale(session, now=NOW + timedelta(minutes=2), older_than=timedelta(minutes=1)) == 1
+        assert (
+            await outbox.release_stale(
+                session, now=NOW + timedelta(seconds=5), older_than=timedelta(minutes=1)
+            )
+            == 0
+        )
+        assert (
+            await outbox.release_stale(
+                session, now=NOW + timedelta(minutes=2), older_than=timedelta(minutes=1)
+            )
+            == 1
+        )
         assert await outbox.pending_count(session) == 1
     async with sessions() as session:
         assert [c.id for c in await outbox.claim_batch(session, now=NOW, limit=10)] == [row_id]

@@ -62,12 +62,18 @@ async def test_times_come_back_aware_utc_and_attribution_is_kept(sessions: Sessi
     assert context is not None
     assert context.ticket.closed_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     assert context.ticket.closed_at.tzinfo is UTC
-    assert (context.ticket.agent, context.ticket.team, context.ticket.channel) == ("Ivan", "L2", "email")
+    assert (context.ticket.agent, context.ticket.team, context.ticket.channel) == (
+        "Ivan",
+        "L2",
+        "email",
+    )
     assert context.customer.chat_id == 555  # a private chat's id is the user's id
     assert context.survey.due_at == NOW
 
 
-async def test_a_later_ticket_updates_the_customer_without_erasing(sessions: SessionFactory) -> None:
+async def test_a_later_ticket_updates_the_customer_without_erasing(
+    sessions: SessionFactory,
+) -> None:
     async with sessions() as session:
         await repo.record_ticket_closed(
             session, event=event("T-1", name="Anna", phone="+7900"), due_at=NOW, now=NOW
@@ -80,7 +86,11 @@ async def test_a_later_ticket_updates_the_customer_without_erasing(sessions: Ses
         customers = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
         tickets = (await session.exec(Ticket.__table__.select())).all()  # type: ignore[attr-defined]
     assert len(customers) == 1 and len(tickets) == 2
-    assert (customers[0].name, customers[0].phone, customers[0].company) == ("Anna", "+7900", "ACME")
+    assert (customers[0].name, customers[0].phone, customers[0].company) == (
+        "Anna",
+        "+7900",
+        "ACME",
+    )
 
 
 async def test_due_surveys_need_a_due_time_and_a_chat(sessions: SessionFactory) -> None:
@@ -101,7 +111,10 @@ async def test_due_surveys_need_a_due_time_and_a_chat(sessions: SessionFactory) 
 
 async def test_naive_datetimes_are_refused(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        with pytest.raises(Exception, match="naive datetime"):  # noqa: PT011  (wrapped by SQLAlchemy)
+        with pytest.raises(Exception, match="naive datetime"):
             await repo.record_ticket_closed(
-                session, event=event(), due_at=datetime(2026, 1, 1), now=NOW  # noqa: DTZ001
+                session,
+                event=event(),
+                due_at=datetime(2026, 1, 1),  # noqa: DTZ001  (the point of the test)
+                now=NOW,
             )

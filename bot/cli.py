@@ -1,0 +1,113 @@
+"""The ``npsbot`` command: parses arguments and calls into the app; no logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from bot import commands
+from bot.config import MissingSettingError, Settings, load_settings
+from bot.logs import configure_logging
+
+app = typer.Typer(
+    help="npsbot: NPS surveys in Telegram after every closed support ticket.", no_args_is_help=True
+)
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run() -> None:
+    """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
+    try:
+        asyncio.run(commands.run(_settings()))
+    except MissingSettingError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (``run`` does this too)."""
+    settings = _settings()
+    asyncio.run(commands.migrate(settings))
+    typer.echo(f"database is at the newest schema: {commands.safe_url(settings.database_url)}")
+
+
+@app.command("ticket-closed")
+def ticket_closed(
+    ticket_id: Annotated[str, typer.Option(help="The helpdesk's ticket id")],
+    customer_id: Annotated[str, typer.Option(help="The helpdesk's customer id")],
+    closed_at: Annotated[
+        datetime | None, typer.Option(help="When it closed (default: now, UTC)")
+    ] = None,
+    telegram_user_id: Annotated[int | None, typer.Option(help="Client's Telegram user id")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option()] = None,
+    language: Annotated[str | None, typer.Option()] = None,
+    company: Annotated[str | None, typer.Option()] = None,
+    agent: Annotated[str | None, typer.Option()] = None,
+    team: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Record a closed ticket as the intake would, and print its survey and deep link as JSON."""
+    when = closed_at or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        result = asyncio.run(
+            commands.ticket_closed(
+                _settings(),
+                ticket_id=ticket_id,
+                customer_id=customer_id,
+                closed_at=when,
+                telegram_user_id=telegram_user_id,
+                phone=phone,
+                name=name,
+                language=language,
+                company=company,
+                agent=agent,
+                team=team,
+                channel=channel,
+            )
+        )
+    except MissingSettingError as error:
+        raise _fail(str(error)) from None
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@app.command()
+def digest(
+    now: Annotated[
+        bool, typer.Option("--now", help="Post last week's digest to the manager chat")
+    ] = False,
+    print_: Annotated[bool, typer.Option("--print", help="Print last week's digest here")] = False,
+) -> None:
+    """Show or post the digest of the last full week (a week is posted to a chat only once)."""
+    if not (now or print_):
+        raise _fail("say --print, --now or both")
+    settings = _settings()
+    try:
+        if print_:
+            typer.echo(asyncio.run(commands.print_digest(settings)))
+        if now:
+            typer.echo(asyncio.run(commands.post_digest(settings)))
+    except MissingSettingError as error:
+        raise _fail(str(error)) from None
+
+
+def main() -> None:
+    """Entry point of the ``npsbot`` script."""
+    app()

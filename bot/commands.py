@@ -1,0 +1,124 @@
+"""What the CLI commands do, as async functions the tests can call directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import make_url
+
+from bot.app import NpsBot, build_services
+from bot.config import Settings
+from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.delivery.dispatcher import utc_now
+from bot.i18n import normalize_language
+from bot.managers.digest import DigestService, PostOutcome
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_to_head
+
+DELIVERY_TIMEOUT = 60.0
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def run(settings: Settings) -> None:
+    """``npsbot run``."""
+    await NpsBot(settings).run_until_signal()
+
+
+async def migrate(settings: Settings) -> None:
+    """``npsbot migrate``."""
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+async def ticket_closed(
+    settings: Settings,
+    *,
+    ticket_id: str,
+    customer_id: str,
+    closed_at: datetime,
+    telegram_user_id: int | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    language: str | None = None,
+    company: str | None = None,
+    agent: str | None = None,
+    team: str | None = None,
+    channel: str | None = None,
+) -> dict[str, object]:
+    """``npsbot ticket-closed``: the intake without HTTP; the running bot sends the survey."""
+    services = build_services(settings)
+    try:
+        await upgrade_to_head(services.engine)
+        if not settings.bot_username:
+            async with services.application.bot:  # getMe tells the username for the deep link
+                pass
+        event = TicketClosed(
+            ticket_id=ticket_id,
+            closed_at=closed_at,
+            customer=CustomerInfo(
+                helpdesk_id=customer_id,
+                telegram_user_id=telegram_user_id,
+                phone=phone,
+                name=name,
+                language=language,
+                company=company,
+            ),
+            agent=agent,
+            team=team,
+            channel=channel,
+        )
+        result = await services.intake.close_ticket(event)
+    finally:
+        await services.close()
+    return {
+        "survey_id": result.survey_id,
+        "ticket_id": result.ticket_id,
+        "status": str(result.status),
+        "created": result.created,
+        "deep_link": result.deep_link,
+    }
+
+
+async def print_digest(settings: Settings) -> str:
+    """``npsbot digest --print``: the same numbers as plain text; needs no token."""
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+        service = DigestService(
+            engine=engine,
+            session_factory=make_session_factory(engine),
+            chat_id=settings.manager_chat_id,
+            tz=settings.tz,
+            language=normalize_language(settings.language),
+            clock=utc_now,
+        )
+        return service.render(await service.build(service.period()), html=False)
+    finally:
+        await engine.dispose()
+
+
+async def post_digest(settings: Settings) -> str:
+    """``npsbot digest --now``: queue the digest, then deliver the outbox until it is out.
+
+    A running bot would deliver it too; the outbox claim makes sure only one of them sends it.
+    """
+    services = build_services(settings)
+    try:
+        await upgrade_to_head(services.engine)
+        outcome = await services.digest.post()
+        if outcome is PostOutcome.ALREADY_POSTED:
+            return "this week's digest was already posted to this chat"
+        if outcome is PostOutcome.NO_CHAT:
+            return "NPSBOT_MANAGER_CHAT_ID is not set: nowhere to post"
+        async with services.application.bot:
+            left = await services.dispatcher.drain_until_empty(within=DELIVERY_TIMEOUT)
+        return "digest posted" if left == 0 else f"digest queued; {left} messages still wait"
+    finally:
+        await services.close()

@@ -1,0 +1,1 @@
+"""HTTP intake: helpdesk webhooks become TicketClosed events and pending surveys."""

@@ -1,0 +1,91 @@
+"""The FastAPI application: intake routes, health, and errors that say what is wrong."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from bot.intake.auth import bearer_guard
+from bot.intake.schemas import ErrorOut, SurveyOut, TicketClosedIn
+from bot.intake.service import TicketIntake
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "Malformed JSON"},
+    401: {"model": ErrorOut, "description": "Missing or wrong bearer token"},
+    422: {"model": ErrorOut, "description": "A field is missing or invalid"},
+    503: {"model": ErrorOut, "description": "Intake not configured"},
+}
+
+
+def _field_path(location: tuple[object, ...] | list[object]) -> str:
+    parts = [str(part) for part in location]
+    return ".".join(parts[1:] if parts and parts[0] == "body" else parts) or "body"
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    """400 for a body that is not JSON at all, 422 naming each bad field otherwise."""
+    assert isinstance(error, RequestValidationError)  # noqa: S101  (registered for this type)
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        detail = next(p for p in problems if p.get("type") == "json_invalid")
+        context = detail.get("ctx", {}).get("error", "")
+        body = ErrorOut(error=f"malformed JSON: {context}".strip().rstrip(":"))
+        return JSONResponse(body.model_dump(), status_code=status.HTTP_400_BAD_REQUEST)
+    fields = [
+        {"field": _field_path(problem.get("loc", ())), "problem": str(problem.get("msg", ""))}
+        for problem in problems
+    ]
+    names = ", ".join(field["field"] for field in fields)
+    body = ErrorOut(error=f"invalid ticket: {names}", fields=fields)
+    return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)  # noqa: S101  (registered for this type)
+    return JSONResponse(
+        ErrorOut(error=str(error.detail)).model_dump(),
+        status_code=error.status_code,
+        headers=error.headers,
+    )
+
+
+def intake_router(intake: TicketIntake, api_token: str | None) -> APIRouter:
+    """Routes of the generic JSON intake."""
+    router = APIRouter(
+        prefix="/api/v1", tags=["intake"], dependencies=[Depends(bearer_guard(api_token))]
+    )
+
+    @router.post(
+        "/tickets/closed",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=SurveyOut,
+        responses=ERRORS,
+        summary="A ticket was closed: schedule its NPS survey",
+    )
+    async def ticket_closed(ticket: TicketClosedIn) -> SurveyOut:
+        """Record the ticket once; a repeat answers with the same survey."""
+        result = await intake.close_ticket(ticket.to_event())
+        return SurveyOut(
+            survey_id=result.survey_id,
+            ticket_id=result.ticket_id,
+            status=result.status,
+            created=result.created,
+            deep_link=result.deep_link,
+        )
+
+    return router
+
+
+def create_http_app(intake: TicketIntake, *, api_token: str | None) -> FastAPI:
+    """The whole HTTP surface of one npsbot process."""
+    app = FastAPI(title="npsbot", summary="NPS surveys in Telegram after closed tickets")
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.include_router(intake_router(intake, api_token))
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

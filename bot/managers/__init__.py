@@ -1,0 +1,1 @@
+"""The managers' side: detractor alerts and the weekly digest."""

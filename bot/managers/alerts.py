@@ -1,0 +1,104 @@
+"""Detractor alerts in the managers' chat, edited in place when the comment arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.nps import Category, classify
+from bot.i18n import Translator
+from storage import outbox
+from storage.repo import SurveyContext
+
+ALERT_PURPOSE = "alert"
+ALERT_COMMENT_LIMIT = 3000  # Telegram caps a message at 4096 characters; leave room for the rest
+
+
+def _line(label: str, value: str | None) -> str | None:
+    return None if not value else f"{label}: {escape(value)}"
+
+
+def _customer(context: SurveyContext) -> str:
+    customer = context.customer
+    who = customer.name or customer.helpdesk_id
+    if customer.company:
+        who = f"{who} ({customer.company})"
+    return who
+
+
+def alert_text(tr: Translator, context: SurveyContext) -> str:
+    """The alert body: score, ticket, attribution, customer, and the comment once there is one."""
+    survey, ticket = context.survey, context.ticket
+    score = survey.score if survey.score is not None else 0
+    header = tr.gettext("Detractor: %(score)s/10") % {"score": score}
+    lines = [
+        f"🔴 <b>{escape(header)}</b>",
+        _line(tr.gettext("Ticket"), ticket.external_id),
+        _line(tr.gettext("Customer"), _customer(context)),
+        _line(tr.gettext("Agent"), ticket.agent),
+        _line(tr.gettext("Team"), ticket.team),
+        _line(tr.gettext("Channel"), ticket.channel),
+    ]
+    if survey.comment:
+        comment = survey.comment
+        if len(comment) > ALERT_COMMENT_LIMIT:
+            comment = comment[: ALERT_COMMENT_LIMIT - 1] + "…"
+        label = escape(tr.gettext("Comment"))
+        lines.append(f"{label}:\n<blockquote>{escape(comment)}</blockquote>")
+    else:
+        waiting = survey.completed_at is None
+        note = tr.gettext("Waiting for a comment…") if waiting else tr.gettext("No comment.")
+        lines.append(f"<i>{escape(note)}</i>")
+    return "\n".join(line for line in lines if line)
+
+
+def _payload(tr: Translator, context: SurveyContext) -> dict[str, Any]:
+    return {"text": alert_text(tr, context), "parse_mode": "HTML"}
+
+
+@dataclass(frozen=True, slots=True)
+class DetractorAlerts:
+    """Subscribes to answers; posts an alert for a detractor and edits it with the comment."""
+
+    chat_id: int | None
+    tr: Translator
+
+    def _wanted(self, context: SurveyContext) -> bool:
+        score = context.survey.score
+        return (
+            self.chat_id is not None and score is not None and classify(score) == Category.DETRACTOR
+        )
+
+    async def scored(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """Post the alert in the same transaction that stored the score."""
+        if not self._wanted(context) or self.chat_id is None:
+            return
+        context.survey.alert_outbox_id = await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=self.chat_id,
+            payload=_payload(self.tr, context),
+            purpose=ALERT_PURPOSE,
+            survey_id=context.survey.id,
+            now=now,
+        )
+
+    async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """Edit the alert, whether or not it has been delivered yet, to show the comment."""
+        alert_id = context.survey.alert_outbox_id
+        if not self._wanted(context) or self.chat_id is None or alert_id is None:
+            return
+        await outbox.enqueue(
+            session,
+            method="editMessageText",
+            chat_id=self.chat_id,
+            target_outbox_id=alert_id,
+            payload=_payload(self.tr, context),
+            purpose=ALERT_PURPOSE,
+            survey_id=context.survey.id,
+            now=now,
+        )

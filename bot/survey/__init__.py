@@ -1,0 +1,1 @@
+"""The client's side: the question, the score buttons, the comment, linking a chat."""

@@ -1,0 +1,87 @@
+"""PTB handlers for clients: thin adapters from updates to SurveyService calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.callback import ScorePress, SkipPress, decode
+from bot.i18n import normalize_language, translator
+from bot.survey import texts
+from bot.survey.service import SurveyService
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyHandlers:
+    """The client-facing handlers, bound to one SurveyService."""
+
+    service: SurveyService
+
+    async def start(self, update: Update, context: Context) -> None:
+        """/start greets; /start <payload> links the chat and sends the waiting survey."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if context.args:
+            await self.service.open_link(
+                payload=context.args[0],
+                user_id=user.id,
+                chat_id=message.chat_id,
+                language=user.language_code,
+            )
+        else:
+            await self.service.greet(chat_id=message.chat_id, language=user.language_code)
+
+    async def press(self, update: Update, context: Context) -> None:
+        """A score or Skip button: recorded only for the survey's own client."""
+        query = update.callback_query
+        if query is None:
+            return
+        decoded = decode(query.data)
+        message_id = query.message.message_id if query.message else 0
+        if isinstance(decoded, ScorePress):
+            answer = await self.service.record_score(
+                survey_id=decoded.survey_id,
+                score=decoded.score,
+                presser_id=query.from_user.id,
+                message_id=message_id,
+            )
+        elif isinstance(decoded, SkipPress):
+            answer = await self.service.skip_comment(
+                survey_id=decoded.survey_id,
+                presser_id=query.from_user.id,
+                message_id=message_id,
+            )
+        else:
+            tr = translator(normalize_language(query.from_user.language_code))
+            answer = texts.press_answer(tr, "unknown")
+        await query.answer(answer)
+
+    async def text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: the comment, if a survey waits for one."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        await self.service.record_comment(
+            chat_id=message.chat_id, user_id=user.id, text=message.text
+        )
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        """Everything to register on the Application, in order."""
+        return [
+            CommandHandler("start", self.start, filters=filters.ChatType.PRIVATE),
+            # Every press comes here, even forged data, so that each one gets a polite answer.
+            CallbackQueryHandler(self.press),
+            MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.text),
+        ]

@@ -1,0 +1,331 @@
+"""Survey use cases: queue due questions, link chats, record scores and comments.
+
+Every state change is a compare-and-set on the survey row and every reply is an outbox row in the
+same transaction, so a forged press, a double tap or a crash cannot record or send things twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core import deeplink
+from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, press_rejection
+from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.policy import Decision
+from bot.i18n import Translator, normalize_language, translator
+from bot.survey import texts
+from storage import outbox, repo
+from storage.db import SessionFactory
+from storage.outbox import ClaimedCall
+from storage.repo import SurveyContext
+
+logger = logging.getLogger(__name__)
+
+SURVEY_PURPOSE = "survey"
+CLIENT_PURPOSE = "client"
+
+
+class AnswerListener(Protocol):
+    """Told about answers inside the answer's own transaction (the alerts subscribe)."""
+
+    async def scored(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """A score was stored."""
+
+    async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """A comment was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyService:
+    """The client-facing rules, with their collaborators passed in explicitly."""
+
+    session_factory: SessionFactory
+    company: str
+    default_language: str
+    link_secret: bytes
+    wake: Callable[[], None]
+    clock: Clock
+    listeners: tuple[AnswerListener, ...] = ()
+
+    def _translator(self, context: SurveyContext) -> Translator:
+        return translator(normalize_language(context.customer.language, self.default_language))
+
+    async def queue_due(self, *, limit: int = 500, customer_id: int | None = None) -> int:
+        """Hand every due survey of a reachable client to the outbox; return how many."""
+        now = self.clock()
+        queued = 0
+        async with self.session_factory() as session:
+            for survey_id in await repo.due_survey_ids(
+                session, now=now, limit=limit, customer_id=customer_id
+            ):
+                queued += await self._queue_one(session, survey_id=survey_id, now=now)
+            await session.commit()
+        if queued:
+            self.wake()
+        return queued
+
+    async def _queue_one(self, session: AsyncSession, *, survey_id: int, now: datetime) -> int:
+        context = await repo.load_context(session, survey_id=survey_id)
+        if context is None or context.customer.chat_id is None:
+            return 0
+        if not await repo.change_status(
+            session,
+            survey_id=survey_id,
+            expected=SurveyStatus.PENDING,
+            values={"status": SurveyStatus.QUEUED, "queued_at": now},
+        ):
+            return 0
+        payload = texts.question_payload(
+            self._translator(context),
+            survey_id=survey_id,
+            company=self.company,
+            ticket=context.ticket.external_id,
+        )
+        await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=context.customer.chat_id,
+            payload=payload,
+            purpose=SURVEY_PURPOSE,
+            survey_id=survey_id,
+            now=now,
+        )
+        return 1
+
+    async def greet(self, *, chat_id: int, language: str | None) -> None:
+        """Answer a plain /start."""
+        tr = translator(normalize_language(language, self.default_language))
+        await self._reply(chat_id, texts.greeting_payload(tr, company=self.company))
+
+    async def open_link(
+        self, *, payload: str, user_id: int, chat_id: int, language: str | None
+    ) -> bool:
+        """Link the chat to the customer behind a signed /start payload and send their survey."""
+        tr = translator(normalize_language(language, self.default_language))
+        survey_id = deeplink.read_payload(self.link_secret, payload)
+        now = self.clock()
+        async with self.session_factory() as session:
+            context = (
+                None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
+            )
+            linked = context is not None and await repo.link_customer_chat(
+                session,
+                customer_id=context.customer.id or 0,
+                user_id=user_id,
+                chat_id=chat_id,
+                language=language,
+            )
+            if context is None or not linked:
+                await session.rollback()
+                logger.info("rejected a /start payload (invalid or another user's)")
+                await self._reply(chat_id, texts.bad_link_payload(tr))
+                return False
+            await outbox.enqueue(
+                session,
+                method="sendMessage",
+                chat_id=chat_id,
+                purpose=CLIENT_PURPOSE,
+                now=now,
+                payload=texts.linked_payload(self._translator(context), company=self.company),
+            )
+            if context.survey.status == SurveyStatus.PENDING and context.survey.id is not None:
+                # The client is here now: ask at once rather than at the scheduled time.
+                await self._queue_one(session, survey_id=context.survey.id, now=now)
+            await session.commit()
+        await self.queue_due(customer_id=context.customer.id)
+        self.wake()
+        return True
+
+    async def record_score(
+        self, *, survey_id: int, score: int, presser_id: int, message_id: int
+    ) -> str:
+        """Store a score if the press is genuine; return the toast text for the presser."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            view = await repo.survey_view(session, survey_id=survey_id)
+            rejection = press_rejection(view, presser_id=presser_id, message_id=message_id)
+            context = await repo.load_context(session, survey_id=survey_id) if view else None
+            tr = self._translator(context) if context else translator(self.default_language)
+            chat_id = context.customer.chat_id if context else None
+            if rejection is not None or view is None or context is None or chat_id is None:
+                logger.info("ignored a score press on survey %s: %s", survey_id, rejection)
+                return texts.press_answer(tr, rejection or "unknown")
+            answer: dict[str, object] = {
+                "status": SurveyStatus.ANSWERED,
+                "score": score,
+                "answered_at": now,
+                "chat_id": chat_id,
+                "message_id": message_id,
+            }
+            if context.survey.sent_at is None:
+                answer["sent_at"] = now  # pressed before the delivery was recorded
+            if not await repo.change_status(
+                session, survey_id=survey_id, expected=OPEN_FOR_SCORE, values=answer
+            ):
+                return texts.press_answer(tr, "already_answered")
+            await session.refresh(context.survey)
+            await outbox.enqueue(
+                session,
+                method="editMessageText",
+                chat_id=chat_id,
+                message_id=message_id,
+                purpose=CLIENT_PURPOSE,
+                survey_id=survey_id,
+                now=now,
+                payload=texts.answered_payload(
+                    tr, company=self.company, ticket=context.ticket.external_id, score=score
+                ),
+            )
+            prompt_id = await outbox.enqueue(
+                session,
+                method="sendMessage",
+                chat_id=chat_id,
+                purpose=CLIENT_PURPOSE,
+                survey_id=survey_id,
+                now=now,
+                payload=texts.follow_up_payload(tr, survey_id=survey_id, score=score),
+            )
+            context.survey.prompt_outbox_id = prompt_id
+            for listener in self.listeners:
+                await listener.scored(session, context, now)
+            await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
+
+    async def skip_comment(self, *, survey_id: int, presser_id: int, message_id: int) -> str:
+        """Close the survey without a comment when its own client presses Skip."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            context = await repo.load_context(session, survey_id=survey_id)
+            tr = self._translator(context) if context else translator(self.default_language)
+            if (
+                context is None
+                or context.customer.telegram_user_id != presser_id
+                or context.survey.chat_id is None
+                or not await repo.change_status(
+                    session,
+                    survey_id=survey_id,
+                    expected=SurveyStatus.ANSWERED,
+                    values={"status": SurveyStatus.COMPLETED, "completed_at": now},
+                )
+            ):
+                return texts.press_answer(tr, "unknown" if context is None else "already_answered")
+            await outbox.enqueue(
+                session,
+                method="editMessageText",
+                chat_id=context.survey.chat_id,
+                message_id=message_id,
+                purpose=CLIENT_PURPOSE,
+                survey_id=survey_id,
+                now=now,
+                payload=texts.thanks_payload(tr),
+            )
+            await session.refresh(context.survey)
+            for listener in self.listeners:
+                await listener.commented(session, context, now)
+            await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
+
+    async def record_comment(self, *, chat_id: int, user_id: int, text: str) -> bool:
+        """Store the chat's next message as the comment of the survey that asked for one."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
+            context = (
+                None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
+            )
+            if context is None or survey_id is None or context.customer.telegram_user_id != user_id:
+                return False
+            if not await repo.change_status(
+                session,
+                survey_id=survey_id,
+                expected=SurveyStatus.ANSWERED,
+                values={
+                    "status": SurveyStatus.COMPLETED,
+                    "comment": text,
+                    "commented_at": now,
+                    "completed_at": now,
+                },
+            ):
+                return False
+            await session.refresh(context.survey)
+            tr = self._translator(context)
+            if context.survey.prompt_outbox_id is not None and context.survey.score is not None:
+                await outbox.enqueue(
+                    session,
+                    method="editMessageText",
+                    chat_id=chat_id,
+                    purpose=CLIENT_PURPOSE,
+                    target_outbox_id=context.survey.prompt_outbox_id,
+                    survey_id=survey_id,
+                    now=now,
+                    payload=texts.follow_up_closed_payload(tr, score=context.survey.score),
+                )
+            await outbox.enqueue(
+                session,
+                method="sendMessage",
+                chat_id=chat_id,
+                purpose=CLIENT_PURPOSE,
+                survey_id=survey_id,
+                now=now,
+                payload=texts.thanks_payload(tr),
+            )
+            for listener in self.listeners:
+                await listener.commented(session, context, now)
+            await session.commit()
+        self.wake()
+        return True
+
+    async def _reply(self, chat_id: int, payload: dict[str, object]) -> None:
+        async with self.session_factory() as session:
+            await outbox.enqueue(
+                session,
+                method="sendMessage",
+                chat_id=chat_id,
+                payload=dict(payload),
+                purpose=CLIENT_PURPOSE,
+                now=self.clock(),
+            )
+            await session.commit()
+        self.wake()
+
+    def delivery_hooks(self) -> PurposeHooks:
+        """Outbox callbacks for the question itself: it is "sent" only once Telegram has it."""
+        return PurposeHooks(delivered=self._question_delivered, failed=self._question_failed)
+
+    async def _question_delivered(
+        self, session: AsyncSession, call: ClaimedCall, message_id: int | None, now: datetime
+    ) -> None:
+        if call.survey_id is None:
+            return
+        await repo.change_status(
+            session,
+            survey_id=call.survey_id,
+            expected=SurveyStatus.QUEUED,
+            values={
+                "status": SurveyStatus.SENT,
+                "sent_at": now,
+                "chat_id": call.chat_id,
+                "message_id": message_id,
+            },
+        )
+
+    async def _question_failed(
+        self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
+    ) -> None:
+        if call.survey_id is not None:
+            await repo.change_status(
+                session,
+                survey_id=call.survey_id,
+                expected=SurveyStatus.QUEUED,
+                values={"status": SurveyStatus.UNREACHABLE, "completed_at": now},
+            )
+        if decision.unreachable:
+            await repo.mark_customer_unreachable(session, chat_id=call.chat_id)

@@ -1,0 +1,126 @@
+"""Everything the client reads, as Telegram payloads ready for the outbox (HTML, escaped)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callback import encode_score, encode_skip
+from bot.core.nps import MAX_SCORE, Category, classify
+from bot.i18n import Translator
+
+HTML = "HTML"
+FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
+
+
+def score_keyboard(survey_id: int) -> dict[str, Any]:
+    """The 0..10 keyboard, in two rows that read well on a phone."""
+    buttons = [
+        InlineKeyboardButton(str(score), callback_data=encode_score(survey_id, score))
+        for score in range(MAX_SCORE + 1)
+    ]
+    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :]]
+    return InlineKeyboardMarkup(rows).to_dict()
+
+
+def skip_keyboard(survey_id: int, tr: Translator) -> dict[str, Any]:
+    """A single Skip button under the comment question."""
+    button = InlineKeyboardButton(tr.gettext("Skip"), callback_data=encode_skip(survey_id))
+    return InlineKeyboardMarkup([[button]]).to_dict()
+
+
+def question_text(tr: Translator, *, company: str, ticket: str) -> str:
+    """The NPS question, naming the request it is about."""
+    about = tr.gettext("About your request %(ticket)s.") % {"ticket": f"<b>{escape(ticket)}</b>"}
+    question = tr.gettext(
+        "How likely are you to recommend %(company)s to a friend or colleague?"
+    ) % {"company": escape(company)}
+    scale = tr.gettext("0 = not at all likely, 10 = extremely likely.")
+    return f"{about}\n\n{question}\n<i>{scale}</i>"
+
+
+def question_payload(
+    tr: Translator, *, survey_id: int, company: str, ticket: str
+) -> dict[str, Any]:
+    """sendMessage parameters of the question."""
+    return {
+        "text": question_text(tr, company=company, ticket=ticket),
+        "parse_mode": HTML,
+        "reply_markup": score_keyboard(survey_id),
+    }
+
+
+def answered_payload(tr: Translator, *, company: str, ticket: str, score: int) -> dict[str, Any]:
+    """The question as it reads after the tap: the choice shown, the keyboard gone."""
+    choice = tr.gettext("Your answer: %(score)s") % {"score": f"<b>{score}</b>"}
+    text = f"{question_text(tr, company=company, ticket=ticket)}\n\n{choice}"
+    return {"text": text, "parse_mode": HTML}
+
+
+def follow_up_text(tr: Translator, score: int) -> str:
+    """The comment question, which depends on the score's band."""
+    questions = {
+        Category.DETRACTOR: tr.gettext("What went wrong?"),
+        Category.PASSIVE: tr.gettext("What would make it a 10?"),
+        Category.PROMOTER: tr.gettext("What did you like most?"),
+    }
+    hint = tr.gettext("Reply with a few words, or press Skip.")
+    return f"{questions[classify(score)]}\n<i>{hint}</i>"
+
+
+def follow_up_payload(tr: Translator, *, survey_id: int, score: int) -> dict[str, Any]:
+    """sendMessage parameters of the comment question with its Skip button."""
+    return {
+        "text": follow_up_text(tr, score),
+        "parse_mode": HTML,
+        "reply_markup": skip_keyboard(survey_id, tr),
+    }
+
+
+def follow_up_closed_payload(tr: Translator, *, score: int) -> dict[str, Any]:
+    """The comment question without its button, once the comment has arrived."""
+    return {"text": follow_up_text(tr, score), "parse_mode": HTML}
+
+
+def thanks_payload(tr: Translator) -> dict[str, Any]:
+    """The last word of a completed survey."""
+    return {"text": tr.gettext("Thank you for your feedback!"), "parse_mode": HTML}
+
+
+def greeting_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+    """The answer to a plain /start: who we are and what will happen."""
+    text = tr.gettext(
+        "Hello! This is the feedback bot of %(company)s. After your support request is closed, "
+        "I will ask you one short question about it here. Nothing else, no advertising."
+    ) % {"company": escape(company)}
+    return {"text": text, "parse_mode": HTML}
+
+
+def linked_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+    """Confirmation after a deep link tied this chat to the client's helpdesk account."""
+    text = tr.gettext(
+        "Thank you! This chat is now connected to your %(company)s support account."
+    ) % {"company": escape(company)}
+    return {"text": text, "parse_mode": HTML}
+
+
+def bad_link_payload(tr: Translator) -> dict[str, Any]:
+    """A /start payload that is not ours, or belongs to someone else."""
+    text = tr.gettext(
+        "This link is not valid for your account. Please use the link from your own support "
+        "conversation."
+    )
+    return {"text": text, "parse_mode": HTML}
+
+
+def press_answer(tr: Translator, rejection: str | None) -> str:
+    """The short toast a button press gets (answerCallbackQuery)."""
+    answers = {
+        None: tr.gettext("Thank you!"),
+        "unknown": tr.gettext("This survey is no longer available."),
+        "not_yours": tr.gettext("This survey belongs to someone else."),
+        "already_answered": tr.gettext("You have already answered. Thank you!"),
+    }
+    return answers.get(rejection, answers["unknown"])

@@ -1,0 +1,163 @@
+"""The whole loop as a client and a manager live it, through real HTTP and the fake Bot API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from bot.managers.digest import PostOutcome
+from storage.models import Survey
+from tests.e2e.conftest import MANAGERS, Harness, ticket
+
+CLIENT = 5001
+
+
+def keyboard_texts(message: object) -> list[list[str]]:
+    markup = getattr(message, "reply_markup", None) or {}
+    return [[button["text"] for button in row] for row in markup.get("inline_keyboard", [])]
+
+
+async def stored_survey(harness: Harness, survey_id: int) -> Survey:
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        return (await session.exec(select(Survey).where(Survey.id == survey_id))).one()
+
+
+async def test_detractor_loop_with_restart_between_score_and_comment(harness: Harness) -> None:
+    client = harness.fake.client(CLIENT, "Anna")
+    stranger = harness.fake.client(6002, "Mallory")
+    body = ticket("T-100", {"id": "c-1", "telegram_user_id": CLIENT, "name": "Anna <Ltd>"})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+
+    question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
+    # The fake keeps the HTML as sent and rejects what Telegram's parser would reject.
+    assert "ACME &amp; Co" in (question.text or "") and "T-100" in (question.text or "")
+    assert keyboard_texts(question) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+
+    # A stranger pressing the client's button, and forged data, change nothing.
+    query = await stranger.press(question, f"nps:{survey_id}:10")
+    answer = await harness.fake.wait_for_callback_answer(query)
+    assert "someone else" in (answer.get("text") or "")
+    query = await client.press(question, "nps:999999:0")
+    assert "no longer available" in (
+        (await harness.fake.wait_for_callback_answer(query)).get("text") or ""
+    )
+    assert (await stored_survey(harness, survey_id)).score is None
+
+    await client.press_button(question, "3")
+    answered = await client.wait_for_bot_message(
+        lambda m: m.message_id == question.message_id and "Your answer: <b>3</b>" in (m.text or "")
+    )
+    assert answered.reply_markup is None
+    prompt = await client.wait_for_bot_message(lambda m: "What went wrong?" in (m.text or ""))
+    assert keyboard_texts(prompt) == [["Skip"]]
+    alert = await harness.fake.wait_for(
+        lambda m: "Detractor: 3/10" in (m.text or ""), chat_id=MANAGERS
+    )
+    for expected in (
+        "T-100",
+        "Ivan Petrov",
+        "L2 support",
+        "Anna &lt;Ltd&gt;",
+        "Waiting for a comment",
+    ):
+        assert expected in (alert.text or "")
+
+    # A second press, even on another score, changes nothing.
+    query = await client.press(question, f"nps:{survey_id}:9")
+    assert "already answered" in (
+        (await harness.fake.wait_for_callback_answer(query)).get("text") or ""
+    )
+    assert (await stored_survey(harness, survey_id)).score == 3
+
+    await harness.restart()  # the state lives in the database, not in the process
+
+    await client.send_text("<b>Slow</b> & rude")
+    await client.wait_for_bot_message(lambda m: "Thank you for your feedback" in (m.text or ""))
+    edited = await harness.fake.wait_for(
+        lambda m: m.message_id == alert.message_id and "Slow" in (m.text or ""), chat_id=MANAGERS
+    )
+    assert "&lt;b&gt;Slow&lt;/b&gt; &amp; rude" in (edited.text or "")  # the client's text, escaped
+    assert harness.fake.bot_messages(MANAGERS)[-1].message_id == alert.message_id
+    closed_prompt = await client.wait_for_bot_message(
+        lambda m: m.message_id == prompt.message_id and m.reply_markup is None
+    )
+    assert "What went wrong?" in (closed_prompt.text or "")
+    stored = await stored_survey(harness, survey_id)
+    assert (stored.status, stored.score, stored.comment) == ("completed", 3, "<b>Slow</b> & rude")
+    assert stored.answered_at is not None and stored.answered_at.tzinfo is UTC
+
+    # Later text from the client is not taken as another comment.
+    await client.send_text("one more thing")
+    assert (await stored_survey(harness, survey_id)).comment == "<b>Slow</b> & rude"
+
+
+async def test_promoter_skips_the_comment_and_no_alert_is_posted(harness: Harness) -> None:
+    client = harness.fake.client(CLIENT, "Boris")
+    body = ticket("T-200", {"id": "c-2", "telegram_user_id": CLIENT})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+    question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
+    await client.press_button(question, "10")
+    prompt = await client.wait_for_bot_message(
+        lambda m: "What did you like most?" in (m.text or "")
+    )
+    await client.press_button(prompt, "Skip")
+    await client.wait_for_bot_message(
+        lambda m: m.message_id == prompt.message_id and "Thank you" in (m.text or "")
+    )
+    stored = await stored_survey(harness, survey_id)
+    assert (stored.status, stored.score, stored.comment) == ("completed", 10, None)
+    assert harness.fake.bot_messages(MANAGERS) == []
+
+
+async def test_deep_link_links_the_chat_and_sends_the_waiting_survey(harness: Harness) -> None:
+    response = await harness.close_ticket(ticket("T-300", {"id": "c-3", "name": "Vera"}))
+    link = response.json()["deep_link"]
+    client = harness.fake.client(7003, "Vera", language_code="en")
+    intruder = harness.fake.client(7004, "Eve")
+
+    await client.send_text("/start")
+    await client.wait_for_bot_message(lambda m: "feedback bot of ACME &amp; Co" in (m.text or ""))
+    assert not [m for m in client.bot_messages() if "recommend" in (m.text or "")]
+
+    await intruder.send_text("/start s1_AAAAAAAAAAAAAAAAAAAAAA")  # forged payload
+    await intruder.wait_for_bot_message(lambda m: "not valid" in (m.text or ""))
+
+    await client.send_text(f"/start {link.rsplit('=', 1)[1]}")
+    await client.wait_for_bot_message(lambda m: "now connected" in (m.text or ""))
+    question = await client.wait_for_bot_message(lambda m: "T-300" in (m.text or ""))
+    assert len(keyboard_texts(question)) == 2
+
+    # Someone else opening the same link cannot take the customer over.
+    await intruder.send_text(f"/start {link.rsplit('=', 1)[1]}")
+    await intruder.wait_for_bot_message(
+        lambda m: len([x for x in intruder.bot_messages() if "not valid" in (x.text or "")]) == 2
+    )
+
+
+async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
+    for number, (user, score) in enumerate([(8001, 10), (8002, 9), (8003, 2)]):
+        client = harness.fake.client(user, f"Client {number}")
+        body = ticket(f"T-40{number}", {"id": f"c-4{number}", "telegram_user_id": user})
+        await harness.close_ticket(body)
+        question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
+        await client.press_button(question, str(score))
+        await client.wait_for_bot_message(lambda m: "Skip" in str(m.reply_markup))
+    assert harness.bot is not None
+    job = harness.bot.services.application.job_queue.get_jobs_by_name("weekly-digest")[0]  # type: ignore[union-attr]
+    next_run = job.next_t
+    assert next_run is not None
+    assert (next_run.weekday(), next_run.astimezone(harness.settings.tz).hour) == (0, 9)
+
+    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
+    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.QUEUED
+    digest = await harness.fake.wait_for(lambda m: "NPS digest" in (m.text or ""), chat_id=MANAGERS)
+    text = digest.text or ""
+    assert "33.3" in text  # (2 promoters - 1 detractor) / 3 answers
+    assert "3 responses" in text
+    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.ALREADY_POSTED
+    await harness.restart()
+    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.ALREADY_POSTED
+    digests = [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in (m.text or "")]
+    assert len(digests) == 1
