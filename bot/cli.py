@@ -8,13 +8,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from telegram.error import InvalidToken, NetworkError
 
 from bot import commands
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.logs import configure_logging
 
 app = typer.Typer(
-    help="npsbot: NPS surveys in Telegram after every closed support ticket.", no_args_is_help=True
+    help="npsbot: NPS surveys in Telegram after every closed support ticket.",
+    no_args_is_help=True,
+    # Rich tracebacks would print local variables, tokens and personal data included.
+    pretty_exceptions_enable=False,
 )
 
 
@@ -36,6 +40,13 @@ def run() -> None:
         asyncio.run(commands.run(_settings()))
     except MissingSettingError as error:
         raise _fail(str(error)) from None
+    except InvalidToken:
+        raise _fail("Telegram rejected NPSBOT_TELEGRAM_TOKEN: check the token from @BotFather") from None
+    except NetworkError as error:
+        raise _fail(
+            f"cannot reach the Telegram Bot API ({error.message}); "
+            "check the network and NPSBOT_TELEGRAM_API_URL"
+        ) from None
 
 
 @app.command()

@@ -41,7 +41,8 @@ async def _run(args: argparse.Namespace) -> None:
     )
     for chat_id in args.group:
         fake.add_group(chat_id)
-    async with fake:
+    await fake.start(args.host, args.port)
+    try:
         print(f"Fake Telegram Bot API listening on {fake.url}")
         print(f"  bot token: {fake.token}")
         print(f"  PTB base_url: {fake.base_url}")
@@ -57,6 +58,8 @@ async def _run(args: argparse.Namespace) -> None:
             with contextlib.suppress(NotImplementedError):  # not available on Windows
                 loop.add_signal_handler(signum, stop.set)
         await stop.wait()
+    finally:
+        await fake.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
