@@ -41,7 +41,9 @@ def run() -> None:
     except MissingSettingError as error:
         raise _fail(str(error)) from None
     except InvalidToken:
-        raise _fail("Telegram rejected NPSBOT_TELEGRAM_TOKEN: check the token from @BotFather") from None
+        raise _fail(
+            "Telegram rejected NPSBOT_TELEGRAM_TOKEN: check the token from @BotFather"
+        ) from None
     except NetworkError as error:
         raise _fail(
             f"cannot reach the Telegram Bot API ({error.message}); "

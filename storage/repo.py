@@ -219,3 +219,21 @@ async def mark_customer_unreachable(session: AsyncSession, *, chat_id: int) -> N
     await session.exec(
         update(Customer).where(col(Customer.chat_id) == chat_id).values(unreachable=True)
     )
+
+
+async def forget_chat(session: AsyncSession, *, chat_id: int) -> None:
+    """Telegram does not know the chat (the client never started the bot): wait for /start."""
+    await session.exec(
+        update(Customer).where(col(Customer.chat_id) == chat_id).values(chat_id=None)
+    )
+
+
+async def link_known_user(session: AsyncSession, *, user_id: int, chat_id: int) -> list[int]:
+    """A /start from a Telegram user the helpdesk already named: their chat is open now."""
+    found = await session.exec(select(Customer).where(Customer.telegram_user_id == user_id))
+    customers = list(found.all())
+    for customer in customers:
+        customer.chat_id = chat_id
+        customer.unreachable = False
+    await session.flush()
+    return [customer.id for customer in customers if customer.id is not None]

@@ -23,6 +23,16 @@ class Verdict(enum.StrEnum):
     GIVE_UP = "give_up"  # permanent: blocked bot, unknown chat, malformed call
 
 
+class Cause(enum.StrEnum):
+    """Why a call was given up, which decides what happens to what it carried."""
+
+    NONE = "none"
+    BLOCKED = "blocked"  # Forbidden: the client blocked the bot (or it left the group)
+    NO_CHAT = "no_chat"  # chat not found: the client never started the bot
+    REJECTED = "rejected"  # Telegram refused the call itself (a bug on our side)
+    EXHAUSTED = "exhausted"  # transient failures went on past the attempt limit
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A verdict, how long to wait before retrying, and a reason fit for logs (no personal data)."""
@@ -30,7 +40,7 @@ class Decision:
     verdict: Verdict
     delay: float
     reason: str
-    unreachable: bool = False
+    cause: Cause = Cause.NONE
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -53,17 +63,19 @@ def judge(error: Exception, *, attempts: int, max_attempts: int) -> Decision:  #
     if isinstance(error, RetryAfter):
         return Decision(Verdict.FLOOD, retry_after_seconds(error), "flood limit (429)")
     if isinstance(error, Forbidden):
-        return Decision(Verdict.GIVE_UP, 0.0, f"forbidden: {error.message}", unreachable=True)
+        return Decision(Verdict.GIVE_UP, 0.0, "forbidden", Cause.BLOCKED)
     if isinstance(error, BadRequest):
         text = error.message.lower()
         if "message is not modified" in text:
             return Decision(Verdict.DELIVERED, 0.0, "not modified")
         if "chat not found" in text or "user not found" in text:
-            return Decision(Verdict.GIVE_UP, 0.0, "chat not found", unreachable=True)
-        return Decision(Verdict.GIVE_UP, 0.0, f"bad request: {error.message}")
+            return Decision(Verdict.GIVE_UP, 0.0, "chat not found", Cause.NO_CHAT)
+        return Decision(Verdict.GIVE_UP, 0.0, f"bad request: {error.message}", Cause.REJECTED)
     if isinstance(error, NetworkError | TelegramError):
         if attempts + 1 >= max_attempts:
-            return Decision(Verdict.GIVE_UP, 0.0, f"gave up after {attempts + 1} attempts")
+            return Decision(
+                Verdict.GIVE_UP, 0.0, f"gave up after {attempts + 1} attempts", Cause.EXHAUSTED
+            )
         return Decision(Verdict.RETRY, backoff(attempts), f"transient: {type(error).__name__}")
     # Not Telegram's answer but our own bug (a malformed stored call): retrying cannot help.
-    return Decision(Verdict.GIVE_UP, 0.0, f"internal error: {type(error).__name__}")
+    return Decision(Verdict.GIVE_UP, 0.0, f"internal error: {type(error).__name__}", Cause.REJECTED)

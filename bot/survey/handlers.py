@@ -41,7 +41,9 @@ class SurveyHandlers:
                 language=user.language_code,
             )
         else:
-            await self.service.greet(chat_id=message.chat_id, language=user.language_code)
+            await self.service.greet(
+                user_id=user.id, chat_id=message.chat_id, language=user.language_code
+            )
 
     async def press(self, update: Update, context: Context) -> None:
         """A score or Skip button: recorded only for the survey's own client."""

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core import deeplink
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, press_rejection
 from bot.delivery.dispatcher import Clock, PurposeHooks
-from bot.delivery.policy import Decision
+from bot.delivery.policy import Cause, Decision
 from bot.i18n import Translator, normalize_language, translator
 from bot.survey import texts
 from storage import outbox, repo
@@ -98,10 +98,15 @@ class SurveyService:
         )
         return 1
 
-    async def greet(self, *, chat_id: int, language: str | None) -> None:
-        """Answer a plain /start."""
+    async def greet(self, *, user_id: int, chat_id: int, language: str | None) -> None:
+        """Answer a plain /start; a client the helpdesk already named gets their surveys now."""
         tr = translator(normalize_language(language, self.default_language))
         await self._reply(chat_id, texts.greeting_payload(tr, company=self.company))
+        async with self.session_factory() as session:
+            customer_ids = await repo.link_known_user(session, user_id=user_id, chat_id=chat_id)
+            await session.commit()
+        for customer_id in customer_ids:
+            await self.queue_due(customer_id=customer_id)
 
     async def open_link(
         self, *, payload: str, user_id: int, chat_id: int, language: str | None
@@ -320,12 +325,18 @@ class SurveyService:
     async def _question_failed(
         self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
     ) -> None:
-        if call.survey_id is not None:
-            await repo.change_status(
-                session,
-                survey_id=call.survey_id,
-                expected=SurveyStatus.QUEUED,
-                values={"status": SurveyStatus.UNREACHABLE, "completed_at": now},
-            )
-        if decision.unreachable:
+        """A question Telegram would not take: wait for the client, or end the survey."""
+        if call.survey_id is None:
+            return
+        if decision.cause in (Cause.NO_CHAT, Cause.EXHAUSTED):
+            # Not started the bot yet, or Telegram down for long: the survey waits, not dies.
+            values: dict[str, object] = {"status": SurveyStatus.PENDING, "queued_at": None}
+        else:
+            values = {"status": SurveyStatus.UNREACHABLE, "completed_at": now}
+        await repo.change_status(
+            session, survey_id=call.survey_id, expected=SurveyStatus.QUEUED, values=values
+        )
+        if decision.cause is Cause.NO_CHAT:
+            await repo.forget_chat(session, chat_id=call.chat_id)
+        elif decision.cause is Cause.BLOCKED:
             await repo.mark_customer_unreachable(session, chat_id=call.chat_id)

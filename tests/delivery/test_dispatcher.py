@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.delivery.dispatcher import Dispatcher, PurposeHooks
-from bot.delivery.policy import Decision
+from bot.delivery.policy import Cause, Decision
 from storage import outbox
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
@@ -105,7 +105,7 @@ async def test_blocked_chat_is_given_up_and_reported(sessions: SessionFactory) -
     row_id = await queue(sessions, clock)
     await dispatcher.drain_once()
     assert (await row(sessions, row_id)).status == "failed"
-    assert [d.unreachable for d in failures] == [True]
+    assert [d.cause for d in failures] == [Cause.BLOCKED]
 
 
 async def test_not_modified_counts_as_delivered(sessions: SessionFactory) -> None:

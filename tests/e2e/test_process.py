@@ -16,6 +16,8 @@ from bot.config import Settings
 from bot.sandbox.server import FakeBotApi
 from tests.e2e.conftest import API_TOKEN, MANAGERS, ticket
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 async def wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
     async with httpx.AsyncClient() as client:
@@ -44,7 +46,7 @@ async def test_npsbot_run_process_sends_a_survey_and_stops_on_sigterm(
             "NPSBOT_HTTP_PORT": str(unused_tcp_port),
             "NPSBOT_SWEEP_INTERVAL_SECONDS": "0.5",
         }
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = str(ROOT)
         env.pop("NPSBOT_DATABASE_URL", None)  # the default: SQLite in the working directory
         process = await asyncio.create_subprocess_exec(
             sys.executable,

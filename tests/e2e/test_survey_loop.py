@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -161,3 +162,37 @@ async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
     assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.ALREADY_POSTED
     digests = [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in (m.text or "")]
     assert len(digests) == 1
+
+
+async def test_known_id_of_a_client_who_never_started_the_bot_waits_for_start(
+    harness: Harness,
+) -> None:
+    body = ticket("T-500", {"id": "c-5", "telegram_user_id": 9100})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+    await harness.fake.wait_for_call(
+        lambda call: call.method == "sendMessage" and call.status == 400
+    )  # Telegram: chat not found
+    await asyncio.sleep(0.5)  # a few sweeps: the survey must wait, not be retried or dropped
+    assert (await stored_survey(harness, survey_id)).status == "pending"
+
+    client = harness.fake.client(9100, "Gleb")
+    await client.send_text("/start")
+    question = await client.wait_for_bot_message(lambda m: "T-500" in m.content)
+    await client.press_button(question, "8")
+    await client.wait_for_bot_message(lambda m: "What would make it a 10?" in m.content)
+    sends = [c for c in harness.fake.calls_of("sendMessage") if c.params.get("chat_id") == 9100]
+    assert sum("T-500" in str(c.params.get("text")) for c in sends if c.status == 200) == 1
+
+
+async def test_a_client_who_blocked_the_bot_is_marked_unreachable(harness: Harness) -> None:
+    client = harness.fake.client(9200, "Dina")
+    harness.fake.block(client.user_id)
+    body = ticket("T-600", {"id": "c-6", "telegram_user_id": 9200})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+    await harness.fake.wait_for_call(lambda call: call.status == 403)
+    for _ in range(50):
+        if (await stored_survey(harness, survey_id)).status == "unreachable":
+            break
+        await asyncio.sleep(0.1)
+    assert (await stored_survey(harness, survey_id)).status == "unreachable"
+    assert len([c for c in harness.fake.calls if c.status == 403]) == 1  # never retried
