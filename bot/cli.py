@@ -12,6 +12,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import commands
 from bot.config import MissingSettingError, Settings, load_settings
+from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.logs import configure_logging
 
 app = typer.Typer(
@@ -79,23 +80,23 @@ def ticket_closed(
     when = closed_at or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
+    event = TicketClosed(
+        ticket_id=ticket_id,
+        closed_at=when,
+        customer=CustomerInfo(
+            helpdesk_id=customer_id,
+            telegram_user_id=telegram_user_id,
+            phone=phone,
+            name=name,
+            language=language,
+            company=company,
+        ),
+        agent=agent,
+        team=team,
+        channel=channel,
+    )
     try:
-        result = asyncio.run(
-            commands.ticket_closed(
-                _settings(),
-                ticket_id=ticket_id,
-                customer_id=customer_id,
-                closed_at=when,
-                telegram_user_id=telegram_user_id,
-                phone=phone,
-                name=name,
-                language=language,
-                company=company,
-                agent=agent,
-                team=team,
-                channel=channel,
-            )
-        )
+        result = asyncio.run(commands.ticket_closed(_settings(), event))
     except MissingSettingError as error:
         raise _fail(str(error)) from None
     typer.echo(json.dumps(result, ensure_ascii=False))

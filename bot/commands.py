@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.engine import make_url
 
 from bot.app import NpsBot, build_services
 from bot.config import Settings
-from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.core.tickets import TicketClosed
 from bot.delivery.dispatcher import utc_now
 from bot.i18n import normalize_language
 from bot.managers.digest import DigestService, PostOutcome
@@ -37,21 +35,7 @@ async def migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def ticket_closed(
-    settings: Settings,
-    *,
-    ticket_id: str,
-    customer_id: str,
-    closed_at: datetime,
-    telegram_user_id: int | None = None,
-    phone: str | None = None,
-    name: str | None = None,
-    language: str | None = None,
-    company: str | None = None,
-    agent: str | None = None,
-    team: str | None = None,
-    channel: str | None = None,
-) -> dict[str, object]:
+async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, object]:
     """``npsbot ticket-closed``: the intake without HTTP; the running bot sends the survey."""
     services = build_services(settings)
     try:
@@ -59,21 +43,6 @@ async def ticket_closed(
         if not settings.bot_username:
             async with services.application.bot:  # getMe tells the username for the deep link
                 pass
-        event = TicketClosed(
-            ticket_id=ticket_id,
-            closed_at=closed_at,
-            customer=CustomerInfo(
-                helpdesk_id=customer_id,
-                telegram_user_id=telegram_user_id,
-                phone=phone,
-                name=name,
-                language=language,
-                company=company,
-            ),
-            agent=agent,
-            team=team,
-            channel=channel,
-        )
         result = await services.intake.close_ticket(event)
     finally:
         await services.close()
