@@ -13,7 +13,7 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
@@ -30,7 +30,7 @@ from bot.i18n import normalize_language, translator
 from bot.intake.http import create_http_app
 from bot.intake.service import TicketIntake
 from bot.managers.alerts import DetractorAlerts
-from bot.managers.digest import DigestService
+from bot.managers.digest import DIGEST_PURPOSE, DigestService, PostOutcome
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.service import SURVEY_PURPOSE, SurveyService
 from storage.db import SessionFactory, make_engine, make_session_factory
@@ -95,9 +95,8 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         session_factory=sessions,
         sender=BotSender(application.bot),
         gate=FloodGate(Limits(global_per_second=settings.global_rate_per_second)),
-        max_attempts=settings.outbox_max_attempts,
-        # Retry and flood waits are real-world durations: the dispatcher keeps the wall clock
-        # even when the services run on an injected one.
+        max_age=timedelta(hours=settings.outbox_give_up_hours),
+        clock=clock,  # the same clock stamps rows and decides when they are due
     )
     manager_language = normalize_language(settings.language)
     survey = SurveyService(
@@ -109,7 +108,6 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         listeners=(DetractorAlerts(settings.manager_chat_id, translator(manager_language)),),
     )
-    dispatcher.hooks = {SURVEY_PURPOSE: survey.delivery_hooks()}
     digest = DigestService(
         engine=engine,
         session_factory=sessions,
@@ -119,6 +117,11 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         wake=dispatcher.wake,
     )
+
+    dispatcher.hooks = {
+        SURVEY_PURPOSE: survey.delivery_hooks(),
+        DIGEST_PURPOSE: digest.delivery_hooks(),
+    }
 
     def bot_username() -> str:
         return settings.bot_username or application.bot.username
@@ -134,6 +137,16 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     return Services(
         settings, engine, sessions, application, dispatcher, survey, digest, intake, link_secret
     )
+
+
+def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest time within a week before ``now`` at which ``trigger`` fired (or None)."""
+    last = None
+    moment = trigger.get_next_fire_time(None, now - timedelta(days=7))
+    while moment is not None and moment <= now:
+        last = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return last
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -175,7 +188,8 @@ class NpsBot:
             application.add_handler(handler)
         application.add_error_handler(_log_error)
         await application.initialize()
-        self._schedule_jobs()
+        digest_trigger = self._schedule_jobs()
+        await self._catch_up_digest(digest_trigger)
         await application.start()
         assert application.updater is not None  # noqa: S101  (built with an updater)
         await application.updater.start_polling(
@@ -208,7 +222,7 @@ class NpsBot:
             self.http_port,
         )
 
-    def _schedule_jobs(self) -> None:
+    def _schedule_jobs(self) -> CronTrigger:
         services = self.services
         job_queue = services.application.job_queue
         assert job_queue is not None  # noqa: S101  (python-telegram-bot[job-queue] is a dependency)
@@ -226,17 +240,26 @@ class NpsBot:
             name="survey-sweep",
             job_kwargs={"misfire_grace_time": None, "coalesce": True},
         )
+        trigger = CronTrigger.from_crontab(self.settings.digest_cron, timezone=self.settings.tz)
         job_queue.run_custom(
             weekly_digest,
             job_kwargs={
-                "trigger": CronTrigger.from_crontab(
-                    self.settings.digest_cron, timezone=self.settings.tz
-                ),
+                "trigger": trigger,
                 "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
                 "coalesce": True,
             },
             name="weekly-digest",
         )
+        return trigger
+
+    async def _catch_up_digest(self, trigger: CronTrigger) -> None:
+        """Jobs live in memory, so a digest due while the bot was down would never run: post it."""
+        now = self.services.digest.clock()
+        missed = last_fire_time(trigger, now)
+        if missed is not None:
+            result = await self.services.digest.catch_up(missed_run=missed)
+            if result.outcome is PostOutcome.QUEUED:
+                logger.info("posting the digest that was due at %s while the bot was down", missed)
 
     async def stop(self) -> None:
         """Stop taking updates, finish the call in flight, then close everything."""

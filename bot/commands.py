@@ -81,13 +81,13 @@ async def post_digest(settings: Settings) -> str:
     services = build_services(settings)
     try:
         await upgrade_to_head(services.engine)
-        outcome = await services.digest.post()
-        if outcome is PostOutcome.ALREADY_POSTED:
+        result = await services.digest.post()
+        if result.outcome is PostOutcome.ALREADY_POSTED:
             return "this week's digest was already posted to this chat"
-        if outcome is PostOutcome.NO_CHAT:
+        if result.outcome is PostOutcome.NO_CHAT or result.outbox_id is None:
             return "NPSBOT_MANAGER_CHAT_ID is not set: nowhere to post"
         async with services.application.bot:
-            left = await services.dispatcher.drain_until_empty(within=DELIVERY_TIMEOUT)
-        return "digest posted" if left == 0 else f"digest queued; {left} messages still wait"
+            left = await services.dispatcher.deliver([result.outbox_id], within=DELIVERY_TIMEOUT)
+        return "digest posted" if left == 0 else "digest queued; the running bot will post it"
     finally:
         await services.close()

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     survey_delay_minutes: float = Field(default=0.0, ge=0)
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     digest_cron: str = "0 9 * * mon"
-    outbox_max_attempts: int = Field(default=12, ge=1)
+    outbox_give_up_hours: float = Field(default=24.0, gt=0)
     global_rate_per_second: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
 

@@ -24,7 +24,8 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
-    engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # hide_parameters: error messages must not carry names, phones or comments into the logs.
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

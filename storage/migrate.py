@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,19 +27,7 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Apply every pending migration in one transaction."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
-
-
-async def pending_revision(engine: AsyncEngine) -> str | None:
-    """The head revision when the database lags behind it, else None."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    async with engine.connect() as connection:
-        current = await connection.run_sync(_current)
-    return None if current == head else head

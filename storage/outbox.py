@@ -7,11 +7,13 @@ there and ``release_stale`` hands it back, which is the one window where a messa
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +41,7 @@ class ClaimedCall:
     purpose: str
     survey_id: int | None
     attempts: int
+    created_at: datetime
 
 
 async def enqueue(
@@ -71,45 +74,55 @@ async def enqueue(
     return row.id
 
 
-async def claim_batch(session: AsyncSession, *, now: datetime, limit: int) -> list[ClaimedCall]:
-    """Claim due rows, keeping each chat's calls in order and edits behind their target.
+async def claim_batch(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    only_ids: Collection[int] | None = None,
+) -> list[ClaimedCall]:
+    """Claim the oldest waiting call of each chat whose time has come.
 
-    A chat whose oldest pending row is not due yet (waiting out a retry) is skipped whole, so a
-    later message never overtakes an earlier one in the same chat.
+    A call is taken only when no older call of its chat is pending or being sent, so a chat's
+    messages go out in order even with several dispatchers, and a chat waiting out a retry
+    holds back only itself. Edits take the message id their target row recorded.
     """
+    older = aliased(OutboxMessage)
+    has_older = (
+        select(older.id)
+        .where(older.chat_id == OutboxMessage.chat_id)
+        .where(col(older.id) < col(OutboxMessage.id))
+        .where(col(older.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        .exists()
+    )
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(col(OutboxMessage.not_before) <= now)
+        .where(~has_older)
         .order_by(col(OutboxMessage.id))
-        .limit(limit * 4)
+        .limit(limit)
     )
+    if only_ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list((await session.exec(query)).all())
     targets = await _target_rows(session, rows)
-    blocked_chats: set[int] = set()
     claimed: list[ClaimedCall] = []
     for row in rows:
-        if len(claimed) >= limit:
-            break
-        if row.chat_id in blocked_chats:
-            continue
+        assert row.id is not None  # noqa: S101  (loaded rows have ids)
         message_id = row.message_id
-        target = targets.get(row.target_outbox_id) if row.target_outbox_id else None
         if row.target_outbox_id is not None:
-            if target is None or target.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
-                blocked_chats.add(row.chat_id)
-                continue
-            if target.status == OutboxStatus.FAILED or target.message_id is None:
+            target = targets.get(row.target_outbox_id)
+            if target is not None and target.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+                continue  # the message to edit is not out yet
+            if target is None or target.status == OutboxStatus.FAILED or target.message_id is None:
                 await mark_failed(
-                    session, outbox_id=row.id or 0, error="the message to edit was never delivered"
+                    session, outbox_id=row.id, error="the message to edit was never delivered"
                 )
                 continue
             message_id = target.message_id
-        if row.not_before > now:
-            blocked_chats.add(row.chat_id)
-            continue
-        assert row.id is not None  # noqa: S101  (loaded rows have ids)
         if not await _take(session, outbox_id=row.id, message_id=message_id, now=now):
             continue  # another process claimed it between our read and our write
         claimed.append(
@@ -122,6 +135,7 @@ async def claim_batch(session: AsyncSession, *, now: datetime, limit: int) -> li
                 purpose=row.purpose,
                 survey_id=row.survey_id,
                 attempts=row.attempts,
+                created_at=row.created_at,
             )
         )
     await session.commit()
@@ -204,11 +218,11 @@ async def release_stale(session: AsyncSession, *, now: datetime, older_than: tim
     return int(result.rowcount or 0)
 
 
-async def pending_count(session: AsyncSession) -> int:
-    """How many calls wait to be made (for health and tests)."""
-    rows = await session.exec(
-        select(func.count()).where(
-            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-        )
+async def pending_count(session: AsyncSession, *, only_ids: Collection[int] | None = None) -> int:
+    """How many calls still wait to be made (of ``only_ids``, when given)."""
+    query = select(func.count()).where(
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
     )
-    return rows.one()
+    if only_ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
+    return (await session.exec(query)).one()

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.survey import SurveyStatus, SurveyView
+from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
 from storage.models import Customer, Survey, Ticket
 
@@ -47,11 +47,16 @@ def _apply_customer_info(customer: Customer, info: CustomerInfo) -> None:
 
 
 async def _upsert_customer(session: AsyncSession, info: CustomerInfo, now: datetime) -> Customer:
-    found = await session.exec(select(Customer).where(Customer.helpdesk_id == info.helpdesk_id))
-    customer = found.first()
+    """Find or create the customer; a concurrent first ticket of theirs may win the insert."""
+    query = select(Customer).where(Customer.helpdesk_id == info.helpdesk_id)
+    customer = (await session.exec(query)).first()
     if customer is None:
-        customer = Customer(helpdesk_id=info.helpdesk_id, created_at=now)
-        session.add(customer)
+        try:
+            async with session.begin_nested():
+                customer = Customer(helpdesk_id=info.helpdesk_id, created_at=now)
+                session.add(customer)
+        except IntegrityError:
+            customer = (await session.exec(query)).one()  # theirs, committed meanwhile
     _apply_customer_info(customer, info)
     await session.flush()
     return customer
@@ -164,26 +169,6 @@ async def change_status(
     return bool(result.rowcount)
 
 
-async def survey_view(session: AsyncSession, *, survey_id: int) -> SurveyView | None:
-    """The facts a button press is checked against."""
-    found = await session.exec(
-        select(Survey, Customer)
-        .join(Customer, col(Customer.id) == Survey.customer_id)
-        .where(Survey.id == survey_id)
-    )
-    row = found.first()
-    if row is None:
-        return None
-    survey, customer = row
-    assert survey.id is not None  # noqa: S101  (loaded)
-    return SurveyView(
-        survey_id=survey.id,
-        status=SurveyStatus(survey.status),
-        client_user_id=customer.telegram_user_id,
-        message_id=survey.message_id,
-    )
-
-
 async def survey_awaiting_comment(session: AsyncSession, *, chat_id: int) -> int | None:
     """The newest survey in this chat that waits for a comment."""
     found = await session.exec(
@@ -237,3 +222,9 @@ async def link_known_user(session: AsyncSession, *, user_id: int, chat_id: int) 
         customer.unreachable = False
     await session.flush()
     return [customer.id for customer in customers if customer.id is not None]
+
+
+async def any_survey_before(session: AsyncSession, *, when: datetime) -> bool:
+    """Whether any survey was created before ``when`` (i.e. this is not a fresh installation)."""
+    found = await session.exec(select(Survey.id).where(col(Survey.created_at) < when).limit(1))
+    return found.first() is not None

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from bot.core.nps import is_valid_score
+from bot.core.survey import MAX_SURVEY_ID
 
 MAX_CALLBACK_BYTES = 64
-_SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,17}):(?P<score>[0-9]{1,2})$")
-_SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,17})$")
+_SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,9}):(?P<score>[0-9]{1,2})$")
+_SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,9})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,10 @@ def decode(data: str | None) -> ScorePress | SkipPress | None:
     if data is None or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
     if match := _SCORE.match(data):
-        score = int(match["score"])
-        if not is_valid_score(score):
+        survey_id, score = int(match["survey"]), int(match["score"])
+        if not is_valid_score(score) or survey_id > MAX_SURVEY_ID:
             return None
-        return ScorePress(survey_id=int(match["survey"]), score=score)
-    if match := _SKIP.match(data):
+        return ScorePress(survey_id=survey_id, score=score)
+    if (match := _SKIP.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return SkipPress(survey_id=int(match["survey"]))
     return None

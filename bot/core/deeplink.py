@@ -11,9 +11,11 @@ import hashlib
 import hmac
 import re
 
+from bot.core.survey import MAX_SURVEY_ID
+
 MAX_PAYLOAD_LENGTH = 64
 _SIGNATURE_LENGTH = 22  # 132 bits of HMAC-SHA256, in base64url
-_PAYLOAD = re.compile(r"^s(?P<id>[0-9a-z]{1,13})_(?P<sig>[A-Za-z0-9_-]{22})$")
+_PAYLOAD = re.compile(r"^s(?P<id>[0-9a-z]{1,7})_(?P<sig>[A-Za-z0-9_-]{22})$")
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -48,7 +50,7 @@ def read_payload(secret: bytes, payload: str) -> int | None:
     if match is None:
         return None
     survey_id = int(match["id"], 36)
-    if survey_id <= 0:
+    if not 0 < survey_id <= MAX_SURVEY_ID:
         return None
     if not hmac.compare_digest(match["sig"], _signature(secret, survey_id)):
         return None

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+MAX_SURVEY_ID = 2**31 - 1  # survey ids are 32-bit in every supported database
+
 
 class SurveyStatus(enum.StrEnum):
     """Where a survey is; the database is the only place that remembers it."""
@@ -21,7 +23,6 @@ class SurveyStatus(enum.StrEnum):
 # QUEUED too: Telegram may deliver the question and the client's tap before the dispatcher has
 # recorded the delivery; the press itself then tells which message it was.
 OPEN_FOR_SCORE = frozenset({SurveyStatus.QUEUED, SurveyStatus.SENT})
-OPEN_FOR_COMMENT = frozenset({SurveyStatus.ANSWERED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +24,11 @@ logger = logging.getLogger(__name__)
 DeliveredHook = Callable[[AsyncSession, ClaimedCall, int | None, datetime], Awaitable[None]]
 FailedHook = Callable[[AsyncSession, ClaimedCall, Decision, datetime], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+# A claimed call older than this belongs to a process that died. Batches are small enough
+# (batch_size calls, each bounded by PTB's timeouts) to finish well within it.
+STALE_CLAIM = timedelta(minutes=10)
+HOUSEKEEPING_EVERY = 60.0  # seconds between releases of stale claims and flood-window cleanup
 
 
 def utc_now() -> datetime:
@@ -47,12 +52,13 @@ class Dispatcher:
     sender: Sender
     gate: FloodGate = field(default_factory=FloodGate)
     hooks: Mapping[str, PurposeHooks] = field(default_factory=dict)
-    max_attempts: int = 12
-    batch_size: int = 50
+    max_age: timedelta = timedelta(hours=24)
+    batch_size: int = 20
     poll_interval: float = 1.0
     clock: Clock = utc_now
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
+    _next_housekeeping: float = 0.0
 
     def wake(self) -> None:
         """Tell the loop there is new work (called after a commit that enqueued calls)."""
@@ -60,15 +66,10 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Loop until ``stop``; a failing round is logged and retried, never fatal."""
-        async with self.session_factory() as session:
-            released = await outbox.release_stale(
-                session, now=self.clock(), older_than=timedelta(seconds=60)
-            )
-        if released:
-            logger.warning("re-queued %d outbox calls left claimed by a stopped process", released)
         while not self._stopping:
             self._wakeup.clear()
             try:
+                await self._housekeeping()
                 handled = await self.drain_once()
             except Exception:
                 logger.exception("outbox round failed; retrying")
@@ -82,10 +83,24 @@ class Dispatcher:
         self._stopping = True
         self._wakeup.set()
 
-    async def drain_once(self) -> int:
+    async def _housekeeping(self) -> None:
+        """Hand back calls a dead process claimed; forget flood windows of quiet chats."""
+        monotonic = time.monotonic()
+        if monotonic < self._next_housekeeping:
+            return
+        self._next_housekeeping = monotonic + HOUSEKEEPING_EVERY
+        self.gate.forget_idle(monotonic)
+        async with self.session_factory() as session:
+            released = await outbox.release_stale(session, now=self.clock(), older_than=STALE_CLAIM)
+        if released:
+            logger.warning("re-queued %d outbox calls left claimed by a stopped process", released)
+
+    async def drain_once(self, *, only_ids: Collection[int] | None = None) -> int:
         """Claim one batch and make its calls in order; return how many were attempted."""
         async with self.session_factory() as session:
-            batch = await outbox.claim_batch(session, now=self.clock(), limit=self.batch_size)
+            batch = await outbox.claim_batch(
+                session, now=self.clock(), limit=self.batch_size, only_ids=only_ids
+            )
         for index, call in enumerate(batch):
             if self._stopping:
                 await self._release(batch[index:])
@@ -93,17 +108,18 @@ class Dispatcher:
             await self._attempt(call)
         return len(batch)
 
-    async def drain_until_empty(self, *, within: float) -> int:
-        """Deliver until nothing is pending or ``within`` seconds pass; return how many are left.
+    async def deliver(self, outbox_ids: Collection[int], *, within: float) -> int:
+        """Deliver just these calls, for one-shot commands that run beside the bot.
 
-        For one-shot commands that run without the bot's loop (``npsbot digest --now``).
+        Returns how many are still undelivered after ``within`` seconds (a running bot will
+        deliver those; the claim makes sure only one of the two sends each).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
-            await self.drain_once()
+            await self.drain_once(only_ids=outbox_ids)
             async with self.session_factory() as session:
-                left = await outbox.pending_count(session)
+                left = await outbox.pending_count(session, only_ids=outbox_ids)
             if left == 0 or loop.time() >= deadline:
                 return left
             await asyncio.sleep(min(self.poll_interval, 0.2))
@@ -121,8 +137,7 @@ class Dispatcher:
             await session.commit()
 
     async def _attempt(self, call: ClaimedCall) -> None:
-        monotonic = time.monotonic()
-        chat_wait = self.gate.chat_wait(call.chat_id, monotonic)
+        chat_wait = self.gate.chat_wait(call.chat_id, time.monotonic())
         if chat_wait > 0:
             await self._postpone(call, chat_wait, "chat flood limit", count=False)
             return
@@ -132,7 +147,8 @@ class Dispatcher:
         try:
             message_id = await self.sender(call)
         except Exception as error:
-            decision = judge(error, attempts=call.attempts, max_attempts=self.max_attempts)
+            age = self.clock() - call.created_at
+            decision = judge(error, attempts=call.attempts, age=age, max_age=self.max_age)
             await self._settle_failure(call, decision)
             return
         await self._settle_success(call, message_id)
@@ -180,4 +196,4 @@ class Dispatcher:
             if hooks and hooks.failed:
                 await hooks.failed(session, call, decision, now)
             await session.commit()
-        logger.warning("outbox %d given up: %s", call.id, decision.reason)
+        logger.warning("outbox %d (%s) given up: %s", call.id, call.purpose, decision.reason)

@@ -10,12 +10,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import deeplink
-from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, press_rejection
+from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Cause, Decision
 from bot.i18n import Translator, normalize_language, translator
@@ -38,7 +38,17 @@ class AnswerListener(Protocol):
         """A score was stored."""
 
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
-        """A comment was stored."""
+        """The survey was completed, with a comment or without (Skip)."""
+
+
+def _view(context: SurveyContext) -> SurveyView:
+    assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
+    return SurveyView(
+        survey_id=context.survey.id,
+        status=SurveyStatus(context.survey.status),
+        client_user_id=context.customer.telegram_user_id,
+        message_id=context.survey.message_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +63,34 @@ class SurveyService:
     clock: Clock
     listeners: tuple[AnswerListener, ...] = ()
 
-    def _translator(self, context: SurveyContext) -> Translator:
-        return translator(normalize_language(context.customer.language, self.default_language))
+    def _translator(self, context: SurveyContext | None, fallback: str | None = None) -> Translator:
+        language = context.customer.language if context else fallback
+        return translator(normalize_language(language, self.default_language))
+
+    async def _send(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        method: str = "sendMessage",
+        purpose: str = CLIENT_PURPOSE,
+        survey_id: int | None = None,
+        message_id: int | None = None,
+        target_outbox_id: int | None = None,
+    ) -> int:
+        return await outbox.enqueue(
+            session,
+            method=method,
+            chat_id=chat_id,
+            payload=payload,
+            purpose=purpose,
+            now=now,
+            survey_id=survey_id,
+            message_id=message_id,
+            target_outbox_id=target_outbox_id,
+        )
 
     async def queue_due(self, *, limit: int = 500, customer_id: int | None = None) -> int:
         """Hand every due survey of a reachable client to the outbox; return how many."""
@@ -87,64 +123,71 @@ class SurveyService:
             company=self.company,
             ticket=context.ticket.external_id,
         )
-        await outbox.enqueue(
+        await self._send(
             session,
-            method="sendMessage",
-            chat_id=context.customer.chat_id,
-            payload=payload,
+            context.customer.chat_id,
+            payload,
+            now=now,
             purpose=SURVEY_PURPOSE,
             survey_id=survey_id,
-            now=now,
         )
         return 1
 
     async def greet(self, *, user_id: int, chat_id: int, language: str | None) -> None:
         """Answer a plain /start; a client the helpdesk already named gets their surveys now."""
-        tr = translator(normalize_language(language, self.default_language))
-        await self._reply(chat_id, texts.greeting_payload(tr, company=self.company))
+        now = self.clock()
+        tr = self._translator(None, language)
         async with self.session_factory() as session:
+            await self._send(
+                session, chat_id, texts.greeting_payload(tr, company=self.company), now=now
+            )
             customer_ids = await repo.link_known_user(session, user_id=user_id, chat_id=chat_id)
             await session.commit()
+        self.wake()
         for customer_id in customer_ids:
             await self.queue_due(customer_id=customer_id)
 
     async def open_link(
         self, *, payload: str, user_id: int, chat_id: int, language: str | None
     ) -> bool:
-        """Link the chat to the customer behind a signed /start payload and send their survey."""
-        tr = translator(normalize_language(language, self.default_language))
-        survey_id = deeplink.read_payload(self.link_secret, payload)
+        """Link the chat to the customer behind a signed /start payload and send their survey.
+
+        The client is here now, so their survey goes out at once, even before its scheduled
+        time, and even if an earlier attempt found the bot blocked.
+        """
         now = self.clock()
+        survey_id = deeplink.read_payload(self.link_secret, payload)
         async with self.session_factory() as session:
-            context = (
-                None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
-            )
-            linked = context is not None and await repo.link_customer_chat(
+            context = None
+            if survey_id is not None:
+                context = await repo.load_context(session, survey_id=survey_id)
+            if context is None or not await repo.link_customer_chat(
                 session,
                 customer_id=context.customer.id or 0,
                 user_id=user_id,
                 chat_id=chat_id,
                 language=language,
-            )
-            if context is None or not linked:
+            ):
                 await session.rollback()
                 logger.info("rejected a /start payload (invalid or another user's)")
-                await self._reply(chat_id, texts.bad_link_payload(tr))
+                tr = self._translator(None, language)
+                await self._send(session, chat_id, texts.bad_link_payload(tr), now=now)
+                await session.commit()
+                self.wake()
                 return False
-            await outbox.enqueue(
+            linked = texts.linked_payload(self._translator(context), company=self.company)
+            await self._send(session, chat_id, linked, now=now)
+            assert survey_id is not None  # noqa: S101  (context was found by it)
+            await repo.change_status(
                 session,
-                method="sendMessage",
-                chat_id=chat_id,
-                purpose=CLIENT_PURPOSE,
-                now=now,
-                payload=texts.linked_payload(self._translator(context), company=self.company),
+                survey_id=survey_id,
+                expected=SurveyStatus.UNREACHABLE,
+                values={"status": SurveyStatus.PENDING, "completed_at": None},
             )
-            if context.survey.status == SurveyStatus.PENDING and context.survey.id is not None:
-                # The client is here now: ask at once rather than at the scheduled time.
-                await self._queue_one(session, survey_id=context.survey.id, now=now)
+            await self._queue_one(session, survey_id=survey_id, now=now)
             await session.commit()
-        await self.queue_due(customer_id=context.customer.id)
         self.wake()
+        await self.queue_due(customer_id=context.customer.id)  # any other survey that is due
         return True
 
     async def record_score(
@@ -153,12 +196,13 @@ class SurveyService:
         """Store a score if the press is genuine; return the toast text for the presser."""
         now = self.clock()
         async with self.session_factory() as session:
-            view = await repo.survey_view(session, survey_id=survey_id)
-            rejection = press_rejection(view, presser_id=presser_id, message_id=message_id)
-            context = await repo.load_context(session, survey_id=survey_id) if view else None
-            tr = self._translator(context) if context else translator(self.default_language)
+            context = await repo.load_context(session, survey_id=survey_id)
+            tr = self._translator(context)
+            rejection = press_rejection(
+                _view(context) if context else None, presser_id=presser_id, message_id=message_id
+            )
             chat_id = context.customer.chat_id if context else None
-            if rejection is not None or view is None or context is None or chat_id is None:
+            if rejection is not None or context is None or chat_id is None:
                 logger.info("ignored a score press on survey %s: %s", survey_id, rejection)
                 return texts.press_answer(tr, rejection or "unknown")
             answer: dict[str, object] = {
@@ -175,65 +219,68 @@ class SurveyService:
             ):
                 return texts.press_answer(tr, "already_answered")
             await session.refresh(context.survey)
-            await outbox.enqueue(
+            shown = texts.answered_payload(
+                tr, company=self.company, ticket=context.ticket.external_id, score=score
+            )
+            await self._send(
                 session,
+                chat_id,
+                shown,
+                now=now,
                 method="editMessageText",
-                chat_id=chat_id,
+                survey_id=survey_id,
                 message_id=message_id,
-                purpose=CLIENT_PURPOSE,
-                survey_id=survey_id,
-                now=now,
-                payload=texts.answered_payload(
-                    tr, company=self.company, ticket=context.ticket.external_id, score=score
-                ),
             )
-            prompt_id = await outbox.enqueue(
+            context.survey.prompt_outbox_id = await self._send(
                 session,
-                method="sendMessage",
-                chat_id=chat_id,
-                purpose=CLIENT_PURPOSE,
-                survey_id=survey_id,
+                chat_id,
+                texts.follow_up_payload(tr, survey_id=survey_id, score=score),
                 now=now,
-                payload=texts.follow_up_payload(tr, survey_id=survey_id, score=score),
+                survey_id=survey_id,
             )
-            context.survey.prompt_outbox_id = prompt_id
             for listener in self.listeners:
                 await listener.scored(session, context, now)
             await session.commit()
         self.wake()
         return texts.press_answer(tr, None)
 
+    async def _complete(
+        self, session: AsyncSession, context: SurveyContext, *, now: datetime, comment: str | None
+    ) -> bool:
+        """ANSWERED -> COMPLETED with or without a comment; False when it was not ANSWERED."""
+        assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
+        values: dict[str, object] = {"status": SurveyStatus.COMPLETED, "completed_at": now}
+        if comment is not None:
+            values |= {"comment": comment, "commented_at": now}
+        if not await repo.change_status(
+            session, survey_id=context.survey.id, expected=SurveyStatus.ANSWERED, values=values
+        ):
+            return False
+        await session.refresh(context.survey)
+        for listener in self.listeners:
+            await listener.commented(session, context, now)
+        return True
+
     async def skip_comment(self, *, survey_id: int, presser_id: int, message_id: int) -> str:
         """Close the survey without a comment when its own client presses Skip."""
         now = self.clock()
         async with self.session_factory() as session:
             context = await repo.load_context(session, survey_id=survey_id)
-            tr = self._translator(context) if context else translator(self.default_language)
-            if (
-                context is None
-                or context.customer.telegram_user_id != presser_id
-                or context.survey.chat_id is None
-                or not await repo.change_status(
-                    session,
-                    survey_id=survey_id,
-                    expected=SurveyStatus.ANSWERED,
-                    values={"status": SurveyStatus.COMPLETED, "completed_at": now},
-                )
-            ):
-                return texts.press_answer(tr, "unknown" if context is None else "already_answered")
-            await outbox.enqueue(
+            tr = self._translator(context)
+            if context is None or context.customer.telegram_user_id != presser_id:
+                return texts.press_answer(tr, "unknown" if context is None else "not_yours")
+            chat_id = context.survey.chat_id
+            if chat_id is None or not await self._complete(session, context, now=now, comment=None):
+                return texts.press_answer(tr, "already_answered")
+            await self._send(
                 session,
-                method="editMessageText",
-                chat_id=context.survey.chat_id,
-                message_id=message_id,
-                purpose=CLIENT_PURPOSE,
-                survey_id=survey_id,
+                chat_id,
+                texts.thanks_payload(tr),
                 now=now,
-                payload=texts.thanks_payload(tr),
+                method="editMessageText",
+                survey_id=survey_id,
+                message_id=message_id,
             )
-            await session.refresh(context.survey)
-            for listener in self.listeners:
-                await listener.commented(session, context, now)
             await session.commit()
         self.wake()
         return texts.press_answer(tr, None)
@@ -243,63 +290,31 @@ class SurveyService:
         now = self.clock()
         async with self.session_factory() as session:
             survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
-            context = (
-                None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
-            )
-            if context is None or survey_id is None or context.customer.telegram_user_id != user_id:
+            context = None
+            if survey_id is not None:
+                context = await repo.load_context(session, survey_id=survey_id)
+            if context is None or context.customer.telegram_user_id != user_id:
                 return False
-            if not await repo.change_status(
-                session,
-                survey_id=survey_id,
-                expected=SurveyStatus.ANSWERED,
-                values={
-                    "status": SurveyStatus.COMPLETED,
-                    "comment": text,
-                    "commented_at": now,
-                    "completed_at": now,
-                },
-            ):
+            if not await self._complete(session, context, now=now, comment=text):
                 return False
-            await session.refresh(context.survey)
             tr = self._translator(context)
-            if context.survey.prompt_outbox_id is not None and context.survey.score is not None:
-                await outbox.enqueue(
+            prompt_id, score = context.survey.prompt_outbox_id, context.survey.score
+            if prompt_id is not None and score is not None:
+                await self._send(  # the Skip button goes: the comment is in
                     session,
-                    method="editMessageText",
-                    chat_id=chat_id,
-                    purpose=CLIENT_PURPOSE,
-                    target_outbox_id=context.survey.prompt_outbox_id,
-                    survey_id=survey_id,
+                    chat_id,
+                    texts.follow_up_closed_payload(tr, score=score),
                     now=now,
-                    payload=texts.follow_up_closed_payload(tr, score=context.survey.score),
+                    method="editMessageText",
+                    survey_id=survey_id,
+                    target_outbox_id=prompt_id,
                 )
-            await outbox.enqueue(
-                session,
-                method="sendMessage",
-                chat_id=chat_id,
-                purpose=CLIENT_PURPOSE,
-                survey_id=survey_id,
-                now=now,
-                payload=texts.thanks_payload(tr),
+            await self._send(
+                session, chat_id, texts.thanks_payload(tr), now=now, survey_id=survey_id
             )
-            for listener in self.listeners:
-                await listener.commented(session, context, now)
             await session.commit()
         self.wake()
         return True
-
-    async def _reply(self, chat_id: int, payload: dict[str, object]) -> None:
-        async with self.session_factory() as session:
-            await outbox.enqueue(
-                session,
-                method="sendMessage",
-                chat_id=chat_id,
-                payload=dict(payload),
-                purpose=CLIENT_PURPOSE,
-                now=self.clock(),
-            )
-            await session.commit()
-        self.wake()
 
     def delivery_hooks(self) -> PurposeHooks:
         """Outbox callbacks for the question itself: it is "sent" only once Telegram has it."""
@@ -328,7 +343,7 @@ class SurveyService:
         """A question Telegram would not take: wait for the client, or end the survey."""
         if call.survey_id is None:
             return
-        if decision.cause in (Cause.NO_CHAT, Cause.EXHAUSTED):
+        if decision.cause in (Cause.NO_CHAT, Cause.EXPIRED):
             # Not started the bot yet, or Telegram down for long: the survey waits, not dies.
             values: dict[str, object] = {"status": SurveyStatus.PENDING, "queued_at": None}
         else:

@@ -11,8 +11,9 @@ from bot.core.callback import (
     encode_score,
     encode_skip,
 )
+from bot.core.survey import MAX_SURVEY_ID
 
-survey_ids = st.integers(min_value=1, max_value=10**17)
+survey_ids = st.integers(min_value=1, max_value=MAX_SURVEY_ID)
 
 
 @given(survey_ids, st.integers(min_value=0, max_value=10))
@@ -36,5 +37,7 @@ def test_arbitrary_data_decodes_to_none_or_a_valid_press(data: str) -> None:
 
 
 def test_forged_scores_are_rejected() -> None:
-    for data in ["nps:1:11", "nps:1:-1", "nps:0:5", "nps:1:5:extra", "nps:a:5", "skip:", None, ""]:
+    too_big = MAX_SURVEY_ID + 1  # would overflow the 32-bit id column on PostgreSQL
+    forged = ["nps:1:11", "nps:1:-1", "nps:0:5", "nps:1:5:extra", "nps:a:5", "skip:", None, ""]
+    for data in [*forged, f"nps:{too_big}:5", f"skip:{too_big}", "nps:99999999999:5"]:
         assert decode(data) is None

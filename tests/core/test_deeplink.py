@@ -12,11 +12,17 @@ from bot.core.deeplink import (
     make_payload,
     read_payload,
 )
+from bot.core.survey import MAX_SURVEY_ID
 
 SECRET = derive_secret("123456:TEST")
 
 
-@given(st.integers(min_value=1, max_value=2**63 - 1))
+def test_ids_beyond_the_database_range_are_refused() -> None:
+    signature = make_payload(SECRET, 42).split("_", 1)[1]
+    assert read_payload(SECRET, f"s{'z' * 7}_{signature}") is None
+
+
+@given(st.integers(min_value=1, max_value=MAX_SURVEY_ID))
 def test_payload_round_trip_in_telegram_alphabet(survey_id: int) -> None:
     payload = make_payload(SECRET, survey_id)
     assert len(payload) <= MAX_PAYLOAD_LENGTH

@@ -122,21 +122,33 @@ async def test_not_modified_counts_as_delivered(sessions: SessionFactory) -> Non
     assert (await row(sessions, row_id)).status == "sent"
 
 
-async def test_gives_up_after_max_attempts(sessions: SessionFactory) -> None:
+async def test_outage_is_retried_until_the_call_is_too_old(sessions: SessionFactory) -> None:
     clock = Clock()
+    failures: list[Decision] = []
+
+    async def failed(
+        _session: object, _call: ClaimedCall, decision: Decision, _now: datetime
+    ) -> None:
+        failures.append(decision)
+
     dispatcher = Dispatcher(
         session_factory=sessions,
-        sender=ScriptedSender([NetworkError("a"), NetworkError("b")]),
+        sender=ScriptedSender([NetworkError("down")] * 30),
         clock=clock,
-        max_attempts=2,
+        max_age=timedelta(hours=2),
+        hooks={"test": PurposeHooks(failed=failed)},  # type: ignore[arg-type]
     )
     row_id = await queue(sessions, clock)
-    await dispatcher.drain_once()
-    clock.now += timedelta(hours=1)
-    dispatcher.gate.forget_idle(float("inf"))
-    await dispatcher.drain_once()
+    for _ in range(20):  # twenty failures inside the two hours: still waiting, not lost
+        await dispatcher.drain_once()
+        clock.now += timedelta(minutes=5)
+        dispatcher.gate.forget_idle(float("inf"))
     stored = await row(sessions, row_id)
-    assert (stored.status, stored.attempts) == ("failed", 2)
+    assert (stored.status, stored.attempts) == ("pending", 20)
+    clock.now += timedelta(hours=1)
+    await dispatcher.drain_once()
+    assert (await row(sessions, row_id)).status == "failed"
+    assert [d.cause for d in failures] == [Cause.EXPIRED]
 
 
 async def test_second_message_to_a_private_chat_waits_a_second(sessions: SessionFactory) -> None:
@@ -145,7 +157,8 @@ async def test_second_message_to_a_private_chat_waits_a_second(sessions: Session
     dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
     await queue(sessions, clock)
     second = await queue(sessions, clock)
-    await dispatcher.drain_once()
+    await dispatcher.drain_once()  # the first message; the second waits behind it
+    await dispatcher.drain_once()  # the second is due, but the chat had one this second
     assert len(sender.calls) == 1
     stored = await row(sessions, second)
     assert stored.status == "pending" and stored.attempts == 0

@@ -22,7 +22,10 @@ class ShiftedClock:
     """The wall clock moved to a chosen start, so answers land in a known digest week."""
 
     def __init__(self, start: datetime) -> None:
-        self.offset = start - datetime.now(UTC)
+        self.move_to(start)
+
+    def move_to(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset

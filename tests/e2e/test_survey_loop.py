@@ -89,8 +89,11 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     assert (stored.status, stored.score, stored.comment) == ("completed", 3, "<b>Slow</b> & rude")
     assert stored.answered_at is not None and stored.answered_at.tzinfo is UTC
 
-    # Later text from the client is not taken as another comment.
+    # Later text from the client is not taken as another comment. Updates are handled in order,
+    # so once /start is answered, "one more thing" has been handled too.
     await client.send_text("one more thing")
+    await client.send_text("/start")
+    await client.wait_for_bot_message(lambda m: "feedback bot" in m.content)
     assert (await stored_survey(harness, survey_id)).comment == "<b>Slow</b> & rude"
 
 
@@ -152,14 +155,18 @@ async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
     assert (next_run.weekday(), next_run.astimezone(harness.settings.tz).hour) == (0, 9)
 
     monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
-    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.QUEUED
+    assert (await harness.bot.services.digest.post(as_of=monday)).outcome is PostOutcome.QUEUED
     digest = await harness.fake.wait_for(lambda m: "NPS digest" in (m.text or ""), chat_id=MANAGERS)
     text = digest.text or ""
     assert "33.3" in text  # (2 promoters - 1 detractor) / 3 answers
     assert "3 responses" in text
-    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.ALREADY_POSTED
+    assert (
+        await harness.bot.services.digest.post(as_of=monday)
+    ).outcome is PostOutcome.ALREADY_POSTED
     await harness.restart()
-    assert await harness.bot.services.digest.post(as_of=monday) is PostOutcome.ALREADY_POSTED
+    assert (
+        await harness.bot.services.digest.post(as_of=monday)
+    ).outcome is PostOutcome.ALREADY_POSTED
     digests = [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in (m.text or "")]
     assert len(digests) == 1
 
@@ -196,3 +203,66 @@ async def test_a_client_who_blocked_the_bot_is_marked_unreachable(harness: Harne
         await asyncio.sleep(0.1)
     assert (await stored_survey(harness, survey_id)).status == "unreachable"
     assert len([c for c in harness.fake.calls if c.status == 403]) == 1  # never retried
+
+
+async def answer(harness: Harness, user: int, ticket_id: str, score: int) -> None:
+    """One client closes a ticket's survey with a score and skips the comment."""
+    client = harness.fake.client(user, f"Client {user}")
+    await harness.close_ticket(ticket(ticket_id, {"id": f"c-{user}", "telegram_user_id": user}))
+    question = await client.wait_for_bot_message(lambda m: ticket_id in m.content)
+    await client.press_button(question, str(score))
+    prompt = await client.wait_for_bot_message(lambda m: "Skip" in m.button_texts())
+    await client.press_button(prompt, "Skip")
+    await client.wait_for_bot_message(
+        lambda m: m.message_id == prompt.message_id and not m.buttons()
+    )
+
+
+async def test_digest_missed_while_the_bot_was_down_is_posted_on_start(harness: Harness) -> None:
+    await answer(harness, 8101, "T-701", 10)
+    await harness.stop()
+    # Down over Monday 09:00 Moscow time; back on Monday at 11:00.
+    harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    await harness.start()
+    digest = await harness.fake.wait_for(lambda m: "NPS digest" in m.content, chat_id=MANAGERS)
+    assert "100" in digest.content  # one promoter: NPS +100
+    await harness.restart()  # and only once
+    await asyncio.sleep(0.5)
+    assert len([m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content]) == 1
+
+
+async def test_fresh_install_posts_no_catch_up_digest(harness: Harness) -> None:
+    harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    await harness.restart()
+    await asyncio.sleep(0.5)
+    assert [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content] == []
+
+
+async def test_a_digest_telegram_refused_can_be_posted_again(harness: Harness) -> None:
+    assert harness.bot is not None
+    harness.fake.kick_bot(MANAGERS)
+    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert (await harness.bot.services.digest.post(as_of=monday)).outcome is PostOutcome.QUEUED
+    await harness.fake.wait_for_call(lambda call: call.status == 403)
+    for _ in range(50):  # the failure is recorded just after Telegram's answer
+        result = await harness.bot.services.digest.post(as_of=monday)
+        if result.outcome is PostOutcome.QUEUED:
+            break
+        await asyncio.sleep(0.1)
+    assert result.outcome is PostOutcome.QUEUED
+
+
+async def test_deep_link_revives_a_survey_that_found_the_bot_blocked(harness: Harness) -> None:
+    client = harness.fake.client(9300, "Ivan")
+    harness.fake.block(client.user_id)
+    body = ticket("T-800", {"id": "c-8", "telegram_user_id": 9300})
+    response = (await harness.close_ticket(body)).json()
+    await harness.fake.wait_for_call(lambda call: call.status == 403)
+    for _ in range(50):
+        if (await stored_survey(harness, response["survey_id"])).status == "unreachable":
+            break
+        await asyncio.sleep(0.1)
+    harness.fake.unblock(client.user_id)
+    await client.send_text(f"/start {response['deep_link'].rsplit('=', 1)[1]}")
+    question = await client.wait_for_bot_message(lambda m: "T-800" in m.content)
+    assert len(question.buttons()) == 11

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from storage import outbox
@@ -117,3 +118,34 @@ async def test_stale_claims_are_released_after_a_crash(sessions: SessionFactory)
         assert await outbox.pending_count(session) == 1
     async with sessions() as session:
         assert [c.id for c in await outbox.claim_batch(session, now=NOW, limit=10)] == [row_id]
+
+
+async def test_a_busy_chat_does_not_starve_the_others(sessions: SessionFactory) -> None:
+    first = await add(sessions, -100, "alert 0")
+    for number in range(1, 250):
+        await add(sessions, -100, f"alert {number}")
+    client = await add(sessions, 7, "survey question")
+    async with sessions() as session:
+        await outbox.mark_retry(
+            session, outbox_id=first, not_before=NOW + timedelta(minutes=1), error="429"
+        )
+        await session.commit()
+    async with sessions() as session:
+        claimed = await outbox.claim_batch(session, now=NOW, limit=20)
+    assert [call.id for call in claimed] == [client]
+
+
+async def test_two_dispatchers_never_take_one_row_nor_break_a_chats_order(
+    sessions: SessionFactory,
+) -> None:
+    rows = [await add(sessions, chat, f"m{n}") for n in range(3) for chat in (1, 2, 3)]
+
+    async def claim() -> list[int]:
+        async with sessions() as session:
+            return [call.id for call in await outbox.claim_batch(session, now=NOW, limit=10)]
+
+    first, second = await asyncio.gather(claim(), claim())
+    taken = first + second
+    assert len(taken) == len(set(taken)) == 3  # one head row per chat, each taken once
+    assert set(taken) == set(rows[:3])
+    assert await claim() == []  # the next rows wait until their chat's head is sent

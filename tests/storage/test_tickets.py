@@ -52,6 +52,23 @@ async def test_concurrent_duplicates_create_one_survey(sessions: SessionFactory)
     assert len(surveys) == 1
 
 
+async def test_concurrent_first_tickets_of_one_new_customer_both_land(
+    sessions: SessionFactory,
+) -> None:
+    async def post(ticket_id: str) -> repo.SurveyRecord:
+        async with sessions() as session:
+            return await repo.record_ticket_closed(
+                session, event=event(ticket_id, name="Anna"), due_at=NOW, now=NOW
+            )
+
+    records = await asyncio.gather(*(post(f"T-{n}") for n in range(6)))
+    assert all(record.created for record in records)
+    assert len({record.survey_id for record in records}) == 6
+    async with sessions() as session:
+        customers = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
+    assert len(customers) == 1
+
+
 async def test_times_come_back_aware_utc_and_attribution_is_kept(sessions: SessionFactory) -> None:
     async with sessions() as session:
         record = await repo.record_ticket_closed(
