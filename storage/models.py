@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -74,10 +74,12 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
+    # The claim asks "is there an older waiting call in this chat?" for every candidate.
+    __table_args__ = (Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     method: str = Field(max_length=32)
-    chat_id: int = Field(sa_type=BigInteger, index=True)
+    chat_id: int = Field(sa_type=BigInteger)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     target_outbox_id: int | None = Field(
         default=None, sa_column=Column(ForeignKey("outbox.id"), nullable=True)

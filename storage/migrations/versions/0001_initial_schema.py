@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:10:13.306585
+Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
@@ -126,7 +126,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outbox_chat_id"), ["chat_id"], unique=False)
+        batch_op.create_index("ix_outbox_chat_status_id", ["chat_id", "status", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_not_before"), ["not_before"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_survey_id"), ["survey_id"], unique=False)
@@ -156,7 +156,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_survey_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_status"))
         batch_op.drop_index(batch_op.f("ix_outbox_not_before"))
-        batch_op.drop_index(batch_op.f("ix_outbox_chat_id"))
+        batch_op.drop_index("ix_outbox_chat_status_id")
 
     op.drop_table("outbox")
     with op.batch_alter_table("survey", schema=None) as batch_op:
