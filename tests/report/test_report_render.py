@@ -9,18 +9,13 @@ import gettext
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
-from babel.messages.mofile import write_mo
-from babel.support import Translations
 
-import bot.report.render as render_module
 from bot.core.periods import last_full_week
+from bot.i18n import Translator, translator
 from bot.report.render import TELEGRAM_MESSAGE_LIMIT, render_digest, telegram_length
 from bot.report.weekly import DigestComment, WeeklyDigest
 
@@ -30,75 +25,10 @@ PERIOD = last_full_week(datetime(2025, 1, 15, tzinfo=UTC), MOSCOW)
 ENGLISH = gettext.NullTranslations()
 TAG = re.compile(r"</?(b|i|code|blockquote|pre|a)\b[^>]*>")
 
-RUSSIAN_CATALOG: dict[str | tuple[str, str], str | tuple[str, str, str]] = {
-    "NPS digest": "Дайджест NPS",
-    "%(start)s – %(end)s": "%(start)s – %(end)s",
-    "No answers this week": "На этой неделе ответов нет",
-    (
-        "Previous week: NPS %(nps)s from %(count)s response",
-        "Previous week: NPS %(nps)s from %(count)s responses",
-    ): (
-        "Прошлая неделя: NPS %(nps)s по %(count)s ответу",
-        "Прошлая неделя: NPS %(nps)s по %(count)s ответам",
-        "Прошлая неделя: NPS %(nps)s по %(count)s ответам",
-    ),
-    "NPS: %(nps)s (previous week: no data)": "NPS: %(nps)s (за прошлую неделю данных нет)",
-    "NPS: %(nps)s (%(change)s vs previous week)": "NPS: %(nps)s (%(change)s к прошлой неделе)",
-    (
-        "%(count)s response (previous week: %(previous)s)",
-        "%(count)s responses (previous week: %(previous)s)",
-    ): (
-        "%(count)s ответ (неделей раньше: %(previous)s)",
-        "%(count)s ответа (неделей раньше: %(previous)s)",
-        "%(count)s ответов (неделей раньше: %(previous)s)",
-    ),
-    ("%(count)s promoter (%(share)s)", "%(count)s promoters (%(share)s)"): (
-        "%(count)s промоутер (%(share)s)",
-        "%(count)s промоутера (%(share)s)",
-        "%(count)s промоутеров (%(share)s)",
-    ),
-    ("%(count)s passive (%(share)s)", "%(count)s passives (%(share)s)"): (
-        "%(count)s нейтральный (%(share)s)",
-        "%(count)s нейтральных (%(share)s)",
-        "%(count)s нейтральных (%(share)s)",
-    ),
-    ("%(count)s detractor (%(share)s)", "%(count)s detractors (%(share)s)"): (
-        "%(count)s критик (%(share)s)",
-        "%(count)s критика (%(share)s)",
-        "%(count)s критиков (%(share)s)",
-    ),
-    "No surveys sent this week": "На этой неделе опросы не отправлялись",
-    ("%(count)s survey sent", "%(count)s surveys sent"): (
-        "Отправлен %(count)s опрос",
-        "Отправлено %(count)s опроса",
-        "Отправлено %(count)s опросов",
-    ),
-    "Response rate: %(rate)s (%(answered)s of %(sent)s answered)": (
-        "Доля ответов: %(rate)s (ответили на %(answered)s из %(sent)s)"
-    ),
-    "Comments": "Комментарии",
-    "Score %(score)s · ticket %(ticket)s": "Оценка %(score)s · заявка %(ticket)s",
-    (
-        "…and %(count)s more comment not shown",
-        "…and %(count)s more comments not shown",
-    ): (
-        "…и ещё %(count)s комментарий не показан",
-        "…и ещё %(count)s комментария не показаны",
-        "…и ещё %(count)s комментариев не показаны",
-    ),
-    "No comments this week": "Комментариев на этой неделе нет",
-}
 
-
-def russian() -> Translations:
-    """A Russian catalog compiled in memory, with babel's Russian plural rule (3 forms)."""
-    catalog = Catalog(locale="ru", domain="npsbot")
-    for msgid, msgstr in RUSSIAN_CATALOG.items():
-        catalog.add(msgid, msgstr)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(fp=compiled, domain="npsbot")
+def russian() -> Translator:
+    """The shipped Russian catalog (bot/locales/ru), with its three plural forms."""
+    return translator("ru")
 
 
 def comment(number: int, text: str = "Fine", *, ticket: str | None = None) -> DigestComment:
@@ -382,17 +312,3 @@ def test_bad_limits_are_refused(field: str, value: int) -> None:
             language="en",
             **{field: value},  # type: ignore[arg-type]
         )
-
-
-def test_every_msgid_is_extractable_and_translated() -> None:
-    """Babel finds every text (keywords gettext, ngettext) and the Russian catalog covers them."""
-    found = {
-        message if isinstance(message, str) else tuple(message)
-        for _line, message, _comments, _context in extract_from_file(
-            "python",
-            render_module.__file__,
-            keywords={"gettext": None, "ngettext": (1, 2)},
-        )
-    }
-
-    assert found == set(RUSSIAN_CATALOG)
