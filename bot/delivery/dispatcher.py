@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.ratelimit import FloodGate
-from bot.delivery.policy import Decision, Verdict, judge
+from bot.delivery.policy import Cause, Decision, Verdict, judge
 from bot.delivery.telegram import Sender
 from storage import outbox
 from storage.db import SessionFactory
@@ -196,4 +196,6 @@ class Dispatcher:
             if hooks and hooks.failed:
                 await hooks.failed(session, call, decision, now)
             await session.commit()
-        logger.warning("outbox %d (%s) given up: %s", call.id, call.purpose, decision.reason)
+        # A client who has not started the bot yet is a normal state, not an operator's problem.
+        level = logging.INFO if decision.cause is Cause.NO_CHAT else logging.WARNING
+        logger.log(level, "outbox %d (%s) given up: %s", call.id, call.purpose, decision.reason)
