@@ -1,7 +1,7 @@
-"""Composition root: builds every part from Settings and owns the process's life cycle.
+"""The process's life cycle: start and stop everything ``bot.services`` wired.
 
 One asyncio loop runs the PTB Application (polling), the HTTP server (uvicorn), the scheduler
-(APScheduler through PTB's JobQueue) and the outbox dispatcher. Only this module imports them all.
+(APScheduler through PTB's JobQueue) and the outbox dispatcher.
 """
 
 from __future__ import annotations
@@ -9,134 +9,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from bot.core import deeplink
-from bot.core.ratelimit import FloodGate, Limits
-from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
-from bot.delivery.telegram import BotSender
-from bot.i18n import normalize_language, translator
+from bot.delivery.dispatcher import Clock, utc_now
 from bot.intake.http import create_http_app
-from bot.intake.service import TicketIntake
-from bot.managers.alerts import DetractorAlerts
-from bot.managers.digest import DIGEST_PURPOSE, DigestService, PostOutcome
+from bot.managers.digest import PostOutcome
+from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
-from bot.survey.service import SURVEY_PURPOSE, SurveyService
-from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 
 logger = logging.getLogger(__name__)
 
-# Opt in to PTB 23's timedelta durations (RetryAfter.retry_after, ...) now: our code handles both,
-# and without it PTB warns on every 429.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
 Context = ContextTypes.DEFAULT_TYPE
+
 MISFIRE_GRACE = timedelta(hours=12)  # APScheduler's default of 1 s would drop a late digest
-
-
-def file_url(api_url: str) -> str:
-    """PTB's base_file_url for a Bot API base URL (``.../bot`` -> ``.../file/bot``)."""
-    head, _, tail = api_url.rstrip("/").rpartition("/")
-    return f"{head}/file/{tail}"
-
-
-@dataclass(slots=True)
-class Services:
-    """Everything built from Settings, shared by the running bot and one-shot CLI commands."""
-
-    settings: Settings
-    engine: AsyncEngine
-    session_factory: SessionFactory
-    application: Application  # type: ignore[type-arg]
-    dispatcher: Dispatcher
-    survey: SurveyService
-    digest: DigestService
-    intake: TicketIntake
-    link_secret: bytes
-
-    async def close(self) -> None:
-        """Release the database connections."""
-        await self.engine.dispose()
-
-
-def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    """Wire every part; nothing here talks to the network or the database yet."""
-    token = settings.require_token()
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_url)
-        .base_file_url(file_url(settings.telegram_api_url))
-        # A second connection for getUpdates: PTB's last getUpdates at shutdown would otherwise
-        # wait for the cancelled long poll's connection and log a pool timeout.
-        .get_updates_connection_pool_size(2)
-        .build()
-    )
-    link_secret = (
-        settings.link_secret.get_secret_value().encode()
-        if settings.link_secret
-        else deeplink.derive_secret(token)
-    )
-    dispatcher = Dispatcher(
-        session_factory=sessions,
-        sender=BotSender(application.bot),
-        gate=FloodGate(Limits(global_per_second=settings.global_rate_per_second)),
-        max_age=timedelta(hours=settings.outbox_give_up_hours),
-        clock=clock,  # the same clock stamps rows and decides when they are due
-    )
-    manager_language = normalize_language(settings.language)
-    survey = SurveyService(
-        session_factory=sessions,
-        company=settings.company_name,
-        default_language=manager_language,
-        link_secret=link_secret,
-        wake=dispatcher.wake,
-        clock=clock,
-        listeners=(DetractorAlerts(settings.manager_chat_id, translator(manager_language)),),
-    )
-    digest = DigestService(
-        engine=engine,
-        session_factory=sessions,
-        chat_id=settings.manager_chat_id,
-        tz=settings.tz,
-        language=manager_language,
-        clock=clock,
-        wake=dispatcher.wake,
-    )
-
-    dispatcher.hooks = {
-        SURVEY_PURPOSE: survey.delivery_hooks(),
-        DIGEST_PURPOSE: digest.delivery_hooks(),
-    }
-
-    def bot_username() -> str:
-        return settings.bot_username or application.bot.username
-
-    intake = TicketIntake(
-        session_factory=sessions,
-        delay=settings.survey_delay,
-        link_secret=link_secret,
-        bot_username=bot_username,
-        clock=clock,
-        after_record=survey.queue_due,
-    )
-    return Services(
-        settings, engine, sessions, application, dispatcher, survey, digest, intake, link_secret
-    )
 
 
 def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -184,7 +78,7 @@ class NpsBot:
         services, settings = self.services, self.settings
         await upgrade_to_head(services.engine)
         application = services.application
-        for handler in SurveyHandlers(services.survey).handlers():
+        for handler in SurveyHandlers(services.answers, services.linking).handlers():
             application.add_handler(handler)
         application.add_error_handler(_log_error)
         await application.initialize()
@@ -228,7 +122,7 @@ class NpsBot:
         assert job_queue is not None  # noqa: S101  (python-telegram-bot[job-queue] is a dependency)
 
         async def sweep(_context: Context) -> None:
-            await services.survey.queue_due()
+            await services.sweep.run()
 
         async def weekly_digest(_context: Context) -> None:
             await services.digest.post()

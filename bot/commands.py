@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.engine import make_url
 
-from bot.app import NpsBot, build_services
+from bot.app import NpsBot
 from bot.config import Settings
 from bot.core.tickets import TicketClosed
 from bot.delivery.dispatcher import utc_now
 from bot.i18n import normalize_language
 from bot.managers.digest import DigestService, PostOutcome
+from bot.services import build_services
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 

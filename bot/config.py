@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.rules import SurveyRules
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///npsbot.db"
 
@@ -33,12 +36,37 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     language: str = "en"
     company_name: str = "our company"
-    survey_delay_minutes: float = Field(default=0.0, ge=0)
+    survey_delay_minutes: float = Field(default=30.0, ge=0)
+    throttle_days: float = Field(default=30.0, ge=0)
+    reminder_hours: float = Field(default=24.0, ge=0)  # 0 turns reminders off
+    survey_lifetime_days: float = Field(default=7.0, gt=0)
+    link_ttl_days: float = Field(default=30.0, gt=0)
+    skip_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    skip_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    phone_region: str | None = Field(
+        default=None, description="Region for phone numbers without +country code, e.g. RU"
+    )
+    webhook_max_skew_seconds: int = Field(default=300, ge=1)
+    generic_webhook_secret: SecretStr | None = None
+    zendesk_secret: SecretStr | None = None
+    freshdesk_secret: SecretStr | None = None
+    zammad_secret: SecretStr | None = None
+    helpscout_secret: SecretStr | None = None
+    chatwoot_secret: SecretStr | None = None
+    jira_secret: SecretStr | None = None
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     digest_cron: str = "0 9 * * mon"
     outbox_give_up_hours: float = Field(default=24.0, gt=0)
     global_rate_per_second: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
+
+    @field_validator("skip_tags", "skip_channels", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """``spam, auto-closed`` in the environment becomes ["spam", "auto-closed"]."""
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +94,18 @@ class Settings(BaseSettings):
     def survey_delay(self) -> timedelta:
         """How long after closing a ticket its survey waits."""
         return timedelta(minutes=self.survey_delay_minutes)
+
+    @property
+    def survey_rules(self) -> SurveyRules:
+        """The survey rules as the core takes them."""
+        return SurveyRules(
+            delay=self.survey_delay,
+            throttle=timedelta(days=self.throttle_days),
+            reminder_after=timedelta(hours=self.reminder_hours) if self.reminder_hours else None,
+            lifetime=timedelta(days=self.survey_lifetime_days),
+            skip_tags=frozenset(self.skip_tags),
+            skip_channels=frozenset(self.skip_channels),
+        )
 
     def require_token(self) -> str:
         """Return the bot token, or fail naming the variable so the operator knows what to set."""

@@ -32,28 +32,39 @@ class Customer(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    """A closed helpdesk ticket with the attribution frozen at closing time."""
+    """A helpdesk ticket; each time it is closed it may get a survey of its own."""
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=255, unique=True, index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    closed_at: datetime = _utc(nullable=False)
-    agent: str | None = Field(default=None, max_length=255)
-    team: str | None = Field(default=None, max_length=255)
-    channel: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc(nullable=False)
 
 
 class Survey(SQLModel, table=True):
-    """One NPS question for one ticket, and the client's answer to it."""
+    """One NPS question for one closing of a ticket, and the client's answer to it.
+
+    Attribution (agent, team, channel, company, tags) is copied here at closing time, so a
+    later reassignment in the helpdesk never moves the credit.
+    """
+
+    # One survey per closing: a retried webhook carries the same closing time.
+    __table_args__ = (UniqueConstraint("ticket_id", "closed_at", name="uq_survey_ticket_closing"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     status: str = Field(max_length=16, index=True)
+    skip_reason: str | None = Field(default=None, max_length=64)
+    closed_at: datetime = _utc(nullable=False)
+    agent: str | None = Field(default=None, max_length=255)
+    team: str | None = Field(default=None, max_length=255)
+    channel: str | None = Field(default=None, max_length=255)
+    company: str | None = Field(default=None, max_length=255)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     due_at: datetime = _utc(nullable=False, index=True)
     queued_at: datetime | None = _utc()
     sent_at: datetime | None = _utc(index=True)
+    reminded_at: datetime | None = _utc()
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     score: int | None = Field(default=None)

@@ -226,3 +226,13 @@ async def pending_count(session: AsyncSession, *, only_ids: Collection[int] | No
     if only_ids is not None:
         query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
     return (await session.exec(query)).one()
+
+
+async def withdraw(session: AsyncSession, *, survey_ids: Collection[int], reason: str) -> None:
+    """Take back calls of these surveys that have not been made yet (a call being made goes)."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.survey_id).in_(list(survey_ids)))
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=reason)
+    )

@@ -6,24 +6,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
-from bot.core.tickets import CustomerInfo, TicketClosed
 from storage.models import Customer, Survey, Ticket
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyRecord:
-    """What the intake answers about a ticket's survey."""
-
-    survey_id: int
-    ticket_id: str
-    status: SurveyStatus
-    created: bool
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,91 +22,6 @@ class SurveyContext:
     survey: Survey
     ticket: Ticket
     customer: Customer
-
-
-def _apply_customer_info(customer: Customer, info: CustomerInfo) -> None:
-    """Newer helpdesk data wins, but a missing field never erases what we know."""
-    for name in ("phone", "name", "language", "company"):
-        value = getattr(info, name)
-        if value is not None:
-            setattr(customer, name, value)
-    if info.telegram_user_id is not None and customer.telegram_user_id is None:
-        customer.telegram_user_id = info.telegram_user_id
-        customer.chat_id = info.telegram_user_id  # a private chat's id is the user's id
-
-
-async def _upsert_customer(session: AsyncSession, info: CustomerInfo, now: datetime) -> Customer:
-    """Find or create the customer; a concurrent first ticket of theirs may win the insert."""
-    query = select(Customer).where(Customer.helpdesk_id == info.helpdesk_id)
-    customer = (await session.exec(query)).first()
-    if customer is None:
-        try:
-            async with session.begin_nested():
-                customer = Customer(helpdesk_id=info.helpdesk_id, created_at=now)
-                session.add(customer)
-        except IntegrityError:
-            customer = (await session.exec(query)).one()  # theirs, committed meanwhile
-    _apply_customer_info(customer, info)
-    await session.flush()
-    return customer
-
-
-async def find_ticket_survey(session: AsyncSession, *, ticket_id: str) -> SurveyRecord | None:
-    """The survey already recorded for a helpdesk ticket id, if any."""
-    found = await session.exec(
-        select(Survey)
-        .join(Ticket, col(Ticket.id) == Survey.ticket_id)
-        .where(Ticket.external_id == ticket_id)
-    )
-    survey = found.first()
-    if survey is None or survey.id is None:
-        return None
-    return SurveyRecord(survey.id, ticket_id, SurveyStatus(survey.status), created=False)
-
-
-async def record_ticket_closed(
-    session: AsyncSession, *, event: TicketClosed, due_at: datetime, now: datetime
-) -> SurveyRecord:
-    """Store a closed ticket and its pending survey once; a repeat returns the first survey.
-
-    Helpdesks retry webhooks, sometimes concurrently: the unique ticket id decides the race and
-    the loser reads the winner's survey.
-    """
-    existing = await find_ticket_survey(session, ticket_id=event.ticket_id)
-    if existing is not None:
-        return existing
-    try:
-        customer = await _upsert_customer(session, event.customer, now)
-        assert customer.id is not None  # noqa: S101  (flushed)
-        ticket = Ticket(
-            external_id=event.ticket_id,
-            customer_id=customer.id,
-            closed_at=event.closed_at,
-            agent=event.agent,
-            team=event.team,
-            channel=event.channel,
-            created_at=now,
-        )
-        session.add(ticket)
-        await session.flush()
-        assert ticket.id is not None  # noqa: S101  (flushed)
-        survey = Survey(
-            ticket_id=ticket.id,
-            customer_id=customer.id,
-            status=SurveyStatus.PENDING,
-            due_at=due_at,
-            created_at=now,
-        )
-        session.add(survey)
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        existing = await find_ticket_survey(session, ticket_id=event.ticket_id)
-        if existing is None:
-            raise
-        return existing
-    assert survey.id is not None  # noqa: S101  (committed)
-    return SurveyRecord(survey.id, event.ticket_id, SurveyStatus.PENDING, created=True)
 
 
 async def load_context(session: AsyncSession, *, survey_id: int) -> SurveyContext | None:
@@ -228,3 +132,59 @@ async def any_survey_before(session: AsyncSession, *, when: datetime) -> bool:
     """Whether any survey was created before ``when`` (i.e. this is not a fresh installation)."""
     found = await session.exec(select(Survey.id).where(col(Survey.created_at) < when).limit(1))
     return found.first() is not None
+
+
+async def last_sent_at(
+    session: AsyncSession, *, customer_id: int, excluding: int
+) -> datetime | None:
+    """When this customer was last sent a survey other than ``excluding`` (for throttling).
+
+    A survey handed to the outbox but not delivered yet counts from the moment it was queued,
+    so two tickets closed together do not both reach the client.
+    """
+    contacted = func.coalesce(Survey.sent_at, Survey.queued_at, type_=UTCDateTime())
+    found = await session.exec(
+        select(func.max(contacted, type_=UTCDateTime()))
+        .where(Survey.customer_id == customer_id)
+        .where(Survey.id != excluding)
+    )
+    return found.one()
+
+
+async def surveys_to_remind(
+    session: AsyncSession, *, sent_before: datetime, limit: int
+) -> list[int]:
+    """Surveys still waiting for a score, sent before the cut-off and not reminded yet."""
+    found = await session.exec(
+        select(Survey.id)
+        .where(Survey.status == SurveyStatus.SENT)
+        .where(col(Survey.reminded_at).is_(None))
+        .where(col(Survey.sent_at) <= sent_before)
+        .order_by(col(Survey.sent_at))
+        .limit(limit)
+    )
+    return [survey_id for survey_id in found.all() if survey_id is not None]
+
+
+async def expire_surveys(session: AsyncSession, *, cutoff: datetime, now: datetime) -> int:
+    """End surveys whose lifetime is over: unanswered ones expire, a waiting comment closes."""
+    expired = 0
+    for status, column, values in (
+        (SurveyStatus.SENT, Survey.sent_at, {"status": SurveyStatus.EXPIRED}),
+        (SurveyStatus.PENDING, Survey.due_at, {"status": SurveyStatus.EXPIRED}),
+        (SurveyStatus.ANSWERED, Survey.answered_at, {"status": SurveyStatus.COMPLETED}),
+    ):
+        result = await session.exec(
+            update(Survey)
+            .where(col(Survey.status) == status)
+            .where(col(column) < cutoff)
+            .values(completed_at=now, **values)
+        )
+        expired += int(result.rowcount or 0)
+    return expired
+
+
+async def customers_with_phone(session: AsyncSession, *, phone: str) -> list[Customer]:
+    """Helpdesk customers whose (normalised) phone is this one."""
+    found = await session.exec(select(Customer).where(Customer.phone == phone))
+    return list(found.all())

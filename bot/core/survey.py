@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 MAX_SURVEY_ID = 2**31 - 1  # survey ids are 32-bit in every supported database
 
@@ -17,12 +16,16 @@ class SurveyStatus(enum.StrEnum):
     SENT = "sent"  # the question is in the client's chat, waiting for a score
     ANSWERED = "answered"  # score stored, waiting for an optional comment
     COMPLETED = "completed"  # comment stored or skipped
-    UNREACHABLE = "unreachable"  # Telegram refused delivery (blocked bot, unknown chat)
+    UNREACHABLE = "unreachable"  # Telegram refused delivery (the client blocked the bot)
+    CANCELLED = "cancelled"  # the ticket was reopened before the survey went out
+    SKIPPED = "skipped"  # a rule said not to survey (throttled, tag, channel, opted out)
+    EXPIRED = "expired"  # no score within the survey's lifetime
 
 
 # QUEUED too: Telegram may deliver the question and the client's tap before the dispatcher has
 # recorded the delivery; the press itself then tells which message it was.
 OPEN_FOR_SCORE = frozenset({SurveyStatus.QUEUED, SurveyStatus.SENT})
+CLOSED = frozenset({SurveyStatus.CANCELLED, SurveyStatus.SKIPPED, SurveyStatus.EXPIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,9 @@ class SurveyView:
     message_id: int | None
 
 
-def press_rejection(survey: SurveyView | None, *, presser_id: int, message_id: int) -> str | None:
+def press_rejection(  # noqa: PLR0911  (one reason per line reads best)
+    survey: SurveyView | None, *, presser_id: int, message_id: int
+) -> str | None:
     """Say why a score press must change nothing, or None when it may be recorded.
 
     callback_data can be forged by anyone, so the press must come from the survey's own client,
@@ -45,13 +50,12 @@ def press_rejection(survey: SurveyView | None, *, presser_id: int, message_id: i
         return "unknown"
     if survey.client_user_id != presser_id:
         return "not_yours"
+    if survey.status == SurveyStatus.EXPIRED:
+        return "expired"
+    if survey.status in CLOSED:
+        return "unknown"  # cancelled or skipped: no longer available
     if survey.status not in OPEN_FOR_SCORE:
         return "already_answered"
     if survey.message_id is not None and survey.message_id != message_id:
         return "unknown"  # a button of another message carrying this survey's id: forged
     return None
-
-
-def due_at(closed_at: datetime, delay: timedelta) -> datetime:
-    """When the survey for a ticket closed at ``closed_at`` may be sent."""
-    return closed_at + delay

@@ -28,3 +28,4 @@ class TicketClosed:
     agent: str | None = None
     team: str | None = None
     channel: str | None = None
+    tags: tuple[str, ...] = ()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+)
 
 from storage.outbox import ClaimedCall
 
@@ -15,9 +23,34 @@ class Sender(Protocol):
     async def __call__(self, call: ClaimedCall) -> int | None: ...
 
 
-def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def _markup(payload: dict[str, Any]) -> Markup | None:
+    """Rebuild the stored keyboard: inline buttons, a reply keyboard, or its removal."""
     raw = payload.get("reply_markup")
-    return InlineKeyboardMarkup.de_json(raw, None) if raw else None
+    if not raw:
+        return None
+    if "inline_keyboard" in raw:
+        return InlineKeyboardMarkup.de_json(raw, None)
+    if "keyboard" in raw:
+        return ReplyKeyboardMarkup.de_json(raw, None)
+    return ReplyKeyboardRemove.de_json(raw, None)
+
+
+def _inline(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    markup = _markup(payload)
+    if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
+        raise ValueError("edited messages can only carry inline keyboards")
+    return markup
+
+
+def _reply_to(payload: dict[str, Any]) -> ReplyParameters | None:
+    message_id = payload.get("reply_to_message_id")
+    if message_id is None:
+        return None
+    # The reminder still makes sense if the client deleted the question.
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
 class BotSender:
@@ -36,6 +69,7 @@ class BotSender:
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
                 reply_markup=_markup(payload),
+                reply_parameters=_reply_to(payload),
                 link_preview_options=no_preview,
             )
             return message.message_id
@@ -47,7 +81,7 @@ class BotSender:
                 message_id=call.message_id,
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
-                reply_markup=_markup(payload),
+                reply_markup=_inline(payload),
                 link_preview_options=no_preview,
             )
             return result.message_id if isinstance(result, Message) else call.message_id

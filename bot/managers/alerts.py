@@ -39,9 +39,9 @@ def alert_text(tr: Translator, context: SurveyContext) -> str:
         f"🔴 <b>{escape(header)}</b>",
         _line(tr.gettext("Ticket"), ticket.external_id),
         _line(tr.gettext("Customer"), _customer(context)),
-        _line(tr.gettext("Agent"), ticket.agent),
-        _line(tr.gettext("Team"), ticket.team),
-        _line(tr.gettext("Channel"), ticket.channel),
+        _line(tr.gettext("Agent"), survey.agent),
+        _line(tr.gettext("Team"), survey.team),
+        _line(tr.gettext("Channel"), survey.channel),
     ]
     if survey.comment:
         comment = survey.comment

@@ -58,9 +58,9 @@ def survey_window_query(*, start: datetime, end: datetime) -> Select[Any]:
         select(
             survey.id.label("survey_id"),
             ticket.external_id.label("ticket"),
-            ticket.agent.label("agent"),
-            ticket.team.label("team"),
-            ticket.channel.label("channel"),
+            survey.agent.label("agent"),  # attribution frozen at closing time
+            survey.team.label("team"),
+            survey.channel.label("channel"),
             survey.sent_at.label("sent_at"),
             survey.answered_at.label("answered_at"),
             survey.score.label("score"),

@@ -53,6 +53,14 @@ class SimulatedClient:
         reply_id = reply_to.message_id if reply_to is not None else None
         return world.user_sends(self.user_id, target, text, reply_id)
 
+    async def share_contact(self, phone_number: str, *, own: bool = True) -> SentMessage:
+        """Share a contact card: one's own (as the request_contact button does) or someone else's.
+
+        Telegram sends one's own number without the leading ``+``.
+        """
+        owner = self.user_id if own else None
+        return self._fake.world.user_shares_contact(self.user_id, phone_number, owner)
+
     async def press(self, message: SentMessage, callback_data: str) -> str:
         """Tap an inline button carrying ``callback_data``; returns the callback query id.
 

@@ -436,6 +436,20 @@ class World:
         self.push_update("message", self.message_json(message))
         return copy.deepcopy(message)
 
+    def user_shares_contact(
+        self, user_id: int, phone_number: str, contact_user_id: int | None
+    ) -> SentMessage:
+        """A user shares a contact card (their own from a request_contact button, or another)."""
+        message = self.add_message(user_id, from_bot=False, from_user_id=user_id, text=None)
+        update = self.message_json(message)
+        update["contact"] = {
+            "phone_number": phone_number,
+            "first_name": self.users[user_id].first_name,
+            **({"user_id": contact_user_id} if contact_user_id is not None else {}),
+        }
+        self.push_update("message", update)
+        return copy.deepcopy(message)
+
     def press(self, user_id: int, message: SentMessage, data: str) -> CallbackQueryRecord:
         """A user taps an inline button: record the query and queue its update."""
         query = CallbackQueryRecord(

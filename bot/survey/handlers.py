@@ -1,4 +1,4 @@
-"""PTB handlers for clients: thin adapters from updates to SurveyService calls."""
+"""PTB handlers for clients: thin adapters from updates to the survey services."""
 
 from __future__ import annotations
 
@@ -17,16 +17,18 @@ from telegram.ext import (
 from bot.core.callback import ScorePress, SkipPress, decode
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
-from bot.survey.service import SurveyService
+from bot.survey.answers import SurveyAnswers
+from bot.survey.linking import ClientLinking
 
 Context = ContextTypes.DEFAULT_TYPE
 
 
 @dataclass(frozen=True, slots=True)
 class SurveyHandlers:
-    """The client-facing handlers, bound to one SurveyService."""
+    """The client-facing handlers, bound to the services they call."""
 
-    service: SurveyService
+    answers: SurveyAnswers
+    linking: ClientLinking
 
     async def start(self, update: Update, context: Context) -> None:
         """/start greets; /start <payload> links the chat and sends the waiting survey."""
@@ -34,16 +36,29 @@ class SurveyHandlers:
         if message is None or user is None:
             return
         if context.args:
-            await self.service.open_link(
+            await self.linking.open_link(
                 payload=context.args[0],
                 user_id=user.id,
                 chat_id=message.chat_id,
                 language=user.language_code,
             )
         else:
-            await self.service.greet(
+            await self.linking.greet(
                 user_id=user.id, chat_id=message.chat_id, language=user.language_code
             )
+
+    async def contact(self, update: Update, context: Context) -> None:
+        """A shared contact: matched to helpdesk customers by phone, if it is the sender's own."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.contact is None:
+            return
+        await self.linking.share_contact(
+            user_id=user.id,
+            chat_id=message.chat_id,
+            contact_user_id=message.contact.user_id,
+            phone=message.contact.phone_number,
+            language=user.language_code,
+        )
 
     async def press(self, update: Update, context: Context) -> None:
         """A score or Skip button: recorded only for the survey's own client."""
@@ -53,17 +68,15 @@ class SurveyHandlers:
         decoded = decode(query.data)
         message_id = query.message.message_id if query.message else 0
         if isinstance(decoded, ScorePress):
-            answer = await self.service.record_score(
+            answer = await self.answers.record_score(
                 survey_id=decoded.survey_id,
                 score=decoded.score,
                 presser_id=query.from_user.id,
                 message_id=message_id,
             )
         elif isinstance(decoded, SkipPress):
-            answer = await self.service.skip_comment(
-                survey_id=decoded.survey_id,
-                presser_id=query.from_user.id,
-                message_id=message_id,
+            answer = await self.answers.skip_comment(
+                survey_id=decoded.survey_id, presser_id=query.from_user.id, message_id=message_id
             )
         else:
             tr = translator(normalize_language(query.from_user.language_code))
@@ -75,15 +88,17 @@ class SurveyHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        await self.service.record_comment(
+        await self.answers.record_comment(
             chat_id=message.chat_id, user_id=user.id, text=message.text
         )
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """Everything to register on the Application, in order."""
+        private = filters.ChatType.PRIVATE
         return [
-            CommandHandler("start", self.start, filters=filters.ChatType.PRIVATE),
+            CommandHandler("start", self.start, filters=private),
             # Every press comes here, even forged data, so that each one gets a polite answer.
             CallbackQueryHandler(self.press),
-            MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.text),
+            MessageHandler(private & filters.CONTACT, self.contact),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.text),
         ]

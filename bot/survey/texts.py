@@ -5,7 +5,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.core.callback import encode_score, encode_skip
 from bot.core.nps import MAX_SCORE, Category, classify
@@ -122,5 +128,50 @@ def press_answer(tr: Translator, rejection: str | None) -> str:
         "unknown": tr.gettext("This survey is no longer available."),
         "not_yours": tr.gettext("This survey belongs to someone else."),
         "already_answered": tr.gettext("You have already answered. Thank you!"),
+        "expired": tr.gettext("This survey has expired. Thank you all the same!"),
     }
     return answers.get(rejection, answers["unknown"])
+
+
+def reminder_payload(tr: Translator, *, question_message_id: int) -> dict[str, Any]:
+    """The one reminder: a reply to the question, so its buttons stay the place to answer."""
+    text = tr.gettext("A gentle reminder: one tap on the question above helps us a lot.")
+    return {"text": text, "parse_mode": HTML, "reply_to_message_id": question_message_id}
+
+
+def link_expired_payload(tr: Translator) -> dict[str, Any]:
+    """A genuine link that is too old."""
+    text = tr.gettext("This link has expired. Please ask our support team for a new one.")
+    return {"text": text, "parse_mode": HTML}
+
+
+def contact_request_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+    """A plain /start from someone we cannot place: offer to match them by phone number."""
+    text = tr.gettext(
+        "If you have contacted %(company)s support before, share your phone number and I will "
+        "find your requests."
+    ) % {"company": escape(company)}
+    button = KeyboardButton(tr.gettext("Share my phone number"), request_contact=True)
+    markup = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    return {"text": text, "parse_mode": HTML, "reply_markup": markup.to_dict()}
+
+
+def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dict[str, Any]:
+    """The answer to a shared contact; the phone keyboard goes away."""
+    texts = {
+        "linked": tr.gettext(
+            "Thank you! This chat is now connected to your %(company)s support account."
+        ),
+        "unknown": tr.gettext(
+            "I could not find this number in %(company)s support records. If you used another "
+            "number, please ask support for a link."
+        ),
+        "not_own": tr.gettext("Please share your own contact with the button below."),
+    }
+    payload: dict[str, Any] = {
+        "text": texts[outcome] % {"company": escape(company)},
+        "parse_mode": HTML,
+    }
+    if outcome != "not_own":  # keep the button for a second try
+        payload["reply_markup"] = ReplyKeyboardRemove().to_dict()
+    return payload

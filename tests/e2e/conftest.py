@@ -89,6 +89,7 @@ async def harness(database_url: str) -> AsyncIterator[Harness]:
             api_token=API_TOKEN,  # type: ignore[arg-type]
             http_port=0,
             sweep_interval_seconds=0.2,
+            survey_delay_minutes=0,
             company_name="ACME & Co",
             timezone="Europe/Moscow",
             _env_file=None,  # type: ignore[call-arg]

@@ -45,6 +45,7 @@ async def test_npsbot_run_process_sends_a_survey_and_stops_on_sigterm(
             "NPSBOT_API_TOKEN": API_TOKEN,
             "NPSBOT_HTTP_PORT": str(unused_tcp_port),
             "NPSBOT_SWEEP_INTERVAL_SECONDS": "0.5",
+            "NPSBOT_SURVEY_DELAY_MINUTES": "0",
         }
         env["PYTHONPATH"] = str(ROOT)
         env.pop("NPSBOT_DATABASE_URL", None)  # the default: SQLite in the working directory

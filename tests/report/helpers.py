@@ -54,13 +54,7 @@ async def insert_surveys(engine: AsyncEngine, rows: Sequence[Mapping[str, Any]])
         for row in rows:
             fields = dict(row)
             ticket = Ticket(
-                external_id=fields.pop("ticket"),
-                customer_id=customer.id,
-                closed_at=created,
-                agent=fields.pop("agent", "alice"),
-                team=fields.pop("team", "tier-1"),
-                channel=fields.pop("channel", "email"),
-                created_at=created,
+                external_id=fields.pop("ticket"), customer_id=customer.id, created_at=created
             )
             session.add(ticket)
             await session.flush()
@@ -69,6 +63,10 @@ async def insert_surveys(engine: AsyncEngine, rows: Sequence[Mapping[str, Any]])
                 ticket_id=ticket.id,
                 customer_id=customer.id,
                 status=fields.pop("status", "sent"),
+                closed_at=created,
+                agent=fields.pop("agent", "alice"),
+                team=fields.pop("team", "tier-1"),
+                channel=fields.pop("channel", "email"),
                 due_at=created,
                 created_at=created,
                 **fields,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
-from storage import repo
+from storage import repo, tickets
 from storage.db import SessionFactory
 from storage.models import Customer, Survey, Ticket
 
@@ -29,9 +30,9 @@ def event(ticket_id: str = "T-1", **customer: object) -> TicketClosed:
 
 async def test_same_ticket_twice_gives_the_same_survey(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        first = await repo.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
+        first = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
     async with sessions() as session:
-        second = await repo.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
+        second = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
     assert first.created and not second.created
     assert first.survey_id == second.survey_id
     assert second.status is SurveyStatus.PENDING
@@ -40,7 +41,7 @@ async def test_same_ticket_twice_gives_the_same_survey(sessions: SessionFactory)
 async def test_concurrent_duplicates_create_one_survey(sessions: SessionFactory) -> None:
     async def post() -> int:
         async with sessions() as session:
-            record = await repo.record_ticket_closed(
+            record = await tickets.record_ticket_closed(
                 session, event=event("T-9"), due_at=NOW, now=NOW
             )
             return record.survey_id
@@ -55,9 +56,9 @@ async def test_concurrent_duplicates_create_one_survey(sessions: SessionFactory)
 async def test_concurrent_first_tickets_of_one_new_customer_both_land(
     sessions: SessionFactory,
 ) -> None:
-    async def post(ticket_id: str) -> repo.SurveyRecord:
+    async def post(ticket_id: str) -> tickets.SurveyRecord:
         async with sessions() as session:
-            return await repo.record_ticket_closed(
+            return await tickets.record_ticket_closed(
                 session, event=event(ticket_id, name="Anna"), due_at=NOW, now=NOW
             )
 
@@ -71,15 +72,15 @@ async def test_concurrent_first_tickets_of_one_new_customer_both_land(
 
 async def test_times_come_back_aware_utc_and_attribution_is_kept(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        record = await repo.record_ticket_closed(
+        record = await tickets.record_ticket_closed(
             session, event=event(telegram_user_id=555, name="Anna"), due_at=NOW, now=NOW
         )
     async with sessions() as session:
         context = await repo.load_context(session, survey_id=record.survey_id)
     assert context is not None
-    assert context.ticket.closed_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    assert context.ticket.closed_at.tzinfo is UTC
-    assert (context.ticket.agent, context.ticket.team, context.ticket.channel) == (
+    assert context.survey.closed_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    assert context.survey.closed_at.tzinfo is UTC
+    assert (context.survey.agent, context.survey.team, context.survey.channel) == (
         "Ivan",
         "L2",
         "email",
@@ -92,30 +93,30 @@ async def test_a_later_ticket_updates_the_customer_without_erasing(
     sessions: SessionFactory,
 ) -> None:
     async with sessions() as session:
-        await repo.record_ticket_closed(
-            session, event=event("T-1", name="Anna", phone="+7900"), due_at=NOW, now=NOW
+        await tickets.record_ticket_closed(
+            session, event=event("T-1", name="Anna"), due_at=NOW, now=NOW, phone="+79001234567"
         )
     async with sessions() as session:
-        await repo.record_ticket_closed(
+        await tickets.record_ticket_closed(
             session, event=event("T-2", company="ACME"), due_at=NOW, now=NOW
         )
     async with sessions() as session:
         customers = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
-        tickets = (await session.exec(Ticket.__table__.select())).all()  # type: ignore[attr-defined]
-    assert len(customers) == 1 and len(tickets) == 2
+        stored = (await session.exec(Ticket.__table__.select())).all()  # type: ignore[attr-defined]
+    assert len(customers) == 1 and len(stored) == 2
     assert (customers[0].name, customers[0].phone, customers[0].company) == (
         "Anna",
-        "+7900",
+        "+79001234567",
         "ACME",
     )
 
 
 async def test_due_surveys_need_a_due_time_and_a_chat(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        linked = await repo.record_ticket_closed(
+        linked = await tickets.record_ticket_closed(
             session, event=event("T-1", telegram_user_id=7), due_at=NOW, now=NOW
         )
-        later = await repo.record_ticket_closed(
+        later = await tickets.record_ticket_closed(
             session, event=event("T-2"), due_at=NOW + timedelta(hours=1), now=NOW
         )
     async with sessions() as session:
@@ -129,9 +130,42 @@ async def test_due_surveys_need_a_due_time_and_a_chat(sessions: SessionFactory) 
 async def test_naive_datetimes_are_refused(sessions: SessionFactory) -> None:
     async with sessions() as session:
         with pytest.raises(Exception, match="naive datetime"):
-            await repo.record_ticket_closed(
+            await tickets.record_ticket_closed(
                 session,
                 event=event(),
                 due_at=datetime(2026, 1, 1),  # noqa: DTZ001  (the point of the test)
                 now=NOW,
             )
+
+
+async def test_reopened_ticket_cancels_the_unsent_survey_and_a_new_closing_makes_another(
+    sessions: SessionFactory,
+) -> None:
+    async with sessions() as session:
+        first = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
+    async with sessions() as session:
+        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=NOW) == 1
+        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=NOW) == 0
+        assert await tickets.cancel_unsent(session, ticket_id="unknown", now=NOW) == 0
+    later = replace(event(), closed_at=NOW + timedelta(days=1), agent="Olga")
+    async with sessions() as session:
+        retried = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
+        second = await tickets.record_ticket_closed(session, event=later, due_at=NOW, now=NOW)
+        again = await tickets.record_ticket_closed(session, event=later, due_at=NOW, now=NOW)
+    assert retried.survey_id == first.survey_id  # the old closing, retried: nothing new
+    assert retried.status is SurveyStatus.CANCELLED
+    assert second.created and second.survey_id != first.survey_id
+    assert not again.created and again.survey_id == second.survey_id
+    async with sessions() as session:
+        context = await repo.load_context(session, survey_id=second.survey_id)
+    assert context is not None and context.survey.agent == "Olga"
+
+
+async def test_a_closing_a_rule_excludes_is_recorded_as_skipped(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        record = await tickets.record_ticket_closed(
+            session, event=event(), due_at=NOW, now=NOW, skip_reason="tag:spam"
+        )
+    assert (record.status, record.skip_reason) == (SurveyStatus.SKIPPED, "tag:spam")
+    async with sessions() as session:
+        assert await repo.due_survey_ids(session, now=NOW, limit=10) == []

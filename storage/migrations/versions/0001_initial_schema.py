@@ -46,10 +46,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("closed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
@@ -67,9 +63,17 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("skip_reason", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("closed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("company", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("due_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("queued_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=True),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.Column("score", sa.Integer(), nullable=True),
@@ -89,7 +93,7 @@ def upgrade() -> None:
             ["ticket.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("ticket_id"),
+        sa.UniqueConstraint("ticket_id", "closed_at", name="uq_survey_ticket_closing"),
     )
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_survey_answered_at"), ["answered_at"], unique=False)
@@ -97,6 +101,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_survey_due_at"), ["due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_survey_sent_at"), ["sent_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_survey_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_survey_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
         "outbox",
@@ -160,6 +165,7 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("survey", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_survey_ticket_id"))
         batch_op.drop_index(batch_op.f("ix_survey_status"))
         batch_op.drop_index(batch_op.f("ix_survey_sent_at"))
         batch_op.drop_index(batch_op.f("ix_survey_due_at"))

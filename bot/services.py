@@ -1,0 +1,140 @@
+"""Wiring: every part built from Settings, shared by the running bot and one-shot CLI commands.
+
+Nothing here talks to the network or the database yet; ``bot.app.NpsBot`` starts things.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import Settings
+from bot.core import deeplink
+from bot.core.ratelimit import FloodGate, Limits
+from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
+from bot.delivery.telegram import BotSender
+from bot.i18n import normalize_language, translator
+from bot.intake.service import TicketIntake
+from bot.managers.alerts import DetractorAlerts
+from bot.managers.digest import DIGEST_PURPOSE, DigestService
+from bot.survey.answers import SurveyAnswers
+from bot.survey.linking import ClientLinking
+from bot.survey.outbound import SURVEY_PURPOSE
+from bot.survey.sweep import SurveySweep
+from storage.db import SessionFactory, make_engine, make_session_factory
+
+# Opt in to PTB 23's timedelta durations (RetryAfter.retry_after, ...) now: our code handles both,
+# and without it PTB warns on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+def file_url(api_url: str) -> str:
+    """PTB's base_file_url for a Bot API base URL (``.../bot`` -> ``.../file/bot``)."""
+    head, _, tail = api_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}"
+
+
+@dataclass(slots=True)
+class Services:
+    """The parts of one npsbot process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: SessionFactory
+    application: Application  # type: ignore[type-arg]
+    dispatcher: Dispatcher
+    sweep: SurveySweep
+    answers: SurveyAnswers
+    linking: ClientLinking
+    digest: DigestService
+    intake: TicketIntake
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.engine.dispose()
+
+
+def _application(settings: Settings, token: str) -> Application:  # type: ignore[type-arg]
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        # A second connection for getUpdates: PTB's last getUpdates at shutdown would otherwise
+        # wait for the cancelled long poll's connection and log a pool timeout.
+        .get_updates_connection_pool_size(2)
+        .build()
+    )
+
+
+def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Wire every part from the settings."""
+    token = settings.require_token()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    application = _application(settings, token)
+    link_secret = (
+        settings.link_secret.get_secret_value().encode()
+        if settings.link_secret
+        else deeplink.derive_secret(token)
+    )
+    dispatcher = Dispatcher(
+        session_factory=sessions,
+        sender=BotSender(application.bot),
+        gate=FloodGate(Limits(global_per_second=settings.global_rate_per_second)),
+        max_age=timedelta(hours=settings.outbox_give_up_hours),
+        clock=clock,  # the same clock stamps rows and decides when they are due
+    )
+    language = normalize_language(settings.language)
+    client_side = {
+        "session_factory": sessions,
+        "company": settings.company_name,
+        "default_language": language,
+        "wake": dispatcher.wake,
+        "clock": clock,
+    }
+    sweep = SurveySweep(rules=settings.survey_rules, **client_side)  # type: ignore[arg-type]
+    answers = SurveyAnswers(
+        listeners=(DetractorAlerts(settings.manager_chat_id, translator(language)),),
+        **client_side,  # type: ignore[arg-type]
+    )
+    linking = ClientLinking(
+        sweep=sweep,
+        link_secret=link_secret,
+        phone_region=settings.phone_region,
+        **client_side,  # type: ignore[arg-type]
+    )
+    digest = DigestService(
+        engine=engine,
+        session_factory=sessions,
+        chat_id=settings.manager_chat_id,
+        tz=settings.tz,
+        language=language,
+        clock=clock,
+        wake=dispatcher.wake,
+    )
+    dispatcher.hooks = {
+        SURVEY_PURPOSE: sweep.delivery_hooks(),
+        DIGEST_PURPOSE: digest.delivery_hooks(),
+    }
+
+    def bot_username() -> str:
+        return settings.bot_username or application.bot.username
+
+    intake = TicketIntake(
+        session_factory=sessions,
+        rules=settings.survey_rules,
+        link_secret=link_secret,
+        link_ttl=timedelta(days=settings.link_ttl_days),
+        bot_username=bot_username,
+        clock=clock,
+        phone_region=settings.phone_region,
+        after_record=sweep.queue_due,
+    )
+    return Services(
+        settings, engine, sessions, application, dispatcher, sweep, answers, linking, digest, intake
+    )

@@ -1,0 +1,182 @@
+"""Recording the client's answers: the score press, the comment, and Skip.
+
+Every state change is a compare-and-set on the survey row and every reply is an outbox row in the
+same transaction, so a forged press, a double tap or a crash cannot record or send things twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
+from bot.delivery.dispatcher import Clock
+from bot.survey import texts
+from bot.survey.outbound import client_translator, queue_message
+from storage import repo
+from storage.db import SessionFactory
+from storage.repo import SurveyContext
+
+logger = logging.getLogger(__name__)
+
+
+class AnswerListener(Protocol):
+    """Told about answers inside the answer's own transaction (the alerts subscribe)."""
+
+    async def scored(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """A score was stored."""
+
+    async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
+        """The survey was completed, with a comment or without (Skip)."""
+
+
+def _view(context: SurveyContext) -> SurveyView:
+    assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
+    return SurveyView(
+        survey_id=context.survey.id,
+        status=SurveyStatus(context.survey.status),
+        client_user_id=context.customer.telegram_user_id,
+        message_id=context.survey.message_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswers:
+    """The client's side of a survey once the question is in their chat."""
+
+    session_factory: SessionFactory
+    company: str
+    default_language: str
+    wake: Callable[[], None]
+    clock: Clock
+    listeners: tuple[AnswerListener, ...] = ()
+
+    async def record_score(
+        self, *, survey_id: int, score: int, presser_id: int, message_id: int
+    ) -> str:
+        """Store a score if the press is genuine; return the toast text for the presser."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            context = await repo.load_context(session, survey_id=survey_id)
+            tr = client_translator(context, default=self.default_language)
+            rejection = press_rejection(
+                _view(context) if context else None, presser_id=presser_id, message_id=message_id
+            )
+            chat_id = context.customer.chat_id if context else None
+            if rejection is not None or context is None or chat_id is None:
+                logger.info("ignored a score press on survey %s: %s", survey_id, rejection)
+                return texts.press_answer(tr, rejection or "unknown")
+            answer: dict[str, object] = {
+                "status": SurveyStatus.ANSWERED,
+                "score": score,
+                "answered_at": now,
+                "chat_id": chat_id,
+                "message_id": message_id,
+            }
+            if context.survey.sent_at is None:
+                answer["sent_at"] = now  # pressed before the delivery was recorded
+            if not await repo.change_status(
+                session, survey_id=survey_id, expected=OPEN_FOR_SCORE, values=answer
+            ):
+                return texts.press_answer(tr, "already_answered")
+            await session.refresh(context.survey)
+            shown = texts.answered_payload(
+                tr, company=self.company, ticket=context.ticket.external_id, score=score
+            )
+            await queue_message(
+                session,
+                chat_id,
+                shown,
+                now=now,
+                method="editMessageText",
+                survey_id=survey_id,
+                message_id=message_id,
+            )
+            context.survey.prompt_outbox_id = await queue_message(
+                session,
+                chat_id,
+                texts.follow_up_payload(tr, survey_id=survey_id, score=score),
+                now=now,
+                survey_id=survey_id,
+            )
+            for listener in self.listeners:
+                await listener.scored(session, context, now)
+            await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
+
+    async def _complete(
+        self, session: AsyncSession, context: SurveyContext, *, now: datetime, comment: str | None
+    ) -> bool:
+        """ANSWERED -> COMPLETED with or without a comment; False when it was not ANSWERED."""
+        assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
+        values: dict[str, object] = {"status": SurveyStatus.COMPLETED, "completed_at": now}
+        if comment is not None:
+            values |= {"comment": comment, "commented_at": now}
+        if not await repo.change_status(
+            session, survey_id=context.survey.id, expected=SurveyStatus.ANSWERED, values=values
+        ):
+            return False
+        await session.refresh(context.survey)
+        for listener in self.listeners:
+            await listener.commented(session, context, now)
+        return True
+
+    async def skip_comment(self, *, survey_id: int, presser_id: int, message_id: int) -> str:
+        """Close the survey without a comment when its own client presses Skip."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            context = await repo.load_context(session, survey_id=survey_id)
+            tr = client_translator(context, default=self.default_language)
+            if context is None or context.customer.telegram_user_id != presser_id:
+                return texts.press_answer(tr, "unknown" if context is None else "not_yours")
+            chat_id = context.survey.chat_id
+            if chat_id is None or not await self._complete(session, context, now=now, comment=None):
+                return texts.press_answer(tr, "already_answered")
+            await queue_message(
+                session,
+                chat_id,
+                texts.thanks_payload(tr),
+                now=now,
+                method="editMessageText",
+                survey_id=survey_id,
+                message_id=message_id,
+            )
+            await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
+
+    async def record_comment(self, *, chat_id: int, user_id: int, text: str) -> bool:
+        """Store the chat's next message as the comment of the survey that asked for one."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
+            context = None
+            if survey_id is not None:
+                context = await repo.load_context(session, survey_id=survey_id)
+            if context is None or context.customer.telegram_user_id != user_id:
+                return False
+            if not await self._complete(session, context, now=now, comment=text):
+                return False
+            tr = client_translator(context, default=self.default_language)
+            prompt_id, score = context.survey.prompt_outbox_id, context.survey.score
+            if prompt_id is not None and score is not None:
+                await queue_message(  # the Skip button goes: the comment is in
+                    session,
+                    chat_id,
+                    texts.follow_up_closed_payload(tr, score=score),
+                    now=now,
+                    method="editMessageText",
+                    survey_id=survey_id,
+                    target_outbox_id=prompt_id,
+                )
+            thanks = texts.thanks_payload(tr)
+            await queue_message(session, chat_id, thanks, now=now, survey_id=survey_id)
+            await session.commit()
+        self.wake()
+        return True

@@ -1,0 +1,49 @@
+"""Shared helpers of the survey services: the client's language and queueing a message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import Translator, normalize_language, translator
+from storage import outbox
+from storage.repo import SurveyContext
+
+SURVEY_PURPOSE = "survey"  # the question itself: its delivery moves the survey to "sent"
+CLIENT_PURPOSE = "client"  # everything else the client reads
+
+
+def client_translator(
+    context: SurveyContext | None, *, telegram_language: str | None = None, default: str
+) -> Translator:
+    """The helpdesk's language for the customer first, then Telegram's, then the default."""
+    language = context.customer.language if context else None
+    return translator(normalize_language(language or telegram_language, default))
+
+
+async def queue_message(
+    session: AsyncSession,
+    chat_id: int,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    method: str = "sendMessage",
+    purpose: str = CLIENT_PURPOSE,
+    survey_id: int | None = None,
+    message_id: int | None = None,
+    target_outbox_id: int | None = None,
+) -> int:
+    """Add one message for a client to the outbox, in the caller's transaction."""
+    return await outbox.enqueue(
+        session,
+        method=method,
+        chat_id=chat_id,
+        payload=payload,
+        purpose=purpose,
+        now=now,
+        survey_id=survey_id,
+        message_id=message_id,
+        target_outbox_id=target_outbox_id,
+    )

@@ -1,0 +1,175 @@
+"""The scheduler's survey work: send what is due, remind once, expire what is over."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.rules import SurveyRules
+from bot.core.survey import SurveyStatus
+from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.policy import Cause, Decision
+from bot.survey import texts
+from bot.survey.outbound import SURVEY_PURPOSE, client_translator, queue_message
+from storage import repo
+from storage.db import SessionFactory
+from storage.outbox import ClaimedCall
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySweep:
+    """Moves surveys along in time; every step is a compare-and-set, safe to run anywhere."""
+
+    session_factory: SessionFactory
+    rules: SurveyRules
+    company: str
+    default_language: str
+    wake: Callable[[], None]
+    clock: Clock
+    batch: int = 500
+
+    async def run(self) -> None:
+        """One sweep: expire, remind, then queue what is due (the scheduler calls this)."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            expired = await repo.expire_surveys(
+                session, cutoff=self.rules.expiry_cutoff(now), now=now
+            )
+            reminded = await self._remind(session, now)
+            await session.commit()
+        if expired:
+            logger.info("%d surveys expired", expired)
+        if reminded:
+            self.wake()
+        await self.queue_due()
+
+    async def _remind(self, session: AsyncSession, now: datetime) -> int:
+        cutoff = self.rules.reminder_due_before(now)
+        if cutoff is None:
+            return 0
+        reminded = 0
+        for survey_id in await repo.surveys_to_remind(
+            session, sent_before=cutoff, limit=self.batch
+        ):
+            context = await repo.load_context(session, survey_id=survey_id)
+            survey = context.survey if context else None
+            if (
+                context is None
+                or survey is None
+                or survey.chat_id is None
+                or survey.message_id is None
+            ):
+                continue
+            if not await repo.change_status(
+                session,
+                survey_id=survey_id,
+                expected=SurveyStatus.SENT,
+                values={"reminded_at": now},
+            ):
+                continue
+            tr = client_translator(context, default=self.default_language)
+            payload = texts.reminder_payload(tr, question_message_id=survey.message_id)
+            await queue_message(session, survey.chat_id, payload, now=now, survey_id=survey_id)
+            reminded += 1
+        return reminded
+
+    async def queue_due(self, *, customer_id: int | None = None) -> int:
+        """Hand every due survey of a reachable client to the outbox; return how many."""
+        now = self.clock()
+        queued = 0
+        async with self.session_factory() as session:
+            for survey_id in await repo.due_survey_ids(
+                session, now=now, limit=self.batch, customer_id=customer_id
+            ):
+                queued += await self.queue_one(session, survey_id=survey_id, now=now)
+            await session.commit()
+        if queued:
+            self.wake()
+        return queued
+
+    async def queue_one(
+        self, session: AsyncSession, *, survey_id: int, now: datetime, throttle: bool = True
+    ) -> int:
+        """Queue one pending survey's question, unless the client was surveyed too recently."""
+        context = await repo.load_context(session, survey_id=survey_id)
+        if context is None or context.customer.chat_id is None or context.customer.id is None:
+            return 0
+        last = await repo.last_sent_at(
+            session, customer_id=context.customer.id, excluding=survey_id
+        )
+        if throttle and self.rules.throttled(last, now):
+            await repo.change_status(
+                session,
+                survey_id=survey_id,
+                expected=SurveyStatus.PENDING,
+                values={
+                    "status": SurveyStatus.SKIPPED,
+                    "skip_reason": "throttled",
+                    "completed_at": now,
+                },
+            )
+            return 0
+        if not await repo.change_status(
+            session,
+            survey_id=survey_id,
+            expected=SurveyStatus.PENDING,
+            values={"status": SurveyStatus.QUEUED, "queued_at": now},
+        ):
+            return 0
+        payload = texts.question_payload(
+            client_translator(context, default=self.default_language),
+            survey_id=survey_id,
+            company=self.company,
+            ticket=context.ticket.external_id,
+        )
+        chat_id = context.customer.chat_id
+        await queue_message(
+            session, chat_id, payload, now=now, purpose=SURVEY_PURPOSE, survey_id=survey_id
+        )
+        return 1
+
+    def delivery_hooks(self) -> PurposeHooks:
+        """Outbox callbacks for the question itself: it is "sent" only once Telegram has it."""
+        return PurposeHooks(delivered=self._question_delivered, failed=self._question_failed)
+
+    async def _question_delivered(
+        self, session: AsyncSession, call: ClaimedCall, message_id: int | None, now: datetime
+    ) -> None:
+        if call.survey_id is None:
+            return
+        await repo.change_status(
+            session,
+            survey_id=call.survey_id,
+            expected=SurveyStatus.QUEUED,
+            values={
+                "status": SurveyStatus.SENT,
+                "sent_at": now,
+                "chat_id": call.chat_id,
+                "message_id": message_id,
+            },
+        )
+
+    async def _question_failed(
+        self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
+    ) -> None:
+        """A question Telegram would not take: wait for the client, or end the survey."""
+        if call.survey_id is None:
+            return
+        if decision.cause in (Cause.NO_CHAT, Cause.EXPIRED):
+            # Not started the bot yet, or Telegram down for long: the survey waits, not dies.
+            values: dict[str, object] = {"status": SurveyStatus.PENDING, "queued_at": None}
+        else:
+            values = {"status": SurveyStatus.UNREACHABLE, "completed_at": now}
+        await repo.change_status(
+            session, survey_id=call.survey_id, expected=SurveyStatus.QUEUED, values=values
+        )
+        if decision.cause is Cause.NO_CHAT:
+            await repo.forget_chat(session, chat_id=call.chat_id)
+        elif decision.cause is Cause.BLOCKED:
+            await repo.mark_customer_unreachable(session, chat_id=call.chat_id)
