@@ -75,6 +75,7 @@ def ticket_closed(
     agent: Annotated[str | None, typer.Option()] = None,
     team: Annotated[str | None, typer.Option()] = None,
     channel: Annotated[str | None, typer.Option()] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A ticket tag (repeatable)")] = None,
 ) -> None:
     """Record a closed ticket as the intake would, and print its survey and deep link as JSON."""
     when = closed_at or datetime.now(UTC)
@@ -94,6 +95,7 @@ def ticket_closed(
         agent=agent,
         team=team,
         channel=channel,
+        tags=tuple(tag or ()),
     )
     try:
         result = asyncio.run(commands.ticket_closed(_settings(), event))

@@ -53,6 +53,7 @@ async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, ob
         "status": str(result.status),
         "created": result.created,
         "deep_link": result.deep_link,
+        "skip_reason": result.skip_reason,
     }
 
 

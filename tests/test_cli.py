@@ -55,6 +55,14 @@ def test_ticket_closed_from_the_shell_is_idempotent(env: dict[str, str]) -> None
     assert one["deep_link"].startswith("https://t.me/acme_nps_bot?start=s")
 
 
+def test_ticket_closed_with_a_skipped_tag(env: dict[str, str]) -> None:
+    args = ["ticket-closed", "--ticket-id", "T-9", "--customer-id", "c-9", "--tag", "spam"]
+    result = runner.invoke(app, args, env={**env, "NPSBOT_SKIP_TAGS": "spam, auto-closed"})
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["status"], body["skip_reason"]) == ("skipped", "tag:spam")
+
+
 def test_digest_print_needs_no_telegram(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["digest", "--print"], env={"NPSBOT_TELEGRAM_TOKEN": ""})
     assert result.exit_code == 0, result.output
