@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
+from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.delivery.dispatcher import Clock, utc_now
+from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.services import build_services
@@ -41,6 +43,10 @@ def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
         last = moment
         moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
     return last
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -92,7 +98,10 @@ class NpsBot:
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
         http_app = create_http_app(
             services.intake,
-            api_token=settings.api_token.get_secret_value() if settings.api_token else None,
+            api_token=_secret(settings.api_token),
+            adapters=build_adapters(settings, clock=services.intake.clock),
+            generic_webhook_secret=_secret(settings.generic_webhook_secret),
+            webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
         )
         config = uvicorn.Config(
             http_app,

@@ -1,18 +1,24 @@
-"""The FastAPI application: intake routes, health, and errors that say what is wrong."""
+"""The FastAPI application: intake routes, helpdesk webhooks, health, and clear errors."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from bot.intake.auth import bearer_guard
-from bot.intake.schemas import ErrorOut, SurveyOut, TicketClosedIn
+from bot.intake.adapters import WebhookAdapter
+from bot.intake.auth import Guard, intake_guard
+from bot.intake.schemas import ConnectLinkOut, CustomerIn, ErrorOut, SurveyOut, TicketClosedIn
 from bot.intake.service import TicketIntake
+from bot.intake.webhooks import webhook_router
 
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON"},
-    401: {"model": ErrorOut, "description": "Missing or wrong bearer token"},
+    401: {"model": ErrorOut, "description": "Missing or wrong bearer token or signature"},
     422: {"model": ErrorOut, "description": "A field is missing or invalid"},
     503: {"model": ErrorOut, "description": "Intake not configured"},
 }
@@ -37,24 +43,23 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
         for problem in problems
     ]
     names = ", ".join(field["field"] for field in fields)
-    body = ErrorOut(error=f"invalid ticket: {names}", fields=fields)
+    body = ErrorOut(error=f"invalid request: {names}", fields=fields)
     return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    """``{"error": ...}``; ``fields`` only where there are some."""
     assert isinstance(error, HTTPException)  # noqa: S101  (registered for this type)
     return JSONResponse(
-        ErrorOut(error=str(error.detail)).model_dump(),
+        ErrorOut(error=str(error.detail)).model_dump(exclude_defaults=True),
         status_code=error.status_code,
         headers=error.headers,
     )
 
 
-def intake_router(intake: TicketIntake, api_token: str | None) -> APIRouter:
-    """Routes of the generic JSON intake."""
-    router = APIRouter(
-        prefix="/api/v1", tags=["intake"], dependencies=[Depends(bearer_guard(api_token))]
-    )
+def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
+    """Routes of the generic JSON intake and the connect link, behind one guard."""
+    router = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[Depends(guard)])
 
     @router.post(
         "/tickets/closed",
@@ -65,24 +70,41 @@ def intake_router(intake: TicketIntake, api_token: str | None) -> APIRouter:
     )
     async def ticket_closed(ticket: TicketClosedIn) -> SurveyOut:
         """Record the ticket once; a repeat answers with the same survey."""
-        result = await intake.close_ticket(ticket.to_event())
-        return SurveyOut(
-            survey_id=result.survey_id,
-            ticket_id=result.ticket_id,
-            status=result.status,
-            created=result.created,
-            deep_link=result.deep_link,
-        )
+        return SurveyOut.of(await intake.close_ticket(ticket.to_event()))
+
+    @router.post(
+        "/customers/connect-link",
+        response_model=ConnectLinkOut,
+        responses=ERRORS,
+        summary="A customer's signed 'connect Telegram' deep link",
+    )
+    async def connect_link(customer: CustomerIn) -> ConnectLinkOut:
+        """Record (or update) the customer and sign a link that ties their chat to them."""
+        return ConnectLinkOut.of(await intake.connect_link(customer.to_info()))
 
     return router
 
 
-def create_http_app(intake: TicketIntake, *, api_token: str | None) -> FastAPI:
+def create_http_app(
+    intake: TicketIntake,
+    *,
+    api_token: str | None,
+    adapters: Mapping[str, WebhookAdapter] | None = None,
+    generic_webhook_secret: str | None = None,
+    webhook_max_skew: timedelta = DEFAULT_MAX_SKEW,
+) -> FastAPI:
     """The whole HTTP surface of one npsbot process."""
     app = FastAPI(title="npsbot", summary="NPS surveys in Telegram after closed tickets")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.include_router(intake_router(intake, api_token))
+    guard = intake_guard(
+        api_token,
+        signing_secret=generic_webhook_secret,
+        clock=intake.clock,
+        max_skew=webhook_max_skew,
+    )
+    app.include_router(intake_router(intake, guard))
+    app.include_router(webhook_router(intake, adapters or {}))
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

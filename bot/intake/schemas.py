@@ -1,11 +1,14 @@
-"""The generic intake's JSON contract, declared in /openapi.json."""
+"""The intake's JSON contract (generic endpoint, webhooks, connect link), in /openapi.json."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.intake.service import ConnectLink, IntakeResult
 
 
 class CustomerIn(BaseModel):
@@ -19,6 +22,17 @@ class CustomerIn(BaseModel):
     name: str | None = Field(default=None, max_length=255)
     language: str | None = Field(default=None, max_length=16, description="e.g. en, ru")
     company: str | None = Field(default=None, max_length=255)
+
+    def to_info(self) -> CustomerInfo:
+        """Convert to the helpdesk-neutral customer."""
+        return CustomerInfo(
+            helpdesk_id=self.id,
+            telegram_user_id=self.telegram_user_id,
+            phone=self.phone,
+            name=self.name,
+            language=self.language,
+            company=self.company,
+        )
 
 
 class TicketClosedIn(BaseModel):
@@ -48,23 +62,30 @@ class TicketClosedIn(BaseModel):
     agent: str | None = Field(default=None, max_length=255)
     team: str | None = Field(default=None, max_length=255)
     channel: str | None = Field(default=None, max_length=255)
+    tags: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Ticket tags; NPSBOT_SKIP_TAGS never surveys some (e.g. spam)",
+    )
+
+    @field_validator("closed_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """A date this far out is a typo, and would overflow once the delay is added."""
+        if not datetime(2000, 1, 1, tzinfo=UTC) <= value <= datetime(2200, 1, 1, tzinfo=UTC):
+            raise ValueError("must be between the years 2000 and 2200")
+        return value
 
     def to_event(self) -> TicketClosed:
         """Convert to the helpdesk-neutral event."""
         return TicketClosed(
             ticket_id=self.ticket_id,
             closed_at=self.closed_at,
-            customer=CustomerInfo(
-                helpdesk_id=self.customer.id,
-                telegram_user_id=self.customer.telegram_user_id,
-                phone=self.customer.phone,
-                name=self.customer.name,
-                language=self.customer.language,
-                company=self.customer.company,
-            ),
+            customer=self.customer.to_info(),
             agent=self.agent,
             team=self.team,
             channel=self.channel,
+            tags=tuple(tag.strip() for tag in self.tags if tag.strip()),
         )
 
 
@@ -76,6 +97,49 @@ class SurveyOut(BaseModel):
     status: SurveyStatus
     created: bool = Field(description="False when this ticket was already recorded")
     deep_link: str = Field(description="Put this link into the closing message to the client")
+    skip_reason: str | None = Field(
+        default=None, description="Why this survey will never be sent (e.g. tag:spam), if so"
+    )
+
+    @classmethod
+    def of(cls, result: IntakeResult) -> SurveyOut:
+        """The answer for an intake result."""
+        return cls(
+            survey_id=result.survey_id,
+            ticket_id=result.ticket_id,
+            status=result.status,
+            created=result.created,
+            deep_link=result.deep_link,
+            skip_reason=result.skip_reason,
+        )
+
+
+class ReopenedOut(BaseModel):
+    """A reopened ticket: how many of its surveys were cancelled before they went out."""
+
+    ticket_id: str
+    cancelled: int
+
+
+class IgnoredOut(BaseModel):
+    """A webhook that is neither a closing nor a reopening: nothing was recorded."""
+
+    ignored: str = Field(description="Why, e.g. 'ticket created'")
+
+
+WebhookOut = SurveyOut | ReopenedOut | IgnoredOut
+
+
+class ConnectLinkOut(BaseModel):
+    """A customer's "connect Telegram" deep link."""
+
+    deep_link: str
+    expires_at: AwareDatetime
+
+    @classmethod
+    def of(cls, link: ConnectLink) -> ConnectLinkOut:
+        """The answer for a connect link."""
+        return cls(deep_link=link.deep_link, expires_at=link.expires_at)
 
 
 class ErrorOut(BaseModel):

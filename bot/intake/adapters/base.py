@@ -1,0 +1,69 @@
+"""What every helpdesk adapter produces and raises, so the HTTP layer treats them all alike.
+
+An adapter is two steps on purpose: ``verify`` sees only the raw bytes (a signature is over the
+bytes the helpdesk sent, never over JSON we re-serialised), and ``parse`` runs only once the
+sender is trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.core.tickets import TicketClosed
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC: the default clock when nothing else is injected."""
+    return datetime.now(UTC)
+
+
+class SignatureError(Exception):
+    """The sender could not be trusted (wrong or missing signature, stale timestamp): 401."""
+
+
+class PayloadError(Exception):
+    """The body is not what this helpdesk sends; the message names the problem: 400."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReopened:
+    """The ticket went back to work: surveys that have not gone out must be cancelled."""
+
+    ticket_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A genuine event that is neither a closing nor a reopening (created, comment, ...)."""
+
+    reason: str
+
+
+WebhookEvent = TicketClosed | TicketReopened | Ignored
+
+
+class WebhookAdapter(Protocol):
+    """One helpdesk's webhook: how it signs, and how its body maps to a ``WebhookEvent``."""
+
+    @property
+    def name(self) -> str:
+        """The URL segment: ``/api/v1/webhooks/<name>``."""
+        ...
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Raise ``SignatureError`` unless the helpdesk sent exactly these bytes, recently."""
+        ...
+
+    def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Map a verified body to an event; raise ``PayloadError`` naming what is wrong."""
+        ...
+
+
+def scoped(helpdesk: str, raw_id: str) -> str:
+    """Ids namespaced by helpdesk: Zendesk user 8 and Chatwoot contact 8 are different people."""
+    return f"{helpdesk}:{raw_id}"

@@ -1,0 +1,97 @@
+"""Help Scout: the Webhooks app (Manage > Apps > Webhooks), conversation events.
+
+Help Scout signs ``X-HelpScout-Signature: base64(HMAC-SHA1(secret, body))`` and names the event
+in ``X-HelpScout-Event``; there is no timestamp, so replays are caught by the store's
+de-duplication. ``convo.status`` to ``closed`` is a closing; to ``active`` or ``pending`` a
+reopening. The body is the v2 Conversation object (``primaryCustomer``, ``assignee``,
+``closedAt``, ``tags`` of ``{"tag": ...}``); the v1 names (``customer``, ``owner``) are read too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.tickets import CustomerInfo
+from bot.intake.adapters import signatures
+from bot.intake.adapters.base import (
+    Clock,
+    Ignored,
+    PayloadError,
+    TicketReopened,
+    WebhookEvent,
+    scoped,
+    utc_now,
+)
+from bot.intake.adapters.mapping import closing, customer, full_name, tags
+from bot.intake.adapters.payload import Obj, first_moment, load_object
+
+SIGNATURE = "X-HelpScout-Signature"
+EVENT = "X-HelpScout-Event"
+STATUS_EVENT = "convo.status"
+
+
+def _person(person: Obj | None) -> str | None:
+    """v2 spells names ``first``/``last``, v1 ``firstName``/``lastName``."""
+    if person is None:
+        return None
+    return full_name(
+        person.text("first") or person.text("firstName"),
+        person.text("last") or person.text("lastName"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpScoutAdapter:
+    """Help Scout webhooks, signed with the webhook's secret key."""
+
+    secret: bytes
+    max_skew: timedelta = timedelta(minutes=5)
+    clock: Clock = field(default=utc_now)
+    name: str = "helpscout"
+    summary: str = "Help Scout: conversation status events (X-HelpScout-Signature)"
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Check the base64 HMAC-SHA1 of the raw body."""
+        given = signatures.require_header(headers, SIGNATURE)
+        signatures.check_base64(
+            given, secret=self.secret, message=body, algorithm="sha1", what=SIGNATURE
+        )
+
+    def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Only ``convo.status`` changes a survey; other events are acknowledged and ignored."""
+        conversation = load_object(body)
+        event = signatures.header(headers, EVENT)
+        if not event:
+            raise PayloadError(f"missing {EVENT} header")
+        if event != STATUS_EVENT:
+            return Ignored(f"{event[:60]} is not a status change")
+        conversation_id = conversation.require_id("id")
+        status = conversation.require_text("status").lower()
+        if status in {"active", "pending", "open"}:
+            return TicketReopened(scoped(self.name, conversation_id))
+        if status != "closed":
+            return Ignored(f"status {status!r} is neither a closing nor a reopening")
+        source, mailbox = conversation.obj("source"), conversation.obj("mailbox")
+        return closing(
+            self.name,
+            conversation_id,
+            closed_at=first_moment(conversation.raw("closedAt"), conversation.raw("userUpdatedAt"))
+            or self.clock(),
+            who=self._customer(conversation),
+            agent=_person(conversation.obj("assignee") or conversation.obj("owner")),
+            team=mailbox.text("name") if mailbox else None,
+            channel=(source.text("type") if source else None) or conversation.text("type"),
+            tag_list=tags(conversation.raw("tags")),
+        )
+
+    def _customer(self, conversation: Obj) -> CustomerInfo:
+        person = conversation.obj("primaryCustomer") or conversation.obj("customer")
+        return customer(
+            self.name,
+            person.id("id") if person else None,
+            field="primaryCustomer.id",
+            name=_person(person),
+            phone=person.text("phone") if person else None,
+        )

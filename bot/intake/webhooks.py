@@ -1,0 +1,114 @@
+"""``POST /api/v1/webhooks/<helpdesk>``: verify, parse, then record through ``TicketIntake``.
+
+The raw body is read once and handed to the adapter untouched: a signature is over the bytes
+the helpdesk sent. Every known helpdesk has a route in /openapi.json whether configured or not;
+an unconfigured one answers 404 naming the variable to set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from bot.core.tickets import TicketClosed
+from bot.intake.adapters import (
+    HELPDESKS,
+    Ignored,
+    PayloadError,
+    SignatureError,
+    WebhookAdapter,
+    WebhookEvent,
+    secret_variable,
+)
+from bot.intake.schemas import ErrorOut, IgnoredOut, ReopenedOut, SurveyOut, WebhookOut
+from bot.intake.service import TicketIntake
+
+logger = logging.getLogger(__name__)
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "Malformed JSON, or a field is missing (named)"},
+    401: {"model": ErrorOut, "description": "Missing or wrong signature, or a stale timestamp"},
+    404: {"model": ErrorOut, "description": "This helpdesk's secret is not configured"},
+}
+Endpoint = Callable[[Request], Awaitable[WebhookOut]]
+
+
+async def apply_event(intake: TicketIntake, helpdesk: str, event: WebhookEvent) -> WebhookOut:
+    """Record what the event means; ids only in the log, never personal data."""
+    if isinstance(event, TicketClosed):
+        result = await intake.close_ticket(event)
+        logger.info("%s closed %s: survey %d", helpdesk, event.ticket_id, result.survey_id)
+        return SurveyOut.of(result)
+    if isinstance(event, Ignored):
+        logger.info("%s webhook ignored: %s", helpdesk, event.reason)
+        return IgnoredOut(ignored=event.reason)
+    cancelled = await intake.reopen_ticket(event.ticket_id)
+    logger.info("%s reopened %s: %d survey(s) cancelled", helpdesk, event.ticket_id, cancelled)
+    return ReopenedOut(ticket_id=event.ticket_id, cancelled=cancelled)
+
+
+def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | None) -> Endpoint:
+    async def receive(request: Request) -> WebhookOut:
+        if adapter is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"{helpdesk} is not configured: set {secret_variable(helpdesk)}",
+            )
+        body = await request.body()
+        try:
+            adapter.verify(headers=request.headers, body=body, now=intake.clock())
+        except SignatureError as error:
+            logger.warning("%s webhook refused: %s", helpdesk, error)
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error)) from error
+        try:
+            event = adapter.parse(headers=request.headers, body=body)
+        except PayloadError as error:
+            logger.warning("%s webhook unreadable: %s", helpdesk, error)
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from error
+        return await apply_event(intake, helpdesk, event)
+
+    receive.__doc__ = (
+        f"Verify the {helpdesk} webhook, then schedule a survey (closing), cancel unsent ones "
+        "(reopening) or acknowledge it (other events). Setup: docs/integrations.md."
+    )
+    return receive
+
+
+def _request_body(helpdesk: str) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"The JSON body as {helpdesk} sends it (docs/integrations.md)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+
+
+def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter]) -> APIRouter:
+    """One route per helpdesk, then a catch-all that names unknown helpdesks."""
+    router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+    for helpdesk in dict.fromkeys([*HELPDESKS, *adapters]):
+        adapter = adapters.get(helpdesk)
+        summary = getattr(adapter, "summary", None) or f"{helpdesk} webhook"
+        router.add_api_route(
+            f"/{helpdesk}",
+            _endpoint(intake, helpdesk, adapter),
+            methods=["POST"],
+            status_code=status.HTTP_202_ACCEPTED,
+            response_model=WebhookOut,
+            responses=ERRORS,
+            summary=summary if adapter else f"{helpdesk} webhook ({secret_variable(helpdesk)})",
+            operation_id=f"webhook_{helpdesk}",
+            openapi_extra=_request_body(helpdesk),
+        )
+
+    @router.post("/{helpdesk}", include_in_schema=False)
+    async def unknown(helpdesk: str) -> None:
+        known = ", ".join(dict.fromkeys([*HELPDESKS, *adapters]))
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unknown helpdesk {helpdesk[:40]!r}; known: {known}"
+        )
+
+    return router
