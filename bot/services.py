@@ -99,6 +99,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     }
     sweep = SurveySweep(rules=settings.survey_rules, **client_side)  # type: ignore[arg-type]
     answers = SurveyAnswers(
+        lifetime=settings.survey_rules.lifetime,
         listeners=(DetractorAlerts(settings.manager_chat_id, translator(language)),),
         **client_side,  # type: ignore[arg-type]
     )

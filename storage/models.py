@@ -28,6 +28,8 @@ class Customer(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     company: str | None = Field(default=None, max_length=255)
     unreachable: bool = Field(default=False)
+    # When the last survey was handed to Telegram: the throttle is a compare-and-set on it.
+    last_surveyed_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
 
 
@@ -37,6 +39,8 @@ class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=255, unique=True, index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
+    # A closing after this moment is a new closing; before it, a retry of the last one.
+    reopened_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
 
 

@@ -134,21 +134,45 @@ async def any_survey_before(session: AsyncSession, *, when: datetime) -> bool:
     return found.first() is not None
 
 
-async def last_sent_at(
-    session: AsyncSession, *, customer_id: int, excluding: int
-) -> datetime | None:
-    """When this customer was last sent a survey other than ``excluding`` (for throttling).
+# Surveys that reached (or are on their way to) the client: these count for the throttle.
+CONTACTED = (
+    SurveyStatus.QUEUED,
+    SurveyStatus.SENT,
+    SurveyStatus.ANSWERED,
+    SurveyStatus.COMPLETED,
+    SurveyStatus.EXPIRED,
+)
 
-    A survey handed to the outbox but not delivered yet counts from the moment it was queued,
-    so two tickets closed together do not both reach the client.
+
+async def claim_survey_slot(
+    session: AsyncSession, *, customer_id: int, now: datetime, free_since: datetime | None
+) -> bool:
+    """Take the customer's "one survey per period" slot: a compare-and-set, race-free.
+
+    ``free_since`` None takes it regardless (the client asked for the survey themselves).
     """
+    query = update(Customer).where(col(Customer.id) == customer_id)
+    if free_since is not None:
+        query = query.where(
+            col(Customer.last_surveyed_at).is_(None)
+            | (col(Customer.last_surveyed_at) <= free_since)
+        )
+    result = await session.exec(query.values(last_surveyed_at=now))
+    return bool(result.rowcount)
+
+
+async def recount_last_surveyed(session: AsyncSession, *, customer_id: int) -> None:
+    """Give the slot back when a survey did not reach the client after all (cancelled, ...)."""
     contacted = func.coalesce(Survey.sent_at, Survey.queued_at, type_=UTCDateTime())
-    found = await session.exec(
-        select(func.max(contacted, type_=UTCDateTime()))
+    latest = (
+        select(func.max(contacted))
         .where(Survey.customer_id == customer_id)
-        .where(Survey.id != excluding)
+        .where(col(Survey.status).in_(CONTACTED))
+        .scalar_subquery()
     )
-    return found.one()
+    await session.exec(
+        update(Customer).where(col(Customer.id) == customer_id).values(last_surveyed_at=latest)
+    )
 
 
 async def surveys_to_remind(
@@ -171,6 +195,7 @@ async def expire_surveys(session: AsyncSession, *, cutoff: datetime, now: dateti
     expired = 0
     for status, column, values in (
         (SurveyStatus.SENT, Survey.sent_at, {"status": SurveyStatus.EXPIRED}),
+        (SurveyStatus.QUEUED, Survey.queued_at, {"status": SurveyStatus.EXPIRED}),
         (SurveyStatus.PENDING, Survey.due_at, {"status": SurveyStatus.EXPIRED}),
         (SurveyStatus.ANSWERED, Survey.answered_at, {"status": SurveyStatus.COMPLETED}),
     ):
@@ -188,3 +213,16 @@ async def customers_with_phone(session: AsyncSession, *, phone: str) -> list[Cus
     """Helpdesk customers whose (normalised) phone is this one."""
     found = await session.exec(select(Customer).where(Customer.phone == phone))
     return list(found.all())
+
+
+async def end_surveys_of_unreachable(session: AsyncSession, *, now: datetime) -> int:
+    """Due surveys of a client who blocked the bot end as unreachable instead of waiting."""
+    blocked = select(Customer.id).where(col(Customer.unreachable).is_(True))
+    result = await session.exec(
+        update(Survey)
+        .where(col(Survey.status) == SurveyStatus.PENDING)
+        .where(col(Survey.due_at) <= now)
+        .where(col(Survey.customer_id).in_(blocked))
+        .values(status=SurveyStatus.UNREACHABLE, completed_at=now)
+    )
+    return int(result.rowcount or 0)

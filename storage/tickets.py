@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
-from storage import outbox
+from storage import outbox, repo
 from storage.models import Customer, Survey, Ticket
 
 # A survey in one of these states has not reached the client: a reopened ticket cancels it.
@@ -78,22 +78,36 @@ async def _ticket(
     return ticket
 
 
-async def _same_closing(session: AsyncSession, event: TicketClosed) -> SurveyRecord | None:
-    """A survey this closing already produced: same closing time, or one still waiting to go."""
-    found = await session.exec(
-        select(Survey)
-        .join(Ticket, col(Ticket.id) == Survey.ticket_id)
-        .where(Ticket.external_id == event.ticket_id)
-        .where((col(Survey.closed_at) == event.closed_at) | col(Survey.status).in_(NOT_YET_SENT))
-        .order_by(col(Survey.id).desc())
-        .limit(1)
-    )
-    survey = found.first()
-    if survey is None or survey.id is None:
-        return None
+def _record(survey: Survey, ticket_id: str, *, created: bool) -> SurveyRecord:
+    assert survey.id is not None  # noqa: S101  (stored rows have ids)
     return SurveyRecord(
-        survey.id, event.ticket_id, SurveyStatus(survey.status), False, survey.skip_reason
+        survey.id, ticket_id, SurveyStatus(survey.status), created, survey.skip_reason
     )
+
+
+async def _this_closing(
+    session: AsyncSession, ticket: Ticket, closed_at: datetime
+) -> Survey | None:
+    """The survey this closing already has, if any.
+
+    A retried webhook carries the same closing time. Otherwise the latest survey belongs to
+    the current closing unless the ticket was reopened after it was made: a second event of one
+    closing (Solved, then Closed) finds it, and only a closing after a reopening is new.
+    """
+    same = await session.exec(
+        select(Survey).where(Survey.ticket_id == ticket.id).where(Survey.closed_at == closed_at)
+    )
+    if (retried := same.first()) is not None:
+        return retried
+    found = await session.exec(
+        select(Survey).where(Survey.ticket_id == ticket.id).order_by(col(Survey.id).desc()).limit(1)
+    )
+    latest = found.first()
+    if latest is None:
+        return None
+    if ticket.reopened_at is not None and ticket.reopened_at > latest.created_at:
+        return None
+    return latest
 
 
 async def record_ticket_closed(
@@ -107,18 +121,23 @@ async def record_ticket_closed(
 ) -> SurveyRecord:
     """Store a closing and its survey once; a retried webhook returns the first survey.
 
-    A ticket closed again after a reopening gets a new survey (a later ``closed_at``); the
-    unique (ticket, closed_at) pair decides races between concurrent deliveries of one closing.
+    The ticket row is locked (an UPDATE) before looking for the current closing's survey, so
+    concurrent deliveries of one closing wait for each other instead of both creating one.
     ``skip_reason`` records a survey that a rule says must not be sent.
     """
-    existing = await _same_closing(session, event)
-    if existing is not None:
-        return existing
     status = SurveyStatus.SKIPPED if skip_reason else SurveyStatus.PENDING
     try:
         customer = await upsert_customer(session, event.customer, phone=phone, now=now)
         assert customer.id is not None  # noqa: S101  (flushed)
         ticket = await _ticket(session, event.ticket_id, customer.id, now)
+        await session.exec(
+            update(Ticket).where(col(Ticket.id) == ticket.id).values(reopened_at=Ticket.reopened_at)
+        )
+        await session.refresh(ticket)
+        existing = await _this_closing(session, ticket, event.closed_at)
+        if existing is not None:
+            await session.commit()
+            return _record(existing, event.ticket_id, created=False)
         assert ticket.id is not None  # noqa: S101  (flushed)
         survey = Survey(
             ticket_id=ticket.id,
@@ -137,18 +156,26 @@ async def record_ticket_closed(
         )
         session.add(survey)
         await session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same closing delivered twice at once: the other one won
         await session.rollback()
-        existing = await _same_closing(session, event)
+        found = await session.exec(select(Ticket).where(Ticket.external_id == event.ticket_id))
+        ticket_row = found.first()
+        existing = (
+            None
+            if ticket_row is None
+            else await _this_closing(session, ticket_row, event.closed_at)
+        )
         if existing is None:
             raise
-        return existing
-    assert survey.id is not None  # noqa: S101  (committed)
-    return SurveyRecord(survey.id, event.ticket_id, status, True, skip_reason)
+        return _record(existing, event.ticket_id, created=False)
+    return _record(survey, event.ticket_id, created=True)
 
 
 async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime) -> int:
     """The ticket was reopened: surveys that have not reached the client are cancelled."""
+    await session.exec(
+        update(Ticket).where(col(Ticket.external_id) == ticket_id).values(reopened_at=now)
+    )
     unsent = await session.exec(
         select(Survey.id)
         .join(Ticket, col(Ticket.id) == Survey.ticket_id)
@@ -157,6 +184,7 @@ async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime)
     )
     survey_ids = [survey_id for survey_id in unsent.all() if survey_id is not None]
     if not survey_ids:
+        await session.commit()
         return 0
     await session.exec(
         update(Survey)
@@ -165,5 +193,9 @@ async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime)
         .values(status=SurveyStatus.CANCELLED, skip_reason="reopened", completed_at=now)
     )
     await outbox.withdraw(session, survey_ids=survey_ids, reason="ticket reopened")
+    customer_id = (
+        await session.exec(select(Ticket.customer_id).where(Ticket.external_id == ticket_id))
+    ).one()
+    await repo.recount_last_surveyed(session, customer_id=customer_id)  # the slot is free again
     await session.commit()
     return len(survey_ids)

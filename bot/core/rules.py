@@ -32,9 +32,9 @@ class SurveyRules:
             return f"channel:{event.channel.lower()}"
         return None
 
-    def throttled(self, last_sent_at: datetime | None, now: datetime) -> bool:
-        """At most one survey per customer per ``throttle``, counted from the last one sent."""
-        return last_sent_at is not None and now - last_sent_at < self.throttle
+    def throttle_free_since(self, now: datetime) -> datetime:
+        """A customer last surveyed before this moment may be surveyed again (one per period)."""
+        return now - self.throttle
 
     def reminder_due_before(self, now: datetime) -> datetime | None:
         """Surveys sent before this moment and still unanswered get their one reminder."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 MAX_SURVEY_ID = 2**31 - 1  # survey ids are 32-bit in every supported database
 
@@ -36,10 +37,11 @@ class SurveyView:
     status: SurveyStatus
     client_user_id: int | None
     message_id: int | None
+    expires_at: datetime | None = None  # when the question stops taking answers
 
 
 def press_rejection(  # noqa: PLR0911  (one reason per line reads best)
-    survey: SurveyView | None, *, presser_id: int, message_id: int
+    survey: SurveyView | None, *, presser_id: int, message_id: int, now: datetime
 ) -> str | None:
     """Say why a score press must change nothing, or None when it may be recorded.
 
@@ -50,8 +52,9 @@ def press_rejection(  # noqa: PLR0911  (one reason per line reads best)
         return "unknown"
     if survey.client_user_id != presser_id:
         return "not_yours"
-    if survey.status == SurveyStatus.EXPIRED:
-        return "expired"
+    expired = survey.expires_at is not None and now >= survey.expires_at
+    if survey.status == SurveyStatus.EXPIRED or (expired and survey.status in OPEN_FOR_SCORE):
+        return "expired"  # the sweep may not have marked it yet: the time decides
     if survey.status in CLOSED:
         return "unknown"  # cancelled or skipped: no longer available
     if survey.status not in OPEN_FOR_SCORE:

@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 
 from bot.intake.adapters import WebhookAdapter
 from bot.intake.auth import Guard, intake_guard
-from bot.intake.schemas import ConnectLinkOut, CustomerIn, ErrorOut, SurveyOut, TicketClosedIn
+from bot.intake.schemas import (
+    ConnectLinkOut,
+    CustomerIn,
+    ErrorOut,
+    ReopenedOut,
+    SurveyOut,
+    TicketClosedIn,
+    TicketReopenedIn,
+)
 from bot.intake.service import TicketIntake
 from bot.intake.webhooks import webhook_router
 
@@ -71,6 +79,18 @@ def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
     async def ticket_closed(ticket: TicketClosedIn) -> SurveyOut:
         """Record the ticket once; a repeat answers with the same survey."""
         return SurveyOut.of(await intake.close_ticket(ticket.to_event()))
+
+    @router.post(
+        "/tickets/reopened",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=ReopenedOut,
+        responses=ERRORS,
+        summary="A ticket was reopened: cancel its surveys that have not gone out",
+    )
+    async def ticket_reopened(ticket: TicketReopenedIn) -> ReopenedOut:
+        """A later closing of the ticket schedules a new survey."""
+        cancelled = await intake.reopen_ticket(ticket.ticket_id)
+        return ReopenedOut(ticket_id=ticket.ticket_id, cancelled=cancelled)
 
     @router.post(
         "/customers/connect-link",

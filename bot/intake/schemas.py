@@ -17,7 +17,9 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1, max_length=255, description="The customer's id in the helpdesk.")
-    telegram_user_id: int | None = Field(default=None, gt=0, description="Known Telegram user id.")
+    telegram_user_id: int | None = Field(
+        default=None, gt=0, le=2**53, description="Known Telegram user id (at most 2^53)."
+    )
     phone: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, max_length=255)
     language: str | None = Field(default=None, max_length=16, description="e.g. en, ru")
@@ -112,6 +114,14 @@ class SurveyOut(BaseModel):
             deep_link=result.deep_link,
             skip_reason=result.skip_reason,
         )
+
+
+class TicketReopenedIn(BaseModel):
+    """A ticket was reopened or updated before its survey went out."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ticket_id: str = Field(min_length=1, max_length=255)
 
 
 class ReopenedOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,8 @@ from bot.delivery.dispatcher import Clock
 from bot.phones import normalize_phone
 from storage import tickets
 from storage.db import SessionFactory
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +69,12 @@ class TicketIntake:
                 phone=normalize_phone(event.customer.phone, region=self.phone_region),
                 skip_reason=self.rules.skip_reason(event),
             )
-        if record.created and self.after_record is not None:
-            await self.after_record()
+        due_now = self.rules.due_at(event.closed_at) <= self.clock()
+        if record.created and due_now and self.after_record is not None:
+            try:
+                await self.after_record()  # send at once rather than at the next sweep
+            except Exception:  # the survey is stored; the sweep will send it
+                logger.exception("sending a due survey right after intake failed; the sweep will")
         link, _expires = self._link(LinkKind.SURVEY, record.survey_id)
         return IntakeResult(
             survey_id=record.survey_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,13 +35,16 @@ class AnswerListener(Protocol):
         """The survey was completed, with a comment or without (Skip)."""
 
 
-def _view(context: SurveyContext) -> SurveyView:
-    assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
+def _view(context: SurveyContext, lifetime: timedelta) -> SurveyView:
+    survey = context.survey
+    assert survey.id is not None  # noqa: S101  (loaded rows have ids)
+    contacted = survey.sent_at or survey.queued_at
     return SurveyView(
-        survey_id=context.survey.id,
-        status=SurveyStatus(context.survey.status),
+        survey_id=survey.id,
+        status=SurveyStatus(survey.status),
         client_user_id=context.customer.telegram_user_id,
-        message_id=context.survey.message_id,
+        message_id=survey.message_id,
+        expires_at=contacted + lifetime if contacted else None,
     )
 
 
@@ -54,6 +57,7 @@ class SurveyAnswers:
     default_language: str
     wake: Callable[[], None]
     clock: Clock
+    lifetime: timedelta = timedelta(days=7)
     listeners: tuple[AnswerListener, ...] = ()
 
     async def record_score(
@@ -65,7 +69,10 @@ class SurveyAnswers:
             context = await repo.load_context(session, survey_id=survey_id)
             tr = client_translator(context, default=self.default_language)
             rejection = press_rejection(
-                _view(context) if context else None, presser_id=presser_id, message_id=message_id
+                _view(context, self.lifetime) if context else None,
+                presser_id=presser_id,
+                message_id=message_id,
+                now=now,
             )
             chat_id = context.customer.chat_id if context else None
             if rejection is not None or context is None or chat_id is None:

@@ -22,7 +22,7 @@ from bot.survey.outbound import client_translator, queue_message
 from bot.survey.sweep import SurveySweep
 from storage import repo
 from storage.db import SessionFactory
-from storage.models import Customer
+from storage.models import Customer, Survey
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +106,17 @@ class ClientLinking:
             tr = translator(normalize_language(known_language or language, self.default_language))
             linked = texts.linked_payload(tr, company=self.company)
             await queue_message(session, chat_id, linked, now=now)
-            if survey_id is not None and await repo.change_status(
-                session,
-                survey_id=survey_id,
-                expected=(SurveyStatus.UNREACHABLE, SurveyStatus.PENDING),
-                values={"status": SurveyStatus.PENDING, "completed_at": None},
+            survey = None if survey_id is None else await session.get(Survey, survey_id)
+            fresh = survey is not None and survey.due_at > self.sweep.rules.expiry_cutoff(now)
+            if (
+                survey_id is not None
+                and fresh
+                and await repo.change_status(
+                    session,
+                    survey_id=survey_id,
+                    expected=(SurveyStatus.UNREACHABLE, SurveyStatus.PENDING),
+                    values={"status": SurveyStatus.PENDING, "completed_at": None},
+                )
             ):
                 # The client asked for this survey: it goes now, whatever its schedule.
                 await self.sweep.queue_one(session, survey_id=survey_id, now=now, throttle=False)
@@ -138,7 +144,12 @@ class ClientLinking:
         normalized = normalize_phone(phone, region=self.phone_region)
         linked: list[int] = []
         async with self.session_factory() as session:
-            for customer in await repo.customers_with_phone(session, phone=normalized or ""):
+            matches = (
+                []
+                if normalized is None
+                else await repo.customers_with_phone(session, phone=normalized)
+            )
+            for customer in matches:
                 if customer.id is not None and await repo.link_customer_chat(
                     session,
                     customer_id=customer.id,

@@ -17,6 +17,7 @@ from bot.survey import texts
 from bot.survey.outbound import SURVEY_PURPOSE, client_translator, queue_message
 from storage import repo
 from storage.db import SessionFactory
+from storage.models import Survey
 from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SurveySweep:
             expired = await repo.expire_surveys(
                 session, cutoff=self.rules.expiry_cutoff(now), now=now
             )
+            await repo.end_surveys_of_unreachable(session, now=now)
             reminded = await self._remind(session, now)
             await session.commit()
         if expired:
@@ -100,27 +102,28 @@ class SurveySweep:
         context = await repo.load_context(session, survey_id=survey_id)
         if context is None or context.customer.chat_id is None or context.customer.id is None:
             return 0
-        last = await repo.last_sent_at(
-            session, customer_id=context.customer.id, excluding=survey_id
-        )
-        if throttle and self.rules.throttled(last, now):
-            await repo.change_status(
-                session,
-                survey_id=survey_id,
-                expected=SurveyStatus.PENDING,
-                values={
-                    "status": SurveyStatus.SKIPPED,
-                    "skip_reason": "throttled",
-                    "completed_at": now,
-                },
-            )
-            return 0
         if not await repo.change_status(
             session,
             survey_id=survey_id,
             expected=SurveyStatus.PENDING,
             values={"status": SurveyStatus.QUEUED, "queued_at": now},
         ):
+            return 0  # someone else queued, cancelled or expired it meanwhile
+        free_since = self.rules.throttle_free_since(now) if throttle else None
+        if not await repo.claim_survey_slot(
+            session, customer_id=context.customer.id, now=now, free_since=free_since
+        ):
+            await repo.change_status(
+                session,
+                survey_id=survey_id,
+                expected=SurveyStatus.QUEUED,
+                values={
+                    "status": SurveyStatus.SKIPPED,
+                    "skip_reason": "throttled",
+                    "queued_at": None,
+                    "completed_at": now,
+                },
+            )
             return 0
         payload = texts.question_payload(
             client_translator(context, default=self.default_language),
@@ -169,6 +172,9 @@ class SurveySweep:
         await repo.change_status(
             session, survey_id=call.survey_id, expected=SurveyStatus.QUEUED, values=values
         )
+        survey = await session.get(Survey, call.survey_id)
+        if survey is not None:  # it did not reach the client: it does not use up the period
+            await repo.recount_last_surveyed(session, customer_id=survey.customer_id)
         if decision.cause is Cause.NO_CHAT:
             await repo.forget_chat(session, chat_id=call.chat_id)
         elif decision.cause is Cause.BLOCKED:

@@ -154,3 +154,51 @@ async def test_an_unknown_phone_number_is_told_so(harness: Harness) -> None:
     await client.send_text("/start")
     await client.share_contact("79005556677")
     await client.wait_for_bot_message(lambda m: "could not find this number" in m.content)
+
+
+async def test_reopening_withdraws_a_question_already_queued_and_frees_the_month(
+    harness: Harness,
+) -> None:
+    client = harness.fake.client(7901, "Vlad")
+    harness.fake.fail_next("sendMessage", status=429, retry_after=2)  # the question is held back
+    customer = {"id": "c-79", "telegram_user_id": 7901}
+    first = (await harness.close_ticket(ticket("T-79", customer))).json()
+    await harness.fake.wait_for_call(lambda call: call.status == 429)
+    await eventually_status(harness, first["survey_id"], "queued")
+    reopened = await harness.http.post(
+        "/api/v1/tickets/reopened",
+        json={"ticket_id": "T-79"},
+        headers={"Authorization": "Bearer intake-s3cret"},
+    )
+    assert reopened.json() == {"ticket_id": "T-79", "cancelled": 1}
+    await asyncio.sleep(2.5)  # past the retry_after: the withdrawn question must not go out
+    assert client.bot_messages() == []
+
+    again = ticket("T-79", customer, closed_at="2026-11-18T11:00:00Z")
+    second = (await harness.close_ticket(again)).json()
+    assert second["created"] is True
+    await client.wait_for_bot_message(lambda m: "T-79" in m.content)  # not throttled
+
+
+async def test_someone_else_cannot_take_over_a_customer_link(harness: Harness) -> None:
+    assert harness.bot is not None
+    owner = harness.fake.client(8001, "Yana")
+    await harness.close_ticket(ticket("T-80", {"id": "c-80", "telegram_user_id": 8001}))
+    await owner.wait_for_bot_message(lambda m: "T-80" in m.content)
+    link = await harness.bot.services.intake.connect_link(CustomerInfo(helpdesk_id="c-80"))
+    stranger = harness.fake.client(8002, "Zoya")
+    await stranger.send_text(f"/start {link.deep_link.rsplit('=', 1)[1]}")
+    await stranger.wait_for_bot_message(lambda m: "not valid" in m.content)
+    assert not [m for m in stranger.bot_messages() if "T-80" in m.content]
+
+
+async def test_later_surveys_of_a_client_who_blocked_the_bot_end_as_unreachable(
+    harness: Harness,
+) -> None:
+    client = harness.fake.client(8101, "Artem")
+    harness.fake.block(client.user_id)
+    customer = {"id": "c-81", "telegram_user_id": 8101}
+    first = (await harness.close_ticket(ticket("T-81", customer))).json()
+    await eventually_status(harness, first["survey_id"], "unreachable")
+    second = (await harness.close_ticket(ticket("T-82", customer))).json()
+    await eventually_status(harness, second["survey_id"], "unreachable")

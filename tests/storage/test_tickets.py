@@ -143,15 +143,16 @@ async def test_reopened_ticket_cancels_the_unsent_survey_and_a_new_closing_makes
 ) -> None:
     async with sessions() as session:
         first = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
+    reopened, now = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
     async with sessions() as session:
-        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=NOW) == 1
-        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=NOW) == 0
-        assert await tickets.cancel_unsent(session, ticket_id="unknown", now=NOW) == 0
+        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=reopened) == 1
+        assert await tickets.cancel_unsent(session, ticket_id="T-1", now=reopened) == 0
+        assert await tickets.cancel_unsent(session, ticket_id="unknown", now=reopened) == 0
     later = replace(event(), closed_at=NOW + timedelta(days=1), agent="Olga")
     async with sessions() as session:
-        retried = await tickets.record_ticket_closed(session, event=event(), due_at=NOW, now=NOW)
-        second = await tickets.record_ticket_closed(session, event=later, due_at=NOW, now=NOW)
-        again = await tickets.record_ticket_closed(session, event=later, due_at=NOW, now=NOW)
+        retried = await tickets.record_ticket_closed(session, event=event(), due_at=now, now=now)
+        second = await tickets.record_ticket_closed(session, event=later, due_at=now, now=now)
+        again = await tickets.record_ticket_closed(session, event=later, due_at=now, now=now)
     assert retried.survey_id == first.survey_id  # the old closing, retried: nothing new
     assert retried.status is SurveyStatus.CANCELLED
     assert second.created and second.survey_id != first.survey_id
@@ -159,6 +160,21 @@ async def test_reopened_ticket_cancels_the_unsent_survey_and_a_new_closing_makes
     async with sessions() as session:
         context = await repo.load_context(session, survey_id=second.survey_id)
     assert context is not None and context.survey.agent == "Olga"
+    async with sessions() as session:
+        original = await repo.load_context(session, survey_id=first.survey_id)
+    assert original is not None and original.survey.agent == "Ivan"  # credit stays put
+
+
+async def test_a_second_event_of_one_closing_with_another_time_is_not_a_new_survey(
+    sessions: SessionFactory,
+) -> None:
+    solved = event()
+    closed = replace(solved, closed_at=solved.closed_at + timedelta(days=4))  # Solved -> Closed
+    async with sessions() as session:
+        first = await tickets.record_ticket_closed(session, event=solved, due_at=NOW, now=NOW)
+    async with sessions() as session:
+        second = await tickets.record_ticket_closed(session, event=closed, due_at=NOW, now=NOW)
+    assert (second.created, second.survey_id) == (False, first.survey_id)
 
 
 async def test_a_closing_a_rule_excludes_is_recorded_as_skipped(sessions: SessionFactory) -> None:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("company", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("unreachable", sa.Boolean(), nullable=False),
+        sa.Column("last_surveyed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -46,6 +47,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("reopened_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
