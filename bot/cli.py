@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from telegram.error import InvalidToken, NetworkError
 
 from bot import commands
@@ -24,7 +25,14 @@ app = typer.Typer(
 
 
 def _settings() -> Settings:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as error:  # name the variable and the problem, no traceback
+        problems = "; ".join(
+            f"NPSBOT_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise _fail(f"invalid settings: {problems}") from None
     configure_logging(settings.log_level)
     return settings
 

@@ -75,3 +75,10 @@ def test_digest_without_a_mode_explains(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["digest"], env=env)
     assert result.exit_code == 2
     assert "--print" in result.output
+
+
+def test_a_bad_setting_is_named_without_a_traceback(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["migrate"], env={**env, "NPSBOT_TIMEZONE": "Mars/Olympus"})
+    assert result.exit_code == 2
+    assert "NPSBOT_TIMEZONE" in result.output
+    assert "Traceback" not in result.output
