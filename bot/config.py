@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     timezone: str = "UTC"
     language: str = "en"
+    texts_file: str | None = Field(
+        default=None, description="TOML file of per-language text overrides (docs/texts.md)"
+    )
     company_name: str = "our company"
     survey_delay_minutes: float = Field(default=30.0, ge=0)
     throttle_days: float = Field(default=30.0, ge=0)
