@@ -17,15 +17,18 @@ import uvicorn
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import SecretStr
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.delivery.dispatcher import Clock, utc_now
+from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
+from bot.survey.rights_texts import command_menu
 from storage.migrate import upgrade_to_head
 
 logger = logging.getLogger(__name__)
@@ -84,10 +87,13 @@ class NpsBot:
         services, settings = self.services, self.settings
         await upgrade_to_head(services.engine)
         application = services.application
-        for handler in SurveyHandlers(services.answers, services.linking).handlers():
+        for handler in SurveyHandlers(
+            services.answers, services.linking, services.rights
+        ).handlers():
             application.add_handler(handler)
         application.add_error_handler(_log_error)
         await application.initialize()
+        await self._publish_commands()
         digest_trigger = self._schedule_jobs()
         await self._catch_up_digest(digest_trigger)
         await application.start()
@@ -124,6 +130,22 @@ class NpsBot:
             settings.http_host,
             self.http_port,
         )
+
+    async def _publish_commands(self) -> None:
+        """Telegram's command menu in every language we speak (the default one for the rest).
+
+        Not a message to anyone, so not through the outbox; a failure costs only the menu.
+        """
+        bot = self.services.application.bot
+        default = normalize_language(self.settings.language)
+        try:
+            await bot.set_my_commands(command_menu(translator(default)))
+            for language in SUPPORTED_LANGUAGES:
+                await bot.set_my_commands(
+                    command_menu(translator(language)), language_code=language
+                )
+        except TelegramError as error:
+            logger.warning("could not set the command menu: %s", type(error).__name__)
 
     def _schedule_jobs(self) -> CronTrigger:
         services = self.services

@@ -24,6 +24,7 @@ from bot.managers.digest import DIGEST_PURPOSE, DigestService
 from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
 from bot.survey.outbound import SURVEY_PURPOSE
+from bot.survey.rights import ClientRights
 from bot.survey.sweep import SurveySweep
 from storage.db import SessionFactory, make_engine, make_session_factory
 
@@ -50,6 +51,7 @@ class Services:
     sweep: SurveySweep
     answers: SurveyAnswers
     linking: ClientLinking
+    rights: ClientRights
     digest: DigestService
     intake: TicketIntake
 
@@ -109,6 +111,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         phone_region=settings.phone_region,
         **client_side,  # type: ignore[arg-type]
     )
+    rights = ClientRights(**client_side)  # type: ignore[arg-type]
     digest = DigestService(
         engine=engine,
         session_factory=sessions,
@@ -137,5 +140,15 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         after_record=sweep.queue_due,
     )
     return Services(
-        settings, engine, sessions, application, dispatcher, sweep, answers, linking, digest, intake
+        settings,
+        engine,
+        sessions,
+        application,
+        dispatcher,
+        sweep,
+        answers,
+        linking,
+        rights,
+        digest,
+        intake,
     )

@@ -33,6 +33,21 @@ class Customer(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
 
 
+class TelegramUser(SQLModel, table=True):
+    """What a Telegram user told the bot themselves: their language and whether to survey them.
+
+    Kept apart from Customer because a user may speak to the bot before any helpdesk knows
+    them, and their choices outrank whatever a helpdesk sends.
+    """
+
+    __tablename__ = "telegram_user"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str | None = Field(default=None, max_length=16)
+    opted_out_at: datetime | None = _utc()
+    created_at: datetime = _utc(nullable=False)
+
+
 class Ticket(SQLModel, table=True):
     """A helpdesk ticket; each time it is closed it may get a survey of its own."""
 

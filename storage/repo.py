@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
-from storage.models import Customer, Survey, Ticket
+from storage.models import Customer, Survey, TelegramUser, Ticket
 from storage.types import UTCDateTime
 
 
@@ -22,14 +22,27 @@ class SurveyContext:
     survey: Survey
     ticket: Ticket
     customer: Customer
+    client: TelegramUser | None = None  # the client's own choices (language, opt-out)
+
+    @property
+    def language(self) -> str | None:
+        """The client's /language choice first, then what the helpdesk says."""
+        chosen = self.client.language if self.client else None
+        return chosen or self.customer.language
+
+    @property
+    def opted_out(self) -> bool:
+        """Whether the client said /stop."""
+        return self.client is not None and self.client.opted_out_at is not None
 
 
 async def load_context(session: AsyncSession, *, survey_id: int) -> SurveyContext | None:
-    """A survey with its ticket and customer, or None for an unknown id."""
+    """A survey with its ticket, customer and the client's own choices; None if unknown."""
     found = await session.exec(
-        select(Survey, Ticket, Customer)
+        select(Survey, Ticket, Customer, TelegramUser)
         .join(Ticket, col(Ticket.id) == Survey.ticket_id)
         .join(Customer, col(Customer.id) == Survey.customer_id)
+        .outerjoin(TelegramUser, col(TelegramUser.id) == Customer.telegram_user_id)
         .where(Survey.id == survey_id)
     )
     row = found.first()

@@ -11,6 +11,8 @@ from bot.core.survey import MAX_SURVEY_ID
 MAX_CALLBACK_BYTES = 64
 _SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,9}):(?P<score>[0-9]{1,2})$")
 _SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,9})$")
+_RIGHTS = re.compile(r"^rights:(?P<action>stop|forget):(?P<answer>yes|no)$")
+_LANGUAGE = re.compile(r"^lang:(?P<code>[a-z]{2})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,31 @@ class SkipPress:
     survey_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class RightsPress:
+    """The answer to "/stop" or "/forget, are you sure?"."""
+
+    action: str  # "stop" or "forget"
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LanguagePress:
+    """A language picked from the /language keyboard."""
+
+    code: str
+
+
+def encode_rights(action: str, *, confirmed: bool) -> str:
+    """Build the callback_data of a confirmation button."""
+    return f"rights:{action}:{'yes' if confirmed else 'no'}"
+
+
+def encode_language(code: str) -> str:
+    """Build the callback_data of a language button."""
+    return f"lang:{code}"
+
+
 def encode_score(survey_id: int, score: int) -> str:
     """Build the callback_data of a score button."""
     return f"nps:{survey_id}:{score}"
@@ -38,7 +65,10 @@ def encode_skip(survey_id: int) -> str:
     return f"skip:{survey_id}"
 
 
-def decode(data: str | None) -> ScorePress | SkipPress | None:
+Press = ScorePress | SkipPress | RightsPress | LanguagePress
+
+
+def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per kind)
     """Parse callback_data strictly; anything unexpected is None, never an exception."""
     if data is None or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
@@ -49,4 +79,8 @@ def decode(data: str | None) -> ScorePress | SkipPress | None:
         return ScorePress(survey_id=survey_id, score=score)
     if (match := _SKIP.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return SkipPress(survey_id=int(match["survey"]))
+    if match := _RIGHTS.match(data):
+        return RightsPress(action=match["action"], confirmed=match["answer"] == "yes")
+    if match := _LANGUAGE.match(data):
+        return LanguagePress(code=match["code"])
     return None

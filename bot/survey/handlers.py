@@ -14,11 +14,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.callback import ScorePress, SkipPress, decode
+from bot.core.callback import LanguagePress, RightsPress, ScorePress, SkipPress, decode
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
 from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
+from bot.survey.rights import ClientRights
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -29,6 +30,7 @@ class SurveyHandlers:
 
     answers: SurveyAnswers
     linking: ClientLinking
+    rights: ClientRights
 
     async def start(self, update: Update, context: Context) -> None:
         """/start greets; /start <payload> links the chat and sends the waiting survey."""
@@ -46,6 +48,16 @@ class SurveyHandlers:
             await self.linking.greet(
                 user_id=user.id, chat_id=message.chat_id, language=user.language_code
             )
+
+    async def rights_command(self, update: Update, context: Context) -> None:
+        """/stop, /forget, /help and /language: asked and answered in the client's chat."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        action = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        await self.rights.ask(
+            action, user_id=user.id, chat_id=message.chat_id, language=user.language_code
+        )
 
     async def contact(self, update: Update, context: Context) -> None:
         """A shared contact: matched to helpdesk customers by phone, if it is the sender's own."""
@@ -78,10 +90,41 @@ class SurveyHandlers:
             answer = await self.answers.skip_comment(
                 survey_id=decoded.survey_id, presser_id=query.from_user.id, message_id=message_id
             )
+        elif isinstance(decoded, RightsPress | LanguagePress) and query.message is not None:
+            await self._choice(
+                decoded,
+                query.from_user.id,
+                query.message.chat.id,
+                message_id,
+                query.from_user.language_code,
+            )
+            answer = ""
         else:
             tr = translator(normalize_language(query.from_user.language_code))
             answer = texts.press_answer(tr, "unknown")
         await query.answer(answer)
+
+    async def _choice(
+        self,
+        press: RightsPress | LanguagePress,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        language: str | None,
+    ) -> None:
+        if isinstance(press, LanguagePress):
+            await self.rights.choose_language(
+                press.code, user_id=user_id, chat_id=chat_id, message_id=message_id
+            )
+            return
+        await self.rights.answer(
+            press.action,
+            confirmed=press.confirmed,
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=message_id,
+            language=language,
+        )
 
     async def text(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: the comment, if a survey waits for one."""
@@ -97,6 +140,9 @@ class SurveyHandlers:
         private = filters.ChatType.PRIVATE
         return [
             CommandHandler("start", self.start, filters=private),
+            CommandHandler(
+                ["stop", "forget", "help", "language"], self.rights_command, filters=private
+            ),
             # Every press comes here, even forged data, so that each one gets a polite answer.
             CallbackQueryHandler(self.press),
             MessageHandler(private & filters.CONTACT, self.contact),

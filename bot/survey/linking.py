@@ -17,10 +17,10 @@ from bot.core.survey import SurveyStatus
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator, normalize_language, translator
 from bot.phones import normalize_phone
-from bot.survey import texts
+from bot.survey import rights_texts, texts
 from bot.survey.outbound import client_translator, queue_message
 from bot.survey.sweep import SurveySweep
-from storage import repo
+from storage import clients, repo
 from storage.db import SessionFactory
 from storage.models import Customer, Survey
 
@@ -54,9 +54,10 @@ class ClientLinking:
         share their phone number to be found."""
         tr, now = self._tr(language), self.clock()
         async with self.session_factory() as session:
-            await queue_message(
-                session, chat_id, texts.greeting_payload(tr, company=self.company), now=now
-            )
+            if await clients.opt_in(session, user_id=user_id):
+                await queue_message(session, chat_id, rights_texts.resumed(tr), now=now)
+            greeting = texts.greeting_payload(tr, company=self.company)
+            await queue_message(session, chat_id, greeting, now=now)
             customer_ids = await repo.link_known_user(session, user_id=user_id, chat_id=chat_id)
             if not customer_ids:
                 offer = texts.contact_request_payload(tr, company=self.company)
@@ -84,6 +85,7 @@ class ClientLinking:
             await self._reply(chat_id, texts.link_expired_payload(self._tr(language)))
             return False
         async with self.session_factory() as session:
+            await clients.opt_in(session, user_id=user_id)  # opening a link is asking to be asked
             survey_id = claim.target_id if claim.kind is LinkKind.SURVEY else None
             if survey_id is not None:
                 context = await repo.load_context(session, survey_id=survey_id)

@@ -18,8 +18,8 @@ CLIENT_PURPOSE = "client"  # everything else the client reads
 def client_translator(
     context: SurveyContext | None, *, telegram_language: str | None = None, default: str
 ) -> Translator:
-    """The helpdesk's language for the customer first, then Telegram's, then the default."""
-    language = context.customer.language if context else None
+    """The client's /language choice, the helpdesk's language, Telegram's, then the default."""
+    language = context.language if context else None
     return translator(normalize_language(language or telegram_language, default))
 
 

@@ -102,6 +102,18 @@ class SurveySweep:
         context = await repo.load_context(session, survey_id=survey_id)
         if context is None or context.customer.chat_id is None or context.customer.id is None:
             return 0
+        if context.opted_out:  # the client said /stop: every rule respects it
+            await repo.change_status(
+                session,
+                survey_id=survey_id,
+                expected=SurveyStatus.PENDING,
+                values={
+                    "status": SurveyStatus.SKIPPED,
+                    "skip_reason": "opted_out",
+                    "completed_at": now,
+                },
+            )
+            return 0
         if not await repo.change_status(
             session,
             survey_id=survey_id,

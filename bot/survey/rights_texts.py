@@ -1,0 +1,122 @@
+"""What the bot says about the client's rights and choices: /stop, /forget, /help, /language."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callback import encode_language, encode_rights
+from bot.i18n import SUPPORTED_LANGUAGES, Translator
+
+HTML = "HTML"
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, never translated
+
+
+def _confirm(tr: Translator, action: str, yes: str) -> dict[str, Any]:
+    buttons = [
+        InlineKeyboardButton(yes, callback_data=encode_rights(action, confirmed=True)),
+        InlineKeyboardButton(
+            tr.gettext("Cancel"), callback_data=encode_rights(action, confirmed=False)
+        ),
+    ]
+    return InlineKeyboardMarkup([buttons]).to_dict()
+
+
+def stop_question(tr: Translator) -> dict[str, Any]:
+    """/stop asks before it acts: a stray tap must not silence a client for good."""
+    text = tr.gettext("Stop all surveys? You can turn them back on at any time with /start.")
+    return {
+        "text": text,
+        "parse_mode": HTML,
+        "reply_markup": _confirm(tr, "stop", tr.gettext("Yes, stop surveys")),
+    }
+
+
+def forget_question(tr: Translator) -> dict[str, Any]:
+    """/forget asks before it erases anything: it cannot be undone."""
+    text = tr.gettext(
+        "Erase your personal data? We delete the link to this chat, your name, phone number and "
+        "comments. Your scores stay as anonymous numbers for statistics. This cannot be undone."
+    )
+    return {
+        "text": text,
+        "parse_mode": HTML,
+        "reply_markup": _confirm(tr, "forget", tr.gettext("Yes, erase my data")),
+    }
+
+
+def stopped(tr: Translator) -> dict[str, Any]:
+    """The confirmation after /stop."""
+    text = tr.gettext("Done: you will not get surveys any more. Send /start to turn them back on.")
+    return {"text": text, "parse_mode": HTML}
+
+
+def forgotten(tr: Translator) -> dict[str, Any]:
+    """The confirmation after /forget."""
+    text = tr.gettext("Done: your personal data has been erased.")
+    return {"text": text, "parse_mode": HTML}
+
+
+def unchanged(tr: Translator) -> dict[str, Any]:
+    """Cancel on a confirmation."""
+    return {"text": tr.gettext("Nothing was changed."), "parse_mode": HTML}
+
+
+def resumed(tr: Translator) -> dict[str, Any]:
+    """/start after /stop."""
+    return {"text": tr.gettext("Welcome back: surveys are on again."), "parse_mode": HTML}
+
+
+def help_text(tr: Translator, *, company: str) -> dict[str, Any]:
+    """/help: what the bot does, the commands, and what is stored and why."""
+    lines = [
+        tr.gettext(
+            "I ask one short question after your request to %(company)s support is closed, "
+            "so that the team can see what works and what does not."
+        )
+        % {"company": escape(company)},
+        "",
+        tr.gettext("/language — change the language"),
+        tr.gettext("/stop — no more surveys (/start turns them back on)"),
+        tr.gettext("/forget — erase your personal data"),
+        "",
+        "<b>" + escape(tr.gettext("Privacy")) + "</b>",
+        tr.gettext(
+            "We store the link between this chat and your support account, your name and phone "
+            "number as the support team knows them, your scores and your comments. They are used "
+            "only to improve the service; managers see the comments of low scores to get in touch. "
+            "Nothing is shared with third parties."
+        ),
+    ]
+    return {"text": "\n".join(lines), "parse_mode": HTML}
+
+
+def language_question(tr: Translator) -> dict[str, Any]:
+    """/language: one button per supported language, each named in itself."""
+    buttons = [
+        InlineKeyboardButton(LANGUAGE_NAMES.get(code, code), callback_data=encode_language(code))
+        for code in SUPPORTED_LANGUAGES
+    ]
+    return {
+        "text": tr.gettext("Choose your language:"),
+        "parse_mode": HTML,
+        "reply_markup": InlineKeyboardMarkup([buttons]).to_dict(),
+    }
+
+
+def language_chosen(tr: Translator) -> dict[str, Any]:
+    """Said in the language just chosen."""
+    return {"text": tr.gettext("I will speak English from now on."), "parse_mode": HTML}
+
+
+def command_menu(tr: Translator) -> list[BotCommand]:
+    """Telegram's command menu in one language (set_my_commands)."""
+    return [
+        BotCommand("start", tr.gettext("Start, or turn surveys back on")),
+        BotCommand("help", tr.gettext("What this bot does and what it stores")),
+        BotCommand("language", tr.gettext("Change the language")),
+        BotCommand("stop", tr.gettext("No more surveys")),
+        BotCommand("forget", tr.gettext("Erase my personal data")),
+    ]

@@ -1,0 +1,118 @@
+"""A Telegram user's own choices: language, opting out, and erasing their personal data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.survey import SurveyStatus
+from storage import outbox
+from storage.models import Customer, OutboxMessage, Survey, TelegramUser
+from storage.tickets import NOT_YET_SENT
+
+
+async def _client(session: AsyncSession, user_id: int, now: datetime) -> TelegramUser:
+    client = await session.get(TelegramUser, user_id)
+    if client is None:
+        client = TelegramUser(id=user_id, created_at=now)
+        session.add(client)
+    return client
+
+
+async def choose_language(
+    session: AsyncSession, *, user_id: int, language: str, now: datetime
+) -> None:
+    """Remember the language the client picked with /language."""
+    (await _client(session, user_id, now)).language = language
+    await session.flush()
+
+
+async def chosen_language(session: AsyncSession, *, user_id: int) -> str | None:
+    """The language the client picked, if any."""
+    client = await session.get(TelegramUser, user_id)
+    return client.language if client else None
+
+
+async def _their_survey_ids(session: AsyncSession, user_id: int) -> list[int]:
+    found = await session.exec(
+        select(Survey.id)
+        .join(Customer, col(Customer.id) == Survey.customer_id)
+        .where(Customer.telegram_user_id == user_id)
+    )
+    return [survey_id for survey_id in found.all() if survey_id is not None]
+
+
+async def opt_out(session: AsyncSession, *, user_id: int, now: datetime) -> int:
+    """/stop confirmed: no more surveys; the ones not sent yet are skipped. Returns how many."""
+    (await _client(session, user_id, now)).opted_out_at = now
+    survey_ids = await _their_survey_ids(session, user_id)
+    if not survey_ids:
+        await session.flush()
+        return 0
+    result = await session.exec(
+        update(Survey)
+        .where(col(Survey.id).in_(survey_ids))
+        .where(col(Survey.status).in_(NOT_YET_SENT))
+        .values(status=SurveyStatus.SKIPPED, skip_reason="opted_out", completed_at=now)
+    )
+    await outbox.withdraw(session, survey_ids=survey_ids, reason="client opted out")
+    return int(result.rowcount or 0)
+
+
+async def opt_in(session: AsyncSession, *, user_id: int) -> bool:
+    """/start after /stop: surveys resume. True when the client had opted out."""
+    client = await session.get(TelegramUser, user_id)
+    if client is None or client.opted_out_at is None:
+        return False
+    client.opted_out_at = None
+    await session.flush()
+    return True
+
+
+async def is_opted_out(session: AsyncSession, *, user_id: int | None) -> bool:
+    """Whether this Telegram user said /stop (and not /start since)."""
+    if user_id is None:
+        return False
+    client = await session.get(TelegramUser, user_id)
+    return client is not None and client.opted_out_at is not None
+
+
+async def forget(session: AsyncSession, *, user_id: int) -> int:
+    """/forget confirmed: erase the chat link, name, phone and comments; keep scores anonymous.
+
+    The helpdesk id is replaced too, since it points back to the person. Stored outbound
+    messages that quoted them are emptied. Returns how many surveys stay as anonymous scores.
+    """
+    survey_ids = await _their_survey_ids(session, user_id)
+    if survey_ids:
+        await session.exec(
+            update(Survey)
+            .where(col(Survey.id).in_(survey_ids))
+            .values(comment=None, commented_at=None, chat_id=None, message_id=None)
+        )
+        await outbox.withdraw(session, survey_ids=survey_ids, reason="erased")
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.survey_id).in_(survey_ids))
+            .values(payload={})
+        )
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.chat_id) == user_id).values(payload={})
+    )
+    customers = await session.exec(select(Customer).where(Customer.telegram_user_id == user_id))
+    for customer in customers.all():
+        customer.helpdesk_id = f"forgotten:{uuid.uuid4().hex}"
+        customer.telegram_user_id = None
+        customer.chat_id = None
+        customer.name = None
+        customer.phone = None
+        customer.company = None
+    client = await session.get(TelegramUser, user_id)
+    if client is not None:
+        await session.delete(client)
+    await session.flush()
+    return len(survey_ids)
