@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     timezone: str = "UTC"
     language: str = "en"
+    review_url: str | None = Field(
+        default=None, description="Public review page offered to promoters (9-10)"
+    )
+    score_change_minutes: float = Field(default=10.0, ge=0)
     texts_file: str | None = Field(
         default=None, description="TOML file of per-language text overrides (docs/texts.md)"
     )

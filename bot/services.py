@@ -99,9 +99,16 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         "wake": dispatcher.wake,
         "clock": clock,
     }
-    sweep = SurveySweep(rules=settings.survey_rules, **client_side)  # type: ignore[arg-type]
+    sweep = SurveySweep(
+        rules=settings.survey_rules,
+        change_window=timedelta(minutes=settings.score_change_minutes),
+        **client_side,  # type: ignore[arg-type]
+    )
     answers = SurveyAnswers(
         lifetime=settings.survey_rules.lifetime,
+        change_window=timedelta(minutes=settings.score_change_minutes),
+        review_url=settings.review_url,
+        managers_alerted=settings.manager_chat_id is not None,
         listeners=(DetractorAlerts(settings.manager_chat_id, translator(language)),),
         **client_side,  # type: ignore[arg-type]
     )

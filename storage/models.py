@@ -88,6 +88,8 @@ class Survey(SQLModel, table=True):
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     score: int | None = Field(default=None)
     answered_at: datetime | None = _utc(index=True)
+    # The client may change the score until this is set (the change window closed).
+    score_locked_at: datetime | None = _utc()
     comment: str | None = Field(default=None, sa_type=Text)
     commented_at: datetime | None = _utc()
     completed_at: datetime | None = _utc()

@@ -239,3 +239,36 @@ async def end_surveys_of_unreachable(session: AsyncSession, *, now: datetime) ->
         .values(status=SurveyStatus.UNREACHABLE, completed_at=now)
     )
     return int(result.rowcount or 0)
+
+
+async def change_score(session: AsyncSession, *, survey_id: int, score: int) -> bool:
+    """Replace an answered survey's score while its change window is open."""
+    result = await session.exec(
+        update(Survey)
+        .where(col(Survey.id) == survey_id)
+        .where(col(Survey.status).in_([SurveyStatus.ANSWERED, SurveyStatus.COMPLETED]))
+        .where(col(Survey.score_locked_at).is_(None))
+        .values(score=score)
+    )
+    return bool(result.rowcount)
+
+
+async def scores_to_lock(
+    session: AsyncSession, *, answered_before: datetime, limit: int
+) -> list[int]:
+    """Answered surveys whose change window is over and whose keyboard is still shown."""
+    found = await session.exec(
+        select(Survey.id)
+        .where(col(Survey.score_locked_at).is_(None))
+        .where(col(Survey.answered_at) <= answered_before)
+        .where(col(Survey.message_id).is_not(None))
+        .limit(limit)
+    )
+    return [survey_id for survey_id in found.all() if survey_id is not None]
+
+
+async def lock_score(session: AsyncSession, *, survey_id: int, now: datetime) -> None:
+    """Make a survey's score final."""
+    await session.exec(
+        update(Survey).where(col(Survey.id) == survey_id).values(score_locked_at=now)
+    )

@@ -45,6 +45,14 @@ class LanguagePress:
     code: str
 
 
+HINT = "hint"  # the label buttons under the score keyboard
+
+
+@dataclass(frozen=True, slots=True)
+class HintPress:
+    """A tap on a label: the client needs a pointer, nothing is recorded."""
+
+
 def encode_rights(action: str, *, confirmed: bool) -> str:
     """Build the callback_data of a confirmation button."""
     return f"rights:{action}:{'yes' if confirmed else 'no'}"
@@ -65,7 +73,7 @@ def encode_skip(survey_id: int) -> str:
     return f"skip:{survey_id}"
 
 
-Press = ScorePress | SkipPress | RightsPress | LanguagePress
+Press = ScorePress | SkipPress | RightsPress | LanguagePress | HintPress
 
 
 def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per kind)
@@ -83,4 +91,6 @@ def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per 
         return RightsPress(action=match["action"], confirmed=match["answer"] == "yes")
     if match := _LANGUAGE.match(data):
         return LanguagePress(code=match["code"])
+    if data == HINT:
+        return HintPress()
     return None

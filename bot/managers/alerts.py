@@ -34,7 +34,12 @@ def alert_text(tr: Translator, context: SurveyContext) -> str:
     """The alert body: score, ticket, attribution, customer, and the comment once there is one."""
     survey, ticket = context.survey, context.ticket
     score = survey.score if survey.score is not None else 0
-    header = tr.gettext("Detractor: %(score)s/10") % {"score": score}
+    if classify(score) == Category.DETRACTOR:
+        header = tr.gettext("Detractor: %(score)s/10") % {"score": score}
+    else:  # the client changed a low score within the change window
+        header = tr.gettext("Score changed to %(score)s/10: no longer a detractor") % {
+            "score": score
+        }
     lines = [
         f"🔴 <b>{escape(header)}</b>",
         _line(tr.gettext("Ticket"), ticket.external_id),
@@ -91,6 +96,27 @@ class DetractorAlerts:
         """Edit the alert, whether or not it has been delivered yet, to show the comment."""
         alert_id = context.survey.alert_outbox_id
         if not self._wanted(context) or self.chat_id is None or alert_id is None:
+            return
+        await outbox.enqueue(
+            session,
+            method="editMessageText",
+            chat_id=self.chat_id,
+            target_outbox_id=alert_id,
+            payload=_payload(self.tr, context),
+            purpose=ALERT_PURPOSE,
+            survey_id=context.survey.id,
+            now=now,
+        )
+
+    async def rescored(
+        self, session: AsyncSession, context: SurveyContext, previous: int, now: datetime
+    ) -> None:
+        """A changed score: edit the alert there is, or post one for a new detractor."""
+        if self.chat_id is None or context.survey.score is None:
+            return
+        alert_id = context.survey.alert_outbox_id
+        if alert_id is None:
+            await self.scored(session, context, now)
             return
         await outbox.enqueue(
             session,

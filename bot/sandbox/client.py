@@ -53,6 +53,10 @@ class SimulatedClient:
         reply_id = reply_to.message_id if reply_to is not None else None
         return world.user_sends(self.user_id, target, text, reply_id)
 
+    async def send_sticker(self, emoji: str = "👍") -> SentMessage:
+        """Send a sticker: content that is not words."""
+        return self._fake.world.user_sends_sticker(self.user_id, emoji)
+
     async def share_contact(self, phone_number: str, *, own: bool = True) -> SentMessage:
         """Share a contact card: one's own (as the request_contact button does) or someone else's.
 

@@ -436,6 +436,23 @@ class World:
         self.push_update("message", self.message_json(message))
         return copy.deepcopy(message)
 
+    def user_sends_sticker(self, user_id: int, emoji: str = "👍") -> SentMessage:
+        """A user sends a sticker into their private chat with the bot."""
+        message = self.add_message(user_id, from_bot=False, from_user_id=user_id, text=None)
+        update = self.message_json(message)
+        update["sticker"] = {
+            "file_id": f"sticker-{message.message_id}",
+            "file_unique_id": f"u-sticker-{message.message_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        self.push_update("message", update)
+        return copy.deepcopy(message)
+
     def user_shares_contact(
         self, user_id: int, phone_number: str, contact_user_id: int | None
     ) -> SentMessage:

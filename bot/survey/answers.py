@@ -10,12 +10,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
 from bot.delivery.dispatcher import Clock
+from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
 from storage import repo
@@ -33,6 +35,11 @@ class AnswerListener(Protocol):
 
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
         """The survey was completed, with a comment or without (Skip)."""
+
+    async def rescored(
+        self, session: AsyncSession, context: SurveyContext, previous: int, now: datetime
+    ) -> None:
+        """The client changed the score within the change window."""
 
 
 def _view(context: SurveyContext, lifetime: timedelta) -> SurveyView:
@@ -58,7 +65,15 @@ class SurveyAnswers:
     wake: Callable[[], None]
     clock: Clock
     lifetime: timedelta = timedelta(days=7)
+    change_window: timedelta = timedelta(minutes=10)
+    review_url: str | None = None
+    managers_alerted: bool = False
     listeners: tuple[AnswerListener, ...] = ()
+
+    def _thanks(self, tr: Translator, score: int | None) -> dict[str, Any]:
+        return texts.thanks_payload(
+            tr, score=score, review_url=self.review_url, managers_alerted=self.managers_alerted
+        )
 
     async def record_score(
         self, *, survey_id: int, score: int, presser_id: int, message_id: int
@@ -75,6 +90,12 @@ class SurveyAnswers:
                 now=now,
             )
             chat_id = context.customer.chat_id if context else None
+            if (
+                rejection == "already_answered"
+                and context
+                and self._may_change(context, message_id, now)
+            ):
+                return await self._change(session, context, score, now, tr)
             if rejection is not None or context is None or chat_id is None:
                 logger.info("ignored a score press on survey %s: %s", survey_id, rejection)
                 return texts.press_answer(tr, rejection or "unknown")
@@ -92,9 +113,7 @@ class SurveyAnswers:
             ):
                 return texts.press_answer(tr, "already_answered")
             await session.refresh(context.survey)
-            shown = texts.answered_payload(
-                tr, company=self.company, ticket=context.ticket.external_id, score=score
-            )
+            shown = self._answered(tr, context, score)
             await queue_message(
                 session,
                 chat_id,
@@ -114,6 +133,72 @@ class SurveyAnswers:
             for listener in self.listeners:
                 await listener.scored(session, context, now)
             await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
+
+    def _answered(self, tr: Translator, context: SurveyContext, score: int) -> dict[str, Any]:
+        open_for_change = self.change_window > timedelta(0)
+        return texts.answered_payload(
+            tr,
+            company=self.company,
+            ticket=context.ticket.external_id,
+            score=score,
+            survey_id=context.survey.id if open_for_change else None,
+            change_minutes=round(self.change_window.total_seconds() / 60),
+        )
+
+    def _may_change(self, context: SurveyContext, message_id: int, now: datetime) -> bool:
+        """Its own message, score not locked yet, and still within the change window."""
+        survey = context.survey
+        return (
+            survey.score_locked_at is None
+            and survey.answered_at is not None
+            and now < survey.answered_at + self.change_window
+            and survey.message_id == message_id
+            and survey.status in (SurveyStatus.ANSWERED, SurveyStatus.COMPLETED)
+        )
+
+    async def _change(
+        self,
+        session: AsyncSession,
+        context: SurveyContext,
+        score: int,
+        now: datetime,
+        tr: Translator,
+    ) -> str:
+        """Replace the score; the question, the comment prompt and any alert follow."""
+        survey = context.survey
+        assert survey.id is not None  # noqa: S101  (loaded)
+        assert survey.chat_id is not None  # noqa: S101  (answered in this chat)
+        previous = survey.score if survey.score is not None else score
+        if previous == score:
+            return texts.press_answer(tr, None)
+        if not await repo.change_score(session, survey_id=survey.id, score=score):
+            return texts.press_answer(tr, "already_answered")
+        await session.refresh(survey)
+        await queue_message(
+            session,
+            survey.chat_id,
+            self._answered(tr, context, score),
+            now=now,
+            method="editMessageText",
+            survey_id=survey.id,
+            message_id=survey.message_id,
+        )
+        waiting = survey.status == SurveyStatus.ANSWERED and survey.prompt_outbox_id is not None
+        if waiting and classify(previous) != classify(score):
+            await queue_message(  # the follow-up question of the new band
+                session,
+                survey.chat_id,
+                texts.follow_up_payload(tr, survey_id=survey.id, score=score),
+                now=now,
+                method="editMessageText",
+                survey_id=survey.id,
+                target_outbox_id=survey.prompt_outbox_id,
+            )
+        for listener in self.listeners:
+            await listener.rescored(session, context, previous, now)
+        await session.commit()
         self.wake()
         return texts.press_answer(tr, None)
 
@@ -148,7 +233,7 @@ class SurveyAnswers:
             await queue_message(
                 session,
                 chat_id,
-                texts.thanks_payload(tr),
+                self._thanks(tr, context.survey.score),
                 now=now,
                 method="editMessageText",
                 survey_id=survey_id,
@@ -182,8 +267,25 @@ class SurveyAnswers:
                     survey_id=survey_id,
                     target_outbox_id=prompt_id,
                 )
-            thanks = texts.thanks_payload(tr)
+            thanks = self._thanks(tr, context.survey.score)
             await queue_message(session, chat_id, thanks, now=now, survey_id=survey_id)
+            await session.commit()
+        self.wake()
+        return True
+
+    async def ask_for_words(self, *, chat_id: int, user_id: int, language: str | None) -> bool:
+        """Something other than text where a comment is awaited: a polite request, no change."""
+        async with self.session_factory() as session:
+            survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
+            context = None
+            if survey_id is not None:
+                context = await repo.load_context(session, survey_id=survey_id)
+            if context is None or context.customer.telegram_user_id != user_id:
+                return False
+            tr = client_translator(
+                context, telegram_language=language, default=self.default_language
+            )
+            await queue_message(session, chat_id, texts.words_please_payload(tr), now=self.clock())
             await session.commit()
         self.wake()
         return True

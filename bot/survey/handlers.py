@@ -14,7 +14,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.callback import LanguagePress, RightsPress, ScorePress, SkipPress, decode
+from bot.core.callback import (
+    HintPress,
+    LanguagePress,
+    RightsPress,
+    ScorePress,
+    SkipPress,
+    decode,
+)
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
 from bot.survey.answers import SurveyAnswers
@@ -90,6 +97,9 @@ class SurveyHandlers:
             answer = await self.answers.skip_comment(
                 survey_id=decoded.survey_id, presser_id=query.from_user.id, message_id=message_id
             )
+        elif isinstance(decoded, HintPress):
+            tr = translator(normalize_language(query.from_user.language_code))
+            answer = texts.press_answer(tr, "hint")
         elif isinstance(decoded, RightsPress | LanguagePress) and query.message is not None:
             await self._choice(
                 decoded,
@@ -126,6 +136,15 @@ class SurveyHandlers:
             language=language,
         )
 
+    async def not_words(self, update: Update, context: Context) -> None:
+        """Stickers, photos and the like: if a comment is awaited, ask for words instead."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        await self.answers.ask_for_words(
+            chat_id=message.chat_id, user_id=user.id, language=user.language_code
+        )
+
     async def text(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: the comment, if a survey waits for one."""
         message, user = update.effective_message, update.effective_user
@@ -147,4 +166,5 @@ class SurveyHandlers:
             CallbackQueryHandler(self.press),
             MessageHandler(private & filters.CONTACT, self.contact),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.text),
+            MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, self.not_words),
         ]

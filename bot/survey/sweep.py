@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +33,7 @@ class SurveySweep:
     default_language: str
     wake: Callable[[], None]
     clock: Clock
+    change_window: timedelta = timedelta(minutes=10)
     batch: int = 500
 
     async def run(self) -> None:
@@ -44,12 +45,42 @@ class SurveySweep:
             )
             await repo.end_surveys_of_unreachable(session, now=now)
             reminded = await self._remind(session, now)
+            reminded += await self._lock_scores(session, now)
             await session.commit()
         if expired:
             logger.info("%d surveys expired", expired)
         if reminded:
             self.wake()
         await self.queue_due()
+
+    async def _lock_scores(self, session: AsyncSession, now: datetime) -> int:
+        """The change window is over: the score is final and the keyboard goes."""
+        locked = 0
+        for survey_id in await repo.scores_to_lock(
+            session, answered_before=now - self.change_window, limit=self.batch
+        ):
+            context = await repo.load_context(session, survey_id=survey_id)
+            if context is None:
+                continue
+            survey = context.survey
+            await repo.lock_score(session, survey_id=survey_id, now=now)
+            if survey.chat_id is None or survey.message_id is None or survey.score is None:
+                continue
+            tr = client_translator(context, default=self.default_language)
+            final = texts.answered_payload(
+                tr, company=self.company, ticket=context.ticket.external_id, score=survey.score
+            )
+            await queue_message(
+                session,
+                survey.chat_id,
+                final,
+                now=now,
+                method="editMessageText",
+                survey_id=survey_id,
+                message_id=survey.message_id,
+            )
+            locked += 1
+        return locked
 
     async def _remind(self, session: AsyncSession, now: datetime) -> int:
         cutoff = self.rules.reminder_due_before(now)

@@ -13,7 +13,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.callback import encode_score, encode_skip
+from bot.core.callback import HINT, encode_score, encode_skip
 from bot.core.nps import MAX_SCORE, Category, classify
 from bot.i18n import Translator
 
@@ -21,13 +21,24 @@ HTML = "HTML"
 FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
 
 
-def score_keyboard(survey_id: int) -> dict[str, Any]:
-    """The 0..10 keyboard, in two rows that read well on a phone."""
+def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> dict[str, Any]:
+    """The 0..10 keyboard in two rows that fit a phone, with the ends labelled below.
+
+    After a tap the chosen number is marked, so the client sees their answer and may still
+    change it while the change window lasts.
+    """
     buttons = [
-        InlineKeyboardButton(str(score), callback_data=encode_score(survey_id, score))
+        InlineKeyboardButton(
+            f"· {score} ·" if score == chosen else str(score),
+            callback_data=encode_score(survey_id, score),
+        )
         for score in range(MAX_SCORE + 1)
     ]
-    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :]]
+    labels = [
+        InlineKeyboardButton(tr.gettext("0 = not at all likely"), callback_data=HINT),
+        InlineKeyboardButton(tr.gettext("10 = extremely likely"), callback_data=HINT),
+    ]
+    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :], labels]
     return InlineKeyboardMarkup(rows).to_dict()
 
 
@@ -43,8 +54,7 @@ def question_text(tr: Translator, *, company: str, ticket: str) -> str:
     question = tr.gettext(
         "How likely are you to recommend %(company)s to a friend or colleague?"
     ) % {"company": escape(company)}
-    scale = tr.gettext("0 = not at all likely, 10 = extremely likely.")
-    return f"{about}\n\n{question}\n<i>{scale}</i>"
+    return f"{about}\n\n{question}"
 
 
 def question_payload(
@@ -54,15 +64,37 @@ def question_payload(
     return {
         "text": question_text(tr, company=company, ticket=ticket),
         "parse_mode": HTML,
-        "reply_markup": score_keyboard(survey_id),
+        "reply_markup": score_keyboard(tr, survey_id),
     }
 
 
-def answered_payload(tr: Translator, *, company: str, ticket: str, score: int) -> dict[str, Any]:
-    """The question as it reads after the tap: the choice shown, the keyboard gone."""
+def answered_payload(
+    tr: Translator,
+    *,
+    company: str,
+    ticket: str,
+    score: int,
+    survey_id: int | None = None,
+    change_minutes: int = 0,
+) -> dict[str, Any]:
+    """The question as it reads after the tap: the choice shown.
+
+    While the change window is open (``survey_id`` given), the keyboard stays with the choice
+    marked and a line says how long it may be changed; then the keyboard goes.
+    """
     choice = tr.gettext("Your answer: %(score)s") % {"score": f"<b>{score}</b>"}
     text = f"{question_text(tr, company=company, ticket=ticket)}\n\n{choice}"
-    return {"text": text, "parse_mode": HTML}
+    payload: dict[str, Any] = {"parse_mode": HTML}
+    if survey_id is not None:
+        note = tr.ngettext(
+            "You can change it within %(count)s minute.",
+            "You can change it within %(count)s minutes.",
+            change_minutes,
+        ) % {"count": change_minutes}
+        text = f"{text}\n<i>{note}</i>"
+        payload["reply_markup"] = score_keyboard(tr, survey_id, chosen=score)
+    payload["text"] = text
+    return payload
 
 
 def follow_up_text(tr: Translator, score: int) -> str:
@@ -90,9 +122,29 @@ def follow_up_closed_payload(tr: Translator, *, score: int) -> dict[str, Any]:
     return {"text": follow_up_text(tr, score), "parse_mode": HTML}
 
 
-def thanks_payload(tr: Translator) -> dict[str, Any]:
-    """The last word of a completed survey."""
-    return {"text": tr.gettext("Thank you for your feedback!"), "parse_mode": HTML}
+def thanks_payload(
+    tr: Translator,
+    *,
+    score: int | None = None,
+    review_url: str | None = None,
+    managers_alerted: bool = False,
+) -> dict[str, Any]:
+    """The last word of a completed survey, with what happens next for its band.
+
+    A detractor hears that a manager will get in touch (only when alerts are on: no empty
+    promises); a promoter may get the public review link the operator configured.
+    """
+    lines = [tr.gettext("Thank you for your feedback!")]
+    band = classify(score) if score is not None else None
+    if band is Category.DETRACTOR and managers_alerted:
+        lines.append(tr.gettext("A manager will get in touch with you about it."))
+    payload: dict[str, Any] = {"parse_mode": HTML}
+    if band is Category.PROMOTER and review_url:
+        lines.append(tr.gettext("If you have a minute, a public review would help us a lot."))
+        button = InlineKeyboardButton(tr.gettext("Leave a review"), url=review_url)
+        payload["reply_markup"] = InlineKeyboardMarkup([[button]]).to_dict()
+    payload["text"] = "\n".join(lines)
+    return payload
 
 
 def greeting_payload(tr: Translator, *, company: str) -> dict[str, Any]:
@@ -129,6 +181,7 @@ def press_answer(tr: Translator, rejection: str | None) -> str:
         "not_yours": tr.gettext("This survey belongs to someone else."),
         "already_answered": tr.gettext("You have already answered. Thank you!"),
         "expired": tr.gettext("This survey has expired. Thank you all the same!"),
+        "hint": tr.gettext("Tap a number from 0 to 10."),
     }
     return answers.get(rejection, answers["unknown"])
 
@@ -175,3 +228,8 @@ def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dic
     if outcome != "not_own":  # keep the button for a second try
         payload["reply_markup"] = ReplyKeyboardRemove().to_dict()
     return payload
+
+
+def words_please_payload(tr: Translator) -> dict[str, Any]:
+    """A sticker, photo or the like where a comment is awaited: ask for words, store nothing."""
+    return {"text": tr.gettext("Please type a few words, or press Skip."), "parse_mode": HTML}

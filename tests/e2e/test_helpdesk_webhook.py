@@ -52,7 +52,7 @@ async def test_closing_reaches_the_client_through_the_deep_link(
     question = await client.wait_for_bot_message(
         lambda m: number in m.content and m.buttons() != []
     )
-    assert len(question.buttons()) == 11
+    assert len(question.buttons()) == 13  # 0..10 and the two end labels
     again = await post(harness, case, body, secret)  # a retry: the same survey, nothing new
     assert again["survey_id"] == answer["survey_id"]
 

@@ -147,4 +147,4 @@ async def test_a_forged_confirmation_from_a_group_changes_nothing(harness: Harne
     async with harness.bot.services.session_factory() as session:
         customer = (await session.exec(select(Customer))).one()
     assert customer.telegram_user_id == 9901
-    assert len(harness.fake.messages(9901)[-1].buttons()) == 11  # the question is untouched
+    assert len(harness.fake.messages(9901)[-1].buttons()) == 13  # the question is untouched

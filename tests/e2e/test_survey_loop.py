@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -34,7 +34,11 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
     # The fake keeps the HTML as sent and rejects what Telegram's parser would reject.
     assert "ACME &amp; Co" in (question.text or "") and "T-100" in (question.text or "")
-    assert keyboard_texts(question) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+    assert keyboard_texts(question) == [
+        ["0", "1", "2", "3", "4", "5"],
+        ["6", "7", "8", "9", "10"],
+        ["0 = not at all likely", "10 = extremely likely"],
+    ]
 
     # A stranger pressing the client's button, and forged data, change nothing.
     query = await stranger.press(question, f"nps:{survey_id}:10")
@@ -50,7 +54,7 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     answered = await client.wait_for_bot_message(
         lambda m: m.message_id == question.message_id and "Your answer: <b>3</b>" in (m.text or "")
     )
-    assert answered.reply_markup is None
+    assert "· 3 ·" in keyboard_texts(answered)[0]  # the choice marked; changeable for a while
     prompt = await client.wait_for_bot_message(lambda m: "What went wrong?" in (m.text or ""))
     assert keyboard_texts(prompt) == [["Skip"]]
     alert = await harness.fake.wait_for(
@@ -65,12 +69,24 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     ):
         assert expected in (alert.text or "")
 
-    # A second press, even on another score, changes nothing.
+    # Within the change window the client may change the score; the alert follows.
+    await client.press_button(question, "5")
+    await harness.fake.wait_for(
+        lambda m: m.message_id == alert.message_id and "Detractor: 5/10" in m.content,
+        chat_id=MANAGERS,
+    )
+    assert (await stored_survey(harness, survey_id)).score == 5
+    # Once the window closes the score is final and the keyboard goes.
+    harness.clock.move_to(harness.clock() + timedelta(minutes=11))
+    final = await client.wait_for_bot_message(
+        lambda m: m.message_id == question.message_id and not m.buttons()
+    )
+    assert "Your answer: <b>5</b>" in final.content
     query = await client.press(question, f"nps:{survey_id}:9")
     assert "already answered" in (
         (await harness.fake.wait_for_callback_answer(query)).get("text") or ""
     )
-    assert (await stored_survey(harness, survey_id)).score == 3
+    assert (await stored_survey(harness, survey_id)).score == 5
 
     await harness.restart()  # the state lives in the database, not in the process
 
@@ -86,7 +102,7 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     )
     assert "What went wrong?" in (closed_prompt.text or "")
     stored = await stored_survey(harness, survey_id)
-    assert (stored.status, stored.score, stored.comment) == ("completed", 3, "<b>Slow</b> & rude")
+    assert (stored.status, stored.score, stored.comment) == ("completed", 5, "<b>Slow</b> & rude")
     assert stored.answered_at is not None and stored.answered_at.tzinfo is UTC
 
     # Later text from the client is not taken as another comment. Updates are handled in order,
@@ -131,7 +147,7 @@ async def test_deep_link_links_the_chat_and_sends_the_waiting_survey(harness: Ha
     await client.send_text(f"/start {link.rsplit('=', 1)[1]}")
     await client.wait_for_bot_message(lambda m: "now connected" in (m.text or ""))
     question = await client.wait_for_bot_message(lambda m: "T-300" in (m.text or ""))
-    assert len(keyboard_texts(question)) == 2
+    assert len(keyboard_texts(question)) == 3
 
     # Someone else opening the same link cannot take the customer over.
     await intruder.send_text(f"/start {link.rsplit('=', 1)[1]}")
@@ -266,4 +282,4 @@ async def test_deep_link_revives_a_survey_that_found_the_bot_blocked(harness: Ha
     harness.fake.unblock(client.user_id)
     await client.send_text(f"/start {response['deep_link'].rsplit('=', 1)[1]}")
     question = await client.wait_for_bot_message(lambda m: "T-800" in m.content)
-    assert len(question.buttons()) == 11
+    assert len(question.buttons()) == 13  # 0..10 and the two end labels

@@ -1,7 +1,6 @@
 """render_digest: English and Russian texts, HTML safety, the Telegram length cap, plain mode."""
 
 # Russian words spelt only with Latin look-alike letters, and the en dash, are meant: not typos.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
