@@ -14,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot import commands
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.i18n import OverrideError
 from bot.logs import configure_logging
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
         asyncio.run(commands.run(_settings()))
-    except MissingSettingError as error:
+    except (MissingSettingError, OverrideError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(

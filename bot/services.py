@@ -17,7 +17,7 @@ from bot.core import deeplink
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
-from bot.i18n import normalize_language, translator
+from bot.i18n import load_overrides, normalize_language, translator, use_overrides
 from bot.intake.service import TicketIntake
 from bot.managers.alerts import DetractorAlerts
 from bot.managers.digest import DIGEST_PURPOSE, DigestService
@@ -76,6 +76,8 @@ def _application(settings: Settings, token: str) -> Application:  # type: ignore
 def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     """Wire every part from the settings."""
     token = settings.require_token()
+    # Operator texts first: services below take their translators at construction.
+    use_overrides(load_overrides(settings.texts_file))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     application = _application(settings, token)

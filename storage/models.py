@@ -91,6 +91,9 @@ class Survey(SQLModel, table=True):
     # The client may change the score until this is set (the change window closed).
     score_locked_at: datetime | None = _utc()
     comment: str | None = Field(default=None, sa_type=Text)
+    # A voice comment: Telegram keeps the audio; the file id lets the bot send it on.
+    voice_file_id: str | None = Field(default=None, max_length=255)
+    voice_seconds: int | None = Field(default=None)
     commented_at: datetime | None = _utc()
     completed_at: datetime | None = _utc()
     prompt_outbox_id: int | None = Field(default=None)

@@ -85,4 +85,12 @@ class BotSender:
                 link_preview_options=no_preview,
             )
             return result.message_id if isinstance(result, Message) else call.message_id
+        if call.method == "sendVoice":
+            message = await self._bot.send_voice(
+                chat_id=call.chat_id,
+                voice=payload["voice"],
+                caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"),
+            )
+            return message.message_id
         raise ValueError(f"the outbox does not know the method {call.method!r}")

@@ -54,6 +54,14 @@ def alert_text(tr: Translator, context: SurveyContext) -> str:
             comment = comment[: ALERT_COMMENT_LIMIT - 1] + "…"
         label = escape(tr.gettext("Comment"))
         lines.append(f"{label}:\n<blockquote>{escape(comment)}</blockquote>")
+    elif survey.voice_file_id:
+        seconds = survey.voice_seconds or 0
+        note = tr.ngettext(
+            "Voice comment, %(count)s second: below.",
+            "Voice comment, %(count)s seconds: below.",
+            seconds,
+        ) % {"count": seconds}
+        lines.append(f"<i>{escape(note)}</i>")
     else:
         waiting = survey.completed_at is None
         note = tr.gettext("Waiting for a comment…") if waiting else tr.gettext("No comment.")
@@ -97,6 +105,20 @@ class DetractorAlerts:
         alert_id = context.survey.alert_outbox_id
         if not self._wanted(context) or self.chat_id is None or alert_id is None:
             return
+        if context.survey.voice_file_id:  # managers hear the client in their own words
+            await outbox.enqueue(
+                session,
+                method="sendVoice",
+                chat_id=self.chat_id,
+                payload={
+                    "voice": context.survey.voice_file_id,
+                    "caption": escape(context.ticket.external_id),
+                    "parse_mode": "HTML",
+                },
+                purpose=ALERT_PURPOSE,
+                survey_id=context.survey.id,
+                now=now,
+            )
         await outbox.enqueue(
             session,
             method="editMessageText",

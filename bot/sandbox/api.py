@@ -148,6 +148,7 @@ class BotApi:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -549,6 +550,9 @@ class BotApi:
 
     async def _send_document(self, params: Params, request: Request) -> dict[str, Any]:
         return await self._send_file(params, "document")
+
+    async def _send_voice(self, params: Params, request: Request) -> dict[str, Any]:
+        return await self._send_file(params, "voice")
 
     async def _send_chat_action(self, params: Params, request: Request) -> bool:
         chat = self._writable_chat(params)

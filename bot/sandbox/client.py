@@ -53,6 +53,10 @@ class SimulatedClient:
         reply_id = reply_to.message_id if reply_to is not None else None
         return world.user_sends(self.user_id, target, text, reply_id)
 
+    async def send_voice(self, seconds: int = 5) -> SentMessage:
+        """Record a voice message of ``seconds`` (the duration Telegram reports)."""
+        return self._fake.world.user_sends_voice(self.user_id, seconds)
+
     async def send_sticker(self, emoji: str = "👍") -> SentMessage:
         """Send a sticker: content that is not words."""
         return self._fake.world.user_sends_sticker(self.user_id, emoji)

@@ -106,6 +106,7 @@ class StoredFile:
     file_name: str | None
     mime_type: str | None
     data: bytes | None
+    duration: int = 0  # seconds, for voice messages
     width: int = 0
     height: int = 0
 
@@ -328,7 +329,9 @@ class World:
         """Snapshots of the chat's messages in order."""
         return [copy.deepcopy(m) for m in self._messages.get(chat_id, {}).values()]
 
-    def message_json(self, message: SentMessage, *, with_reply: bool = True) -> dict[str, Any]:
+    def message_json(  # noqa: PLR0912  (one branch per kind of content)
+        self, message: SentMessage, *, with_reply: bool = True
+    ) -> dict[str, Any]:
         """The message as a Telegram ``Message`` object."""
         chat = self.chats[message.chat_id]
         data: dict[str, Any] = {
@@ -357,6 +360,8 @@ class World:
         file = self.files.get(message.file_id) if message.file_id is not None else None
         if file is not None and file.kind == "photo":
             data["photo"] = file.photo_json()
+        elif file is not None and file.kind == "voice":
+            data["voice"] = {**file.document_json(), "duration": file.duration}
         elif file is not None:
             data["document"] = file.document_json()
         if message.reply_markup:
@@ -433,6 +438,14 @@ class World:
             reply_to_message_id=reply_to_message_id,
             entities=command_entities(text),
         )
+        self.push_update("message", self.message_json(message))
+        return copy.deepcopy(message)
+
+    def user_sends_voice(self, user_id: int, seconds: int) -> SentMessage:
+        """A user records a voice message in their private chat with the bot."""
+        stored = self.store_file("voice", file_name=None, mime_type="audio/ogg", data=b"OggS")
+        stored.duration = seconds
+        message = self.add_message(user_id, from_bot=False, from_user_id=user_id, file=stored)
         self.push_update("message", self.message_json(message))
         return copy.deepcopy(message)
 

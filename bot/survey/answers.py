@@ -203,13 +203,21 @@ class SurveyAnswers:
         return texts.press_answer(tr, None)
 
     async def _complete(
-        self, session: AsyncSession, context: SurveyContext, *, now: datetime, comment: str | None
+        self,
+        session: AsyncSession,
+        context: SurveyContext,
+        *,
+        now: datetime,
+        comment: str | None,
+        voice: tuple[str, int] | None = None,
     ) -> bool:
         """ANSWERED -> COMPLETED with or without a comment; False when it was not ANSWERED."""
         assert context.survey.id is not None  # noqa: S101  (loaded rows have ids)
         values: dict[str, object] = {"status": SurveyStatus.COMPLETED, "completed_at": now}
         if comment is not None:
             values |= {"comment": comment, "commented_at": now}
+        if voice is not None:
+            values |= {"voice_file_id": voice[0], "voice_seconds": voice[1], "commented_at": now}
         if not await repo.change_status(
             session, survey_id=context.survey.id, expected=SurveyStatus.ANSWERED, values=values
         ):
@@ -243,7 +251,14 @@ class SurveyAnswers:
         self.wake()
         return texts.press_answer(tr, None)
 
-    async def record_comment(self, *, chat_id: int, user_id: int, text: str) -> bool:
+    async def record_comment(
+        self,
+        *,
+        chat_id: int,
+        user_id: int,
+        text: str | None,
+        voice: tuple[str, int] | None = None,
+    ) -> bool:
         """Store the chat's next message as the comment of the survey that asked for one."""
         now = self.clock()
         async with self.session_factory() as session:
@@ -253,7 +268,7 @@ class SurveyAnswers:
                 context = await repo.load_context(session, survey_id=survey_id)
             if context is None or context.customer.telegram_user_id != user_id:
                 return False
-            if not await self._complete(session, context, now=now, comment=text):
+            if not await self._complete(session, context, now=now, comment=text, voice=voice):
                 return False
             tr = client_translator(context, default=self.default_language)
             prompt_id, score = context.survey.prompt_outbox_id, context.survey.score

@@ -136,6 +136,22 @@ class SurveyHandlers:
             language=language,
         )
 
+    async def voice(self, update: Update, context: Context) -> None:
+        """A voice message: the comment, kept as Telegram's file id and its duration."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.voice is None:
+            return
+        seconds = message.voice.duration
+        duration = (
+            int(seconds.total_seconds()) if hasattr(seconds, "total_seconds") else int(seconds)
+        )
+        await self.answers.record_comment(
+            chat_id=message.chat_id,
+            user_id=user.id,
+            text=None,
+            voice=(message.voice.file_id, duration),
+        )
+
     async def not_words(self, update: Update, context: Context) -> None:
         """Stickers, photos and the like: if a comment is awaited, ask for words instead."""
         message, user = update.effective_message, update.effective_user
@@ -166,5 +182,6 @@ class SurveyHandlers:
             CallbackQueryHandler(self.press),
             MessageHandler(private & filters.CONTACT, self.contact),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.text),
+            MessageHandler(private & filters.VOICE, self.voice),
             MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, self.not_words),
         ]

@@ -79,3 +79,17 @@ async def test_changing_a_promoter_score_to_a_detractor_posts_the_alert(harness:
     await client.press_button(question, "2")
     await harness.fake.wait_for(lambda m: "Detractor: 2/10" in m.content, chat_id=MANAGERS)
     await client.wait_for_bot_message(lambda m: "What went wrong?" in m.content)  # prompt follows
+
+
+async def test_a_voice_comment_is_kept_and_reaches_the_managers(harness: Harness) -> None:
+    client, question = await ask(harness, 6501, "T-605", "en")
+    await client.press_button(question, "3")
+    await client.wait_for_bot_message(lambda m: "What went wrong?" in m.content)
+    voice = await client.send_voice(seconds=12)
+    await client.wait_for_bot_message(lambda m: "Thank you for your feedback" in m.content)
+    alert = await harness.fake.wait_for(
+        lambda m: "Voice comment, 12 seconds" in m.content, chat_id=MANAGERS
+    )
+    assert "Detractor: 3/10" in alert.content
+    forwarded = await harness.fake.wait_for(lambda m: m.file_id is not None, chat_id=MANAGERS)
+    assert forwarded.file_id == voice.file_id  # the client's own recording, not a copy
