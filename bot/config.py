@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     timezone: str = "UTC"
     language: str = "en"
+    extra_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra 1-5 questions after the NPS one, separated by ';'",
+    )
     review_url: str | None = Field(
         default=None, description="Public review page offered to promoters (9-10)"
     )
@@ -73,6 +77,14 @@ class Settings(BaseSettings):
         """``spam, auto-closed`` in the environment becomes ["spam", "auto-closed"]."""
         if isinstance(value, str):
             return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("extra_questions", mode="before")
+    @classmethod
+    def _semicolon_list(cls, value: object) -> object:
+        """``Quality of the work; Speed of the answer`` becomes two questions (labels keep case)."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(";") if item.strip()]
         return value
 
     @field_validator("timezone")

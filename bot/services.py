@@ -110,6 +110,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         lifetime=settings.survey_rules.lifetime,
         change_window=timedelta(minutes=settings.score_change_minutes),
         review_url=settings.review_url,
+        extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None,
         listeners=(DetractorAlerts(settings.manager_chat_id, translator(language)),),
         **client_side,  # type: ignore[arg-type]

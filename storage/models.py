@@ -143,3 +143,17 @@ class DigestPost(SQLModel, table=True):
     period_end: datetime = _utc(nullable=False)
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     created_at: datetime = _utc(nullable=False)
+
+
+class SurveyRating(SQLModel, table=True):
+    """An answer to one of the operator's extra 1-5 questions (quality, speed, ...)."""
+
+    __tablename__ = "survey_rating"
+    __table_args__ = (UniqueConstraint("survey_id", "question", name="uq_rating_survey_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    question: int  # position in NPSBOT_EXTRA_QUESTIONS when asked
+    label: str = Field(max_length=255)  # the question as asked, so renaming it keeps history
+    value: int
+    answered_at: datetime = _utc(nullable=False, index=True)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
-from storage.models import Customer, Survey, TelegramUser, Ticket
+from storage.models import Customer, Survey, SurveyRating, TelegramUser, Ticket
 from storage.types import UTCDateTime
 
 
@@ -272,3 +273,25 @@ async def lock_score(session: AsyncSession, *, survey_id: int, now: datetime) ->
     await session.exec(
         update(Survey).where(col(Survey.id) == survey_id).values(score_locked_at=now)
     )
+
+
+async def ratings_given(session: AsyncSession, *, survey_id: int) -> int:
+    """How many extra questions of a survey have been answered."""
+    found = await session.exec(
+        select(func.count()).select_from(SurveyRating).where(SurveyRating.survey_id == survey_id)
+    )
+    return found.one()
+
+
+async def add_rating(
+    session: AsyncSession, *, survey_id: int, question: int, label: str, value: int, now: datetime
+) -> bool:
+    """Store one extra answer once; a second press on the same question is refused."""
+    try:
+        async with session.begin_nested():
+            rating = SurveyRating(survey_id=survey_id, question=question, label=label, value=value)
+            rating.answered_at = now
+            session.add(rating)
+    except IntegrityError:
+        return False
+    return True

@@ -13,6 +13,7 @@ _SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,9}):(?P<score>[0-9]{1,2})$")
 _SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,9})$")
 _RIGHTS = re.compile(r"^rights:(?P<action>stop|forget):(?P<answer>yes|no)$")
 _LANGUAGE = re.compile(r"^lang:(?P<code>[a-z]{2})$")
+_RATE = re.compile(r"^rate:(?P<survey>[1-9][0-9]{0,9}):(?P<question>[0-9]{1,2}):(?P<value>[1-5])$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,20 @@ HINT = "hint"  # the label buttons under the score keyboard
 
 
 @dataclass(frozen=True, slots=True)
+class RatingPress:
+    """A 1..5 answer to one of the operator's extra questions."""
+
+    survey_id: int
+    question: int
+    value: int
+
+
+def encode_rating(survey_id: int, question: int, value: int) -> str:
+    """Build the callback_data of a 1..5 button."""
+    return f"rate:{survey_id}:{question}:{value}"
+
+
+@dataclass(frozen=True, slots=True)
 class HintPress:
     """A tap on a label: the client needs a pointer, nothing is recorded."""
 
@@ -73,7 +88,7 @@ def encode_skip(survey_id: int) -> str:
     return f"skip:{survey_id}"
 
 
-Press = ScorePress | SkipPress | RightsPress | LanguagePress | HintPress
+Press = ScorePress | SkipPress | RightsPress | LanguagePress | HintPress | RatingPress
 
 
 def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per kind)
@@ -93,4 +108,6 @@ def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per 
         return LanguagePress(code=match["code"])
     if data == HINT:
         return HintPress()
+    if (match := _RATE.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
+        return RatingPress(int(match["survey"]), int(match["question"]), int(match["value"]))
     return None

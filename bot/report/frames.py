@@ -14,7 +14,7 @@ from sqlalchemy import Select, Table, and_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Survey, Ticket
+from storage.models import Survey, SurveyRating, Ticket
 
 COLUMNS: Final = (
     "survey_id",
@@ -110,3 +110,14 @@ def load_survey_frame(connection: Connection, *, start: datetime, end: datetime)
         raise ValueError("end must not be before start")
     raw = pd.read_sql(survey_window_query(start=start, end=end), connection)
     return normalize_survey_frame(raw)
+
+
+def load_rating_frame(connection: Connection, *, start: datetime, end: datetime) -> pd.DataFrame:
+    """Extra 1..5 answers given in [start, end): question position, label and value."""
+    rating = SurveyRating.__table__.c  # type: ignore[attr-defined]
+    query = (
+        select(rating.question, rating.label, rating.value)
+        .where(_within(rating.answered_at, start, end))
+        .order_by(rating.question)
+    )
+    return pd.read_sql(query, connection)

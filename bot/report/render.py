@@ -190,6 +190,23 @@ def _delivery_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str
     ]
 
 
+def _ratings_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]:
+    """The operator's extra questions: mean of 5 and how many answered."""
+    return [
+        m.line(
+            t.ngettext(
+                "%(label)s: %(mean)s of 5 (%(count)s rating)",
+                "%(label)s: %(mean)s of 5 (%(count)s ratings)",
+                rating.count,
+            ),
+            label=m.raw(rating.label),
+            mean=m.bold(m.score(rating.mean)),
+            count=m.count(rating.count),
+        )
+        for rating in digest.ratings
+    ]
+
+
 def _comment(comment: DigestComment, t: Translator, m: _Markup, limit: int) -> str:
     """One quoted comment; only the display is cut, the digest keeps the full text."""
     heading = m.line(
@@ -250,6 +267,7 @@ def render_digest(
         _header(digest, tz, t, m),
         _score_block(digest, t, m),
         _delivery_block(digest, t, m),
+        _ratings_block(digest, t, m),
     ]
     if not digest.comments:
         return _join([*blocks, [m.line(t.gettext("No comments this week"))]])

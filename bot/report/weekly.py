@@ -6,7 +6,7 @@ Everything except ``build_weekly_digest`` is a pure function of a survey frame (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.nps import DETRACTOR_MAX, MAX_SCORE, MIN_SCORE, PROMOTER_MIN, NpsSummary
 from bot.core.periods import Period
-from bot.report.frames import COLUMNS, load_survey_frame
+from bot.report.frames import COLUMNS, load_rating_frame, load_survey_frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,15 @@ class DigestComment:
     score: int
     text: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RatingSummary:
+    """The week's answers to one of the operator's extra 1..5 questions."""
+
+    label: str
+    mean: float
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,7 @@ class WeeklyDigest:
     nps_change: float | None
     previous_responses: int
     comments: list[DigestComment]
+    ratings: tuple[RatingSummary, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,4 +181,22 @@ async def build_weekly_digest(
         frame = await conn.run_sync(
             lambda sync_conn: load_survey_frame(sync_conn, start=previous.start, end=period.end)
         )
-    return compute_digest(frame, period=period, previous=previous)
+        ratings = await conn.run_sync(
+            lambda sync_conn: load_rating_frame(sync_conn, start=period.start, end=period.end)
+        )
+    digest = compute_digest(frame, period=period, previous=previous)
+    return replace(digest, ratings=summarize_ratings(ratings))
+
+
+def summarize_ratings(frame: pd.DataFrame) -> tuple[RatingSummary, ...]:
+    """Mean and count per extra question, in the order the questions are asked."""
+    if frame.empty:
+        return ()
+    grouped = frame.groupby("label", sort=False).agg(
+        mean=("value", "mean"), count=("value", "size"), order=("question", "min")
+    )
+    grouped = grouped.sort_values("order")
+    return tuple(
+        RatingSummary(label=str(label), mean=float(row["mean"]), count=int(row["count"]))
+        for label, row in grouped.iterrows()
+    )

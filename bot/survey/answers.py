@@ -68,12 +68,67 @@ class SurveyAnswers:
     change_window: timedelta = timedelta(minutes=10)
     review_url: str | None = None
     managers_alerted: bool = False
+    extra_questions: tuple[str, ...] = ()
     listeners: tuple[AnswerListener, ...] = ()
 
     def _thanks(self, tr: Translator, score: int | None) -> dict[str, Any]:
         return texts.thanks_payload(
             tr, score=score, review_url=self.review_url, managers_alerted=self.managers_alerted
         )
+
+    def _after_comment(self, tr: Translator, context: SurveyContext) -> dict[str, Any]:
+        """The first extra question if the operator set any, else the thanks."""
+        if self.extra_questions and context.survey.id is not None:
+            return texts.rating_payload(
+                tr, survey_id=context.survey.id, question=0, label=self.extra_questions[0]
+            )
+        return self._thanks(tr, context.survey.score)
+
+    async def record_rating(
+        self, *, survey_id: int, question: int, value: int, presser_id: int, message_id: int
+    ) -> str:
+        """Store an extra 1..5 answer in order, then ask the next one or thank the client."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            context = await repo.load_context(session, survey_id=survey_id)
+            tr = client_translator(context, default=self.default_language)
+            if (
+                context is None
+                or context.customer.telegram_user_id != presser_id
+                or context.survey.status != SurveyStatus.COMPLETED
+                or context.survey.chat_id is None
+                or question >= len(self.extra_questions)
+                or question != await repo.ratings_given(session, survey_id=survey_id)
+            ):
+                return texts.press_answer(tr, "unknown" if context is None else "already_answered")
+            label = self.extra_questions[question]
+            if not await repo.add_rating(
+                session, survey_id=survey_id, question=question, label=label, value=value, now=now
+            ):
+                return texts.press_answer(tr, "already_answered")
+            chat_id = context.survey.chat_id
+            await queue_message(
+                session,
+                chat_id,
+                texts.rated_payload(label=label, value=value),
+                now=now,
+                method="editMessageText",
+                survey_id=survey_id,
+                message_id=message_id,
+            )
+            if question + 1 < len(self.extra_questions):
+                following = texts.rating_payload(
+                    tr,
+                    survey_id=survey_id,
+                    question=question + 1,
+                    label=self.extra_questions[question + 1],
+                )
+            else:
+                following = self._thanks(tr, context.survey.score)
+            await queue_message(session, chat_id, following, now=now, survey_id=survey_id)
+            await session.commit()
+        self.wake()
+        return texts.press_answer(tr, None)
 
     async def record_score(
         self, *, survey_id: int, score: int, presser_id: int, message_id: int
@@ -241,7 +296,7 @@ class SurveyAnswers:
             await queue_message(
                 session,
                 chat_id,
-                self._thanks(tr, context.survey.score),
+                self._after_comment(tr, context),
                 now=now,
                 method="editMessageText",
                 survey_id=survey_id,
@@ -282,7 +337,7 @@ class SurveyAnswers:
                     survey_id=survey_id,
                     target_outbox_id=prompt_id,
                 )
-            thanks = self._thanks(tr, context.survey.score)
+            thanks = self._after_comment(tr, context)
             await queue_message(session, chat_id, thanks, now=now, survey_id=survey_id)
             await session.commit()
         self.wake()

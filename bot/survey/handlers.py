@@ -17,6 +17,7 @@ from telegram.ext import (
 from bot.core.callback import (
     HintPress,
     LanguagePress,
+    RatingPress,
     RightsPress,
     ScorePress,
     SkipPress,
@@ -96,6 +97,14 @@ class SurveyHandlers:
         elif isinstance(decoded, SkipPress):
             answer = await self.answers.skip_comment(
                 survey_id=decoded.survey_id, presser_id=query.from_user.id, message_id=message_id
+            )
+        elif isinstance(decoded, RatingPress):
+            answer = await self.answers.record_rating(
+                survey_id=decoded.survey_id,
+                question=decoded.question,
+                value=decoded.value,
+                presser_id=query.from_user.id,
+                message_id=message_id,
             )
         elif isinstance(decoded, HintPress):
             tr = translator(normalize_language(query.from_user.language_code))

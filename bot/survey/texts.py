@@ -13,7 +13,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.callback import HINT, encode_score, encode_skip
+from bot.core.callback import HINT, encode_rating, encode_score, encode_skip
 from bot.core.nps import MAX_SCORE, Category, classify
 from bot.i18n import Translator
 
@@ -233,3 +233,22 @@ def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dic
 def words_please_payload(tr: Translator) -> dict[str, Any]:
     """A sticker, photo or the like where a comment is awaited: ask for words, store nothing."""
     return {"text": tr.gettext("Please type a few words, or press Skip."), "parse_mode": HTML}
+
+
+def rating_payload(tr: Translator, *, survey_id: int, question: int, label: str) -> dict[str, Any]:
+    """One of the operator's extra questions, answered 1..5 in one row."""
+    buttons = [
+        InlineKeyboardButton(str(value), callback_data=encode_rating(survey_id, question, value))
+        for value in range(1, 6)
+    ]
+    scale = tr.gettext("1 = poor, 5 = excellent")
+    return {
+        "text": f"<b>{escape(label)}</b>\n<i>{escape(scale)}</i>",
+        "parse_mode": HTML,
+        "reply_markup": InlineKeyboardMarkup([buttons]).to_dict(),
+    }
+
+
+def rated_payload(*, label: str, value: int) -> dict[str, Any]:
+    """The extra question once answered: the choice shown, the buttons gone."""
+    return {"text": f"<b>{escape(label)}</b>: {value}/5", "parse_mode": HTML}

@@ -3,6 +3,8 @@ changing one's mind, and content that is not words."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.e2e.conftest import MANAGERS, Harness, ticket
@@ -93,3 +95,34 @@ async def test_a_voice_comment_is_kept_and_reaches_the_managers(harness: Harness
     assert "Detractor: 3/10" in alert.content
     forwarded = await harness.fake.wait_for(lambda m: m.file_id is not None, chat_id=MANAGERS)
     assert forwarded.file_id == voice.file_id  # the client's own recording, not a copy
+
+
+async def test_extra_questions_are_asked_in_order_and_reach_the_digest(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(
+        update={"extra_questions": ["Quality of the engineer's work", "Speed of the answer"]}
+    )
+    await harness.restart()
+    client, question = await ask(harness, 6601, "T-606", "ru")
+    await client.press_button(question, "9")
+    prompt = await client.wait_for_bot_message(lambda m: "Пропустить" in m.button_texts())
+    await client.press_button(prompt, "Пропустить")
+    first = await client.wait_for_bot_message(
+        lambda m: "Quality of the engineer" in m.content and m.buttons() != []
+    )
+    assert "1 — плохо, 5 — отлично" in first.content
+    query = await client.press(first, first.callback_data("4").replace(":0:", ":1:"))
+    assert "уже ответили" in (
+        (await harness.fake.wait_for_callback_answer(query)).get("text") or ""
+    )
+    await client.press_button(first, "4")
+    second = await client.wait_for_bot_message(
+        lambda m: "Speed of the answer" in m.content and m.buttons() != []
+    )
+    await client.press_button(second, "5")
+    await client.wait_for_bot_message(lambda m: "Спасибо за отзыв" in m.content)
+    assert harness.bot is not None
+    digest = harness.bot.services.digest
+    week = await digest.build(digest.period(harness.clock() + timedelta(days=7)))
+    text = digest.render(week, html=False)
+    assert "Quality of the engineer's work: 4.0 of 5 (1 rating)" in text
+    assert "Speed of the answer: 5.0 of 5 (1 rating)" in text

@@ -1,4 +1,4 @@
-"""clients' own choices, the score change window, voice comments
+"""clients' own choices, score change window, voice comments, extra ratings
 
 Revision ID: 0002
 Revises: 0001
@@ -29,6 +29,27 @@ def upgrade() -> None:
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "survey_rating",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.Integer(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("answered_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["survey_id"],
+            ["survey.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("survey_id", "question", name="uq_rating_survey_question"),
+    )
+    with op.batch_alter_table("survey_rating", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_survey_rating_answered_at"), ["answered_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_survey_rating_survey_id"), ["survey_id"], unique=False)
+
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("score_locked_at", storage.types.UTCDateTime(timezone=True), nullable=True)
@@ -48,5 +69,10 @@ def downgrade() -> None:
         batch_op.drop_column("voice_file_id")
         batch_op.drop_column("score_locked_at")
 
+    with op.batch_alter_table("survey_rating", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_survey_rating_survey_id"))
+        batch_op.drop_index(batch_op.f("ix_survey_rating_answered_at"))
+
+    op.drop_table("survey_rating")
     op.drop_table("telegram_user")
     # ### end Alembic commands ###
