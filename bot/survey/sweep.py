@@ -106,6 +106,8 @@ class SurveySweep:
                 values={"reminded_at": now},
             ):
                 continue
+            if context.opted_out:  # /stop means no nudges either; marked so it is not re-read
+                continue
             tr = client_translator(context, default=self.default_language)
             payload = texts.reminder_payload(tr, question_message_id=survey.message_id)
             await queue_message(session, survey.chat_id, payload, now=now, survey_id=survey_id)

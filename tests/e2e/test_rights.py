@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -148,3 +149,18 @@ async def test_a_forged_confirmation_from_a_group_changes_nothing(harness: Harne
         customer = (await session.exec(select(Customer))).one()
     assert customer.telegram_user_id == 9901
     assert len(harness.fake.messages(9901)[-1].buttons()) == 13  # the question is untouched
+
+
+async def test_no_reminder_after_stop(harness: Harness) -> None:
+    client = harness.fake.client(9951, "Rita")
+    body = ticket("T-995", {"id": "c-995", "telegram_user_id": 9951})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+    await client.wait_for_bot_message(lambda m: "T-995" in m.content)
+    await eventually_status(harness, survey_id, "sent")
+    await client.send_text("/stop")
+    question = await client.wait_for_bot_message(lambda m: TEXTS["en"]["stop?"] in m.content)
+    await client.press_button(question, TEXTS["en"]["yes stop"])
+    await client.wait_for_bot_message(lambda m: TEXTS["en"]["stopped"] in m.content)
+    harness.clock.move_to(harness.clock() + timedelta(hours=25))
+    await asyncio.sleep(0.8)  # several sweeps past the reminder time
+    assert not [m for m in client.bot_messages() if "reminder" in m.content]
