@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
 from storage import outbox
-from storage.models import Customer, OutboxMessage, Survey, TelegramUser
+from storage.models import Customer, OutboxMessage, Survey, TelegramUser, Ticket
 from storage.tickets import NOT_YET_SENT
 
 
@@ -46,7 +47,9 @@ async def _their_survey_ids(session: AsyncSession, user_id: int) -> list[int]:
     return [survey_id for survey_id in found.all() if survey_id is not None]
 
 
-async def opt_out(session: AsyncSession, *, user_id: int, now: datetime) -> int:
+async def opt_out(
+    session: AsyncSession, *, user_id: int, now: datetime, purposes: tuple[str, ...]
+) -> int:
     """/stop confirmed: no more surveys; the ones not sent yet are skipped. Returns how many."""
     (await _client(session, user_id, now)).opted_out_at = now
     survey_ids = await _their_survey_ids(session, user_id)
@@ -59,7 +62,10 @@ async def opt_out(session: AsyncSession, *, user_id: int, now: datetime) -> int:
         .where(col(Survey.status).in_(NOT_YET_SENT))
         .values(status=SurveyStatus.SKIPPED, skip_reason="opted_out", completed_at=now)
     )
-    await outbox.withdraw(session, survey_ids=survey_ids, reason="client opted out")
+    # Only what would go to the client; the managers' alerts about past answers still go.
+    await outbox.withdraw(
+        session, survey_ids=survey_ids, reason="client opted out", purposes=purposes
+    )
     return int(result.rowcount or 0)
 
 
@@ -81,25 +87,51 @@ async def is_opted_out(session: AsyncSession, *, user_id: int | None) -> bool:
     return client is not None and client.opted_out_at is not None
 
 
-async def forget(session: AsyncSession, *, user_id: int) -> int:
-    """/forget confirmed: erase the chat link, name, phone and comments; keep scores anonymous.
+async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
+    """/forget confirmed: erase the chat link, name, phone, comments and identifiers.
 
-    The helpdesk id is replaced too, since it points back to the person. Stored outbound
-    messages that quoted them are emptied. Returns how many surveys stay as anonymous scores.
+    Scores stay as anonymous numbers. The helpdesk's customer and ticket ids are replaced
+    too, since they point back to the person; stored outbound messages that quoted them
+    (alerts, digests) are emptied; an opt-out is kept, bare, so a later ticket does not
+    bring surveys back. Returns how many surveys stay as anonymous scores.
     """
     survey_ids = await _their_survey_ids(session, user_id)
     if survey_ids:
+        said = await session.exec(
+            select(Survey.comment)
+            .where(col(Survey.id).in_(survey_ids))
+            .where(col(Survey.comment).is_not(None))
+        )
+        comments = [comment for comment in said.all() if comment]
         await session.exec(
             update(Survey)
             .where(col(Survey.id).in_(survey_ids))
-            .values(comment=None, commented_at=None, chat_id=None, message_id=None)
+            .where(col(Survey.status).in_(NOT_YET_SENT))
+            .values(status=SurveyStatus.SKIPPED, skip_reason="forgotten", completed_at=now)
+        )
+        await session.exec(
+            update(Survey)
+            .where(col(Survey.id).in_(survey_ids))
+            .values(
+                comment=None,
+                commented_at=None,
+                voice_file_id=None,
+                voice_seconds=None,
+                company=None,
+                chat_id=None,
+                message_id=None,
+            )
         )
         await outbox.withdraw(session, survey_ids=survey_ids, reason="erased")
         await session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.survey_id).in_(survey_ids))
-            .values(payload={})
+            .values(payload={}, survey_id=None)
         )
+        await _erase_quotes(session, comments)
+        tickets = select(Survey.ticket_id).where(col(Survey.id).in_(survey_ids))
+        for ticket in (await session.exec(select(Ticket).where(col(Ticket.id).in_(tickets)))).all():
+            ticket.external_id = f"forgotten:{uuid.uuid4().hex}"
     await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.chat_id) == user_id).values(payload={})
     )
@@ -112,7 +144,20 @@ async def forget(session: AsyncSession, *, user_id: int) -> int:
         customer.phone = None
         customer.company = None
     client = await session.get(TelegramUser, user_id)
-    if client is not None:
+    if client is not None and client.opted_out_at is None:
         await session.delete(client)
+    elif client is not None:
+        client.language = None  # only the opt-out stays, so it keeps being respected
     await session.flush()
     return len(survey_ids)
+
+
+async def _erase_quotes(session: AsyncSession, comments: list[str]) -> None:
+    """Digests quote comments in their stored text: empty the ones that quoted these."""
+    if not comments:
+        return
+    digests = await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "digest"))
+    for row in digests.all():
+        text = str(row.payload.get("text", ""))
+        if any(html.escape(comment[:50]) in text or comment[:50] in text for comment in comments):
+            row.payload = {}

@@ -191,7 +191,11 @@ async def mark_retry(
     if count:
         values["attempts"] = OutboxMessage.attempts + 1
     await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id)
+        # A call withdrawn while it was being made stays withdrawn: no retry brings it back.
+        .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        .values(**values)
     )
 
 
@@ -228,11 +232,22 @@ async def pending_count(session: AsyncSession, *, only_ids: Collection[int] | No
     return (await session.exec(query)).one()
 
 
-async def withdraw(session: AsyncSession, *, survey_ids: Collection[int], reason: str) -> None:
-    """Take back calls of these surveys that have not been made yet (a call being made goes)."""
-    await session.exec(
+async def withdraw(
+    session: AsyncSession,
+    *,
+    survey_ids: Collection[int],
+    reason: str,
+    purposes: Collection[str] | None = None,
+) -> None:
+    """Take back calls of these surveys that have not been made (of ``purposes``, if given).
+
+    A call being made right now may still reach Telegram, but if it fails it is not retried.
+    """
+    query = (
         update(OutboxMessage)
         .where(col(OutboxMessage.survey_id).in_(list(survey_ids)))
-        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error=reason)
+        .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
     )
+    if purposes is not None:
+        query = query.where(col(OutboxMessage.purpose).in_(list(purposes)))
+    await session.exec(query.values(status=OutboxStatus.FAILED, last_error=reason))

@@ -78,7 +78,7 @@ class SurveyAnswers:
 
     def _after_comment(self, tr: Translator, context: SurveyContext) -> dict[str, Any]:
         """The first extra question if the operator set any, else the thanks."""
-        if self.extra_questions and context.survey.id is not None:
+        if self.extra_questions and context.survey.id is not None and not context.opted_out:
             return texts.rating_payload(
                 tr, survey_id=context.survey.id, question=0, label=self.extra_questions[0]
             )

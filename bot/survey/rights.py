@@ -10,7 +10,7 @@ from typing import Any
 from bot.delivery.dispatcher import Clock
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import rights_texts
-from bot.survey.outbound import queue_message
+from bot.survey.outbound import CLIENT_PURPOSE, SURVEY_PURPOSE, queue_message
 from storage import clients
 from storage.db import SessionFactory
 
@@ -80,11 +80,13 @@ class ClientRights:
         now = self.clock()
         async with self.session_factory() as session:
             if action == "stop":
-                skipped = await clients.opt_out(session, user_id=user_id, now=now)
+                skipped = await clients.opt_out(
+                    session, user_id=user_id, now=now, purposes=(SURVEY_PURPOSE, CLIENT_PURPOSE)
+                )
                 logger.info("a client opted out; %d unsent surveys skipped", skipped)
                 done = rights_texts.stopped(tr)
             else:
-                kept = await clients.forget(session, user_id=user_id)
+                kept = await clients.forget(session, user_id=user_id, now=now)
                 logger.info("a client's personal data was erased; %d anonymous scores kept", kept)
                 done = rights_texts.forgotten(tr)
             await queue_message(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from storage.models import Customer, OutboxMessage, Survey
+from storage.models import Customer, OutboxMessage, Survey, Ticket
 from tests.e2e.conftest import Harness, ticket
 from tests.e2e.test_rules_and_linking import eventually_status
 
@@ -106,6 +106,9 @@ async def test_forget_erases_personal_data_and_keeps_the_score(
         None,
     ) * 4
     assert customer.helpdesk_id.startswith("forgotten:")
+    async with harness.bot.services.session_factory() as session:
+        stored_ticket = (await session.exec(select(Ticket))).one()
+    assert stored_ticket.external_id.startswith("forgotten:")
     assert all(
         "rude" not in str(row.payload) and "Tolstoy" not in str(row.payload) for row in quoted
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from storage import outbox
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
@@ -149,3 +152,36 @@ async def test_two_dispatchers_never_take_one_row_nor_break_a_chats_order(
     assert len(taken) == len(set(taken)) == 3  # one head row per chat, each taken once
     assert set(taken) == set(rows[:3])
     assert await claim() == []  # the next rows wait until their chat's head is sent
+
+
+async def test_a_call_withdrawn_while_in_flight_is_not_retried(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=5,
+            payload={"text": "q"},
+            purpose="survey",
+            now=NOW,
+            survey_id=None,
+        )
+        await session.commit()
+    async with sessions() as session:
+        await outbox.claim_batch(session, now=NOW, limit=10)  # being sent now
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.survey_id = None
+        await session.exec(  # the ticket was reopened meanwhile
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id)
+            .values(status=outbox.OutboxStatus.FAILED, last_error="ticket reopened")
+        )
+        await outbox.mark_retry(  # Telegram answered 429 for the in-flight call
+            session, outbox_id=row_id, not_before=NOW, error="429", count=False
+        )
+        await session.commit()
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, row_id)
+        assert row is not None and row.status == "failed"
+        assert await outbox.claim_batch(session, now=NOW + timedelta(minutes=1), limit=10) == []

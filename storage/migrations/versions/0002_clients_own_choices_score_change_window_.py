@@ -60,6 +60,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("voice_seconds", sa.Integer(), nullable=True))
 
     # ### end Alembic commands ###
+    # Scores answered before the change window existed are final: lock them, or the first
+    # sweep after the upgrade would edit every old survey message.
+    op.execute("UPDATE survey SET score_locked_at = answered_at WHERE answered_at IS NOT NULL")
 
 
 def downgrade() -> None:
