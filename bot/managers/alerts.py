@@ -119,6 +119,13 @@ class DetractorAlerts:
                 survey_id=context.survey.id,
                 now=now,
             )
+        await self._edit(session, context, alert_id, now)
+
+    async def _edit(
+        self, session: AsyncSession, context: SurveyContext, alert_id: int, now: datetime
+    ) -> None:
+        """Rewrite the alert, whether or not it has been delivered yet."""
+        assert self.chat_id is not None  # noqa: S101  (callers check alerts are on)
         await outbox.enqueue(
             session,
             method="editMessageText",
@@ -140,13 +147,4 @@ class DetractorAlerts:
         if alert_id is None:
             await self.scored(session, context, now)
             return
-        await outbox.enqueue(
-            session,
-            method="editMessageText",
-            chat_id=self.chat_id,
-            target_outbox_id=alert_id,
-            payload=_payload(self.tr, context),
-            purpose=ALERT_PURPOSE,
-            survey_id=context.survey.id,
-            now=now,
-        )
+        await self._edit(session, context, alert_id, now)

@@ -257,6 +257,18 @@ class SurveyAnswers:
         self.wake()
         return texts.press_answer(tr, None)
 
+    async def _awaiting_comment(
+        self, session: AsyncSession, *, chat_id: int, user_id: int
+    ) -> SurveyContext | None:
+        """The survey in this chat that waits for its client's comment, if any."""
+        survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
+        context = (
+            None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
+        )
+        if context is None or context.customer.telegram_user_id != user_id:
+            return None
+        return context
+
     async def _complete(
         self,
         session: AsyncSession,
@@ -317,15 +329,13 @@ class SurveyAnswers:
         """Store the chat's next message as the comment of the survey that asked for one."""
         now = self.clock()
         async with self.session_factory() as session:
-            survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
-            context = None
-            if survey_id is not None:
-                context = await repo.load_context(session, survey_id=survey_id)
-            if context is None or context.customer.telegram_user_id != user_id:
+            context = await self._awaiting_comment(session, chat_id=chat_id, user_id=user_id)
+            if context is None:
                 return False
             if not await self._complete(session, context, now=now, comment=text, voice=voice):
                 return False
             tr = client_translator(context, default=self.default_language)
+            survey_id = context.survey.id
             prompt_id, score = context.survey.prompt_outbox_id, context.survey.score
             if prompt_id is not None and score is not None:
                 await queue_message(  # the Skip button goes: the comment is in
@@ -346,11 +356,8 @@ class SurveyAnswers:
     async def ask_for_words(self, *, chat_id: int, user_id: int, language: str | None) -> bool:
         """Something other than text where a comment is awaited: a polite request, no change."""
         async with self.session_factory() as session:
-            survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
-            context = None
-            if survey_id is not None:
-                context = await repo.load_context(session, survey_id=survey_id)
-            if context is None or context.customer.telegram_user_id != user_id:
+            context = await self._awaiting_comment(session, chat_id=chat_id, user_id=user_id)
+            if context is None:
                 return False
             tr = client_translator(
                 context, telegram_language=language, default=self.default_language
