@@ -79,14 +79,6 @@ async def opt_in(session: AsyncSession, *, user_id: int) -> bool:
     return True
 
 
-async def is_opted_out(session: AsyncSession, *, user_id: int | None) -> bool:
-    """Whether this Telegram user said /stop (and not /start since)."""
-    if user_id is None:
-        return False
-    client = await session.get(TelegramUser, user_id)
-    return client is not None and client.opted_out_at is not None
-
-
 async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
     """/forget confirmed: erase the chat link, name, phone, comments and identifiers.
 

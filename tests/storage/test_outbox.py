@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import col
-
-from storage import outbox
+from bot.core.tickets import CustomerInfo, TicketClosed
+from storage import outbox, tickets
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
@@ -155,6 +153,9 @@ async def test_two_dispatchers_never_take_one_row_nor_break_a_chats_order(
 
 
 async def test_a_call_withdrawn_while_in_flight_is_not_retried(sessions: SessionFactory) -> None:
+    closing = TicketClosed("T-1", NOW, CustomerInfo(helpdesk_id="c-1", telegram_user_id=5))
+    async with sessions() as session:
+        record = await tickets.record_ticket_closed(session, event=closing, due_at=NOW, now=NOW)
     async with sessions() as session:
         row_id = await outbox.enqueue(
             session,
@@ -163,21 +164,14 @@ async def test_a_call_withdrawn_while_in_flight_is_not_retried(sessions: Session
             payload={"text": "q"},
             purpose="survey",
             now=NOW,
-            survey_id=None,
+            survey_id=record.survey_id,
         )
         await session.commit()
     async with sessions() as session:
         await outbox.claim_batch(session, now=NOW, limit=10)  # being sent now
-    async with sessions() as session:
-        row = await session.get(OutboxMessage, row_id)
-        assert row is not None
-        row.survey_id = None
-        await session.exec(  # the ticket was reopened meanwhile
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row_id)
-            .values(status=outbox.OutboxStatus.FAILED, last_error="ticket reopened")
-        )
-        await outbox.mark_retry(  # Telegram answered 429 for the in-flight call
+    async with sessions() as session:  # the ticket is reopened meanwhile
+        await outbox.withdraw(session, survey_ids=[record.survey_id], reason="ticket reopened")
+        await outbox.mark_retry(  # then Telegram answers 429 for the in-flight call
             session, outbox_id=row_id, not_before=NOW, error="429", count=False
         )
         await session.commit()
