@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.routing import AlertRoute, parse_routes
 from bot.core.rules import SurveyRules
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///npsbot.db"
@@ -28,6 +29,28 @@ class Settings(BaseSettings):
         default=None, description="Used for deep links when the bot is not running (else getMe)."
     )
     manager_chat_id: int | None = None
+    manager_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Telegram user ids allowed to act on alerts and use manager commands ('1,2')",
+    )
+    alert_routes: Annotated[list[AlertRoute], NoDecode] = Field(
+        default_factory=list,
+        description="Alert chats by team, channel or company: 'team:Billing=-100123; channel:...'",
+    )
+    alert_reannounce_hours: float = Field(default=4.0, ge=0)  # 0 turns re-announcing off
+    alert_reannounce_max: int = Field(default=3, ge=0)
+    ticket_url_template: str | None = Field(
+        default=None,
+        description="Link to a ticket, e.g. https://acme.zendesk.com/agent/tickets/{id}",
+    )
+    recovery_survey: bool = Field(
+        default=False, description="Ask a resolved detractor 'did we make it right?'"
+    )
+    digest_chat_id: int | None = Field(
+        default=None, description="Where the weekly digest goes (default: the manager chat)"
+    )
+    digest_period: Literal["week", "month"] = "week"
+    digest_min_group_size: int = Field(default=5, ge=1)
     database_url: str = DEFAULT_DATABASE_URL
     api_token: SecretStr | None = None
     link_secret: SecretStr | None = None
@@ -79,6 +102,37 @@ class Settings(BaseSettings):
             return [item.strip().lower() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("manager_user_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        """``111, 222`` in the environment becomes [111, 222]; a bad id is named in the error."""
+        if isinstance(value, str):
+            ids = []
+            for item in (part.strip() for part in value.split(",")):
+                if not item:
+                    continue
+                try:
+                    ids.append(int(item))
+                except ValueError:
+                    raise ValueError(f"{item!r} is not a Telegram user id") from None
+            return ids
+        return value
+
+    @field_validator("alert_routes", mode="before")
+    @classmethod
+    def _routes(cls, value: object) -> object:
+        """``team:Billing=-100123; company:ACME=-100456`` becomes routing rules, in order."""
+        if isinstance(value, str):
+            return list(parse_routes(value))
+        return value
+
+    @field_validator("ticket_url_template")
+    @classmethod
+    def _ticket_template(cls, value: str | None) -> str | None:
+        if value is not None and "{id}" not in value:
+            raise ValueError("the template must contain {id}, e.g. https://x.example/tickets/{id}")
+        return value
+
     @field_validator("extra_questions", mode="before")
     @classmethod
     def _semicolon_list(cls, value: object) -> object:
@@ -125,6 +179,20 @@ class Settings(BaseSettings):
             skip_tags=frozenset(self.skip_tags),
             skip_channels=frozenset(self.skip_channels),
         )
+
+    @property
+    def digest_chat(self) -> int | None:
+        """The chat the weekly digest goes to."""
+        return self.digest_chat_id if self.digest_chat_id is not None else self.manager_chat_id
+
+    @property
+    def manager_chats(self) -> frozenset[int]:
+        """Every chat alerts go to: where managers may press buttons and give commands."""
+        chats = {route.chat_id for route in self.alert_routes}
+        for chat in (self.manager_chat_id, self.digest_chat_id):
+            if chat is not None:
+                chats.add(chat)
+        return frozenset(chats)
 
     def require_token(self) -> str:
         """Return the bot token, or fail naming the variable so the operator knows what to set."""

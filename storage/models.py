@@ -157,3 +157,63 @@ class SurveyRating(SQLModel, table=True):
     label: str = Field(max_length=255)  # the question as asked, so renaming it keeps history
     value: int
     answered_at: datetime = _utc(nullable=False, index=True)
+
+
+class AlertCase(SQLModel, table=True):
+    """A detractor's alert as a case managers work: taken, answered, resolved, maybe recovered.
+
+    One per alerted survey. Manager names are kept so the alert can show who owns it; they are
+    never logged.
+    """
+
+    __tablename__ = "alert_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", unique=True, index=True)
+    chat_id: int = Field(sa_type=BigInteger)  # the chat the routing chose
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")  # the alert message
+    status: str = Field(default="open", max_length=16, index=True)  # open / taken / resolved
+    created_at: datetime = _utc(nullable=False, index=True)
+    taken_by: int | None = Field(default=None, sa_type=BigInteger)
+    taken_by_name: str | None = Field(default=None, max_length=255)
+    taken_at: datetime | None = _utc()
+    # The first message a manager sent the client through the bot.
+    first_contact_at: datetime | None = _utc()
+    # The manager the client's answers go back to.
+    relay_manager_id: int | None = Field(default=None, sa_type=BigInteger)
+    relay_at: datetime | None = _utc()
+    resolved_by: int | None = Field(default=None, sa_type=BigInteger)
+    resolved_by_name: str | None = Field(default=None, max_length=255)
+    resolved_at: datetime | None = _utc()
+    resolution_note: str | None = Field(default=None, sa_type=Text)
+    # Follow-up steps done, from bot.core.cases.CHECKLIST (acknowledge, apologise, ...).
+    checklist: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reannounced_at: datetime | None = _utc()
+    reannounce_count: int = Field(default=0)
+    recovery_asked_at: datetime | None = _utc()
+    recovery_answer: bool | None = Field(default=None)  # "did we make it right?" yes / no
+    recovery_answered_at: datetime | None = _utc()
+
+
+class ManagerPrompt(SQLModel, table=True):
+    """What a manager's next message in the bot's private chat is: a reply or a case note."""
+
+    __tablename__ = "manager_prompt"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    case_id: int = Field(foreign_key="alert_case.id")
+    kind: str = Field(max_length=16)  # "reply" or "note"
+    created_at: datetime = _utc(nullable=False)
+
+
+class CaseMessage(SQLModel, table=True):
+    """One message of a case's conversation between a manager and the client, for the record."""
+
+    __tablename__ = "case_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="alert_case.id", index=True)
+    direction: str = Field(max_length=16)  # "to_client" or "from_client"
+    manager_id: int | None = Field(default=None, sa_type=BigInteger)
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _utc(nullable=False)
