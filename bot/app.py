@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import SecretStr
-from telegram import Update
+from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
 from bot.delivery.dispatcher import Clock, utc_now
@@ -26,6 +26,7 @@ from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
+from bot.managers.handlers import ManagerHandlers, manager_command_menu
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.rights_texts import command_menu
@@ -87,9 +88,7 @@ class NpsBot:
         services, settings = self.services, self.settings
         await upgrade_to_head(services.engine)
         application = services.application
-        for handler in SurveyHandlers(
-            services.answers, services.linking, services.rights
-        ).handlers():
+        for handler in self._handlers():
             application.add_handler(handler)
         application.add_error_handler(_log_error)
         await application.initialize()
@@ -131,6 +130,23 @@ class NpsBot:
             self.http_port,
         )
 
+    def _handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        """Managers' handlers first: their buttons, prompt links and commands take precedence."""
+        services = self.services
+
+        async def client_start(update: Update, context: Context) -> None:
+            await clients.start(update, context)  # bound below; called only once running
+
+        managers = ManagerHandlers(services.desk, services.commands, client_start)
+        clients = SurveyHandlers(
+            services.answers,
+            services.linking,
+            services.rights,
+            text_first=(managers.manager_text,),
+            text_last=(managers.client_text,),
+        )
+        return [*managers.handlers(), *clients.handlers()]
+
     async def _publish_commands(self) -> None:
         """Telegram's command menu in every language we speak (the default one for the rest).
 
@@ -144,6 +160,9 @@ class NpsBot:
                 await bot.set_my_commands(
                     command_menu(translator(language)), language_code=language
                 )
+            managers_menu = manager_command_menu(translator(default))
+            for chat_id in sorted(self.settings.manager_chats):
+                await bot.set_my_commands(managers_menu, scope=BotCommandScopeChat(chat_id))
         except TelegramError as error:
             logger.warning("could not set the command menu: %s", type(error).__name__)
 
@@ -154,6 +173,7 @@ class NpsBot:
 
         async def sweep(_context: Context) -> None:
             await services.sweep.run()
+            await services.desk.reannounce()
 
         async def weekly_digest(_context: Context) -> None:
             await services.digest.post()

@@ -14,12 +14,16 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.core import deeplink
+from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
 from bot.intake.service import TicketIntake
+from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
+from bot.managers.cases import CaseDesk
+from bot.managers.commands import ManagerCommands
 from bot.managers.digest import DIGEST_PURPOSE, DigestService
 from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
@@ -54,6 +58,8 @@ class Services:
     rights: ClientRights
     digest: DigestService
     intake: TicketIntake
+    desk: CaseDesk
+    commands: ManagerCommands
 
     async def close(self) -> None:
         """Release the database connections."""
@@ -106,13 +112,19 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         change_window=timedelta(minutes=settings.score_change_minutes),
         **client_side,  # type: ignore[arg-type]
     )
+    managers_tr = translator(language)
+    alerts = DetractorAlerts(
+        default_chat_id=settings.manager_chat_id,
+        texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template),
+        routes=tuple(settings.alert_routes),
+    )
     answers = SurveyAnswers(
         lifetime=settings.survey_rules.lifetime,
         change_window=timedelta(minutes=settings.score_change_minutes),
         review_url=settings.review_url,
         extra_questions=tuple(settings.extra_questions),
-        managers_alerted=settings.manager_chat_id is not None,
-        listeners=(DetractorAlerts(settings.manager_chat_id, translator(language)),),
+        managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
+        listeners=(alerts,),
         **client_side,  # type: ignore[arg-type]
     )
     linking = ClientLinking(
@@ -122,6 +134,24 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         **client_side,  # type: ignore[arg-type]
     )
     rights = ClientRights(**client_side)  # type: ignore[arg-type]
+
+    def bot_username() -> str:
+        return settings.bot_username or application.bot.username
+
+    access = ManagerAccess(chats=settings.manager_chats, users=frozenset(settings.manager_user_ids))
+    desk = CaseDesk(
+        alerts=alerts,
+        access=access,
+        bot_username=bot_username,
+        reannounce_every=(
+            timedelta(hours=settings.alert_reannounce_hours)
+            if settings.alert_reannounce_hours
+            else None
+        ),
+        reannounce_max=settings.alert_reannounce_max,
+        recovery_survey=settings.recovery_survey,
+        **client_side,  # type: ignore[arg-type]
+    )
     digest = DigestService(
         engine=engine,
         session_factory=sessions,
@@ -131,13 +161,19 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         wake=dispatcher.wake,
     )
+    commands = ManagerCommands(
+        session_factory=sessions,
+        access=access,
+        digest=digest,
+        desk=desk,
+        tr=managers_tr,
+        wake=dispatcher.wake,
+        clock=clock,
+    )
     dispatcher.hooks = {
         SURVEY_PURPOSE: sweep.delivery_hooks(),
         DIGEST_PURPOSE: digest.delivery_hooks(),
     }
-
-    def bot_username() -> str:
-        return settings.bot_username or application.bot.username
 
     intake = TicketIntake(
         session_factory=sessions,
@@ -161,4 +197,6 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         rights,
         digest,
         intake,
+        desk,
+        commands,
     )

@@ -74,6 +74,18 @@ async def enqueue(
     return row.id
 
 
+async def replace_payload(
+    session: AsyncSession, *, outbox_id: int, payload: dict[str, Any]
+) -> None:
+    """Rewrite a call that has not been claimed yet (in the transaction that queued it)."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None or row.status != OutboxStatus.PENDING:
+        raise ValueError(f"outbox row {outbox_id} is not waiting to be sent")
+    row.payload = payload
+    session.add(row)
+    await session.flush()
+
+
 async def claim_batch(
     session: AsyncSession,
     *,

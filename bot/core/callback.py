@@ -13,6 +13,11 @@ _SCORE = re.compile(r"^nps:(?P<survey>[1-9][0-9]{0,9}):(?P<score>[0-9]{1,2})$")
 _SKIP = re.compile(r"^skip:(?P<survey>[1-9][0-9]{0,9})$")
 _RIGHTS = re.compile(r"^rights:(?P<action>stop|forget):(?P<answer>yes|no)$")
 _LANGUAGE = re.compile(r"^lang:(?P<code>[a-z]{2})$")
+_CASE = re.compile(
+    r"^case:(?P<case>[1-9][0-9]{0,9}):(?P<action>take|resolve|reply|done|back|step)"
+    r"(?::(?P<step>[0-9]))?$"
+)
+_RECOVERY = re.compile(r"^fix:(?P<case>[1-9][0-9]{0,9}):(?P<answer>yes|no)$")
 _RATE = re.compile(r"^rate:(?P<survey>[1-9][0-9]{0,9}):(?P<question>[0-9]{1,2}):(?P<value>[1-5])$")
 
 
@@ -88,7 +93,43 @@ def encode_skip(survey_id: int) -> str:
     return f"skip:{survey_id}"
 
 
-Press = ScorePress | SkipPress | RightsPress | LanguagePress | HintPress | RatingPress
+@dataclass(frozen=True, slots=True)
+class CasePress:
+    """A manager's button under an alert: take, resolve, reply, or a checklist step."""
+
+    case_id: int
+    action: str  # take / resolve / reply / step / done / back
+    step: int | None = None  # index into bot.core.cases.CHECKLIST for "step"
+
+
+def encode_case(case_id: int, action: str, step: int | None = None) -> str:
+    """Build the callback_data of an alert button."""
+    return f"case:{case_id}:{action}" + (f":{step}" if step is not None else "")
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPress:
+    """The client's answer to "did we make it right?"."""
+
+    case_id: int
+    answer: bool
+
+
+def encode_recovery(case_id: int, *, answer: bool) -> str:
+    """Build the callback_data of a yes/no button of the recovery question."""
+    return f"fix:{case_id}:{'yes' if answer else 'no'}"
+
+
+Press = (
+    ScorePress
+    | SkipPress
+    | RightsPress
+    | LanguagePress
+    | HintPress
+    | RatingPress
+    | CasePress
+    | RecoveryPress
+)
 
 
 def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per kind)
@@ -110,4 +151,16 @@ def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per 
         return HintPress()
     if (match := _RATE.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return RatingPress(int(match["survey"]), int(match["question"]), int(match["value"]))
+    return _decode_manager_side(data)
+
+
+def _decode_manager_side(data: str) -> CasePress | RecoveryPress | None:
+    """Alert buttons and the recovery question, which carry a case id."""
+    if (match := _CASE.match(data)) and int(match["case"]) <= MAX_SURVEY_ID:
+        step = match["step"]
+        if (match["action"] == "step") != (step is not None):
+            return None  # a step press needs its step, and only it has one
+        return CasePress(int(match["case"]), match["action"], int(step) if step else None)
+    if (match := _RECOVERY.match(data)) and int(match["case"]) <= MAX_SURVEY_ID:
+        return RecoveryPress(int(match["case"]), answer=match["answer"] == "yes")
     return None

@@ -1,115 +1,92 @@
-"""Detractor alerts in the managers' chat, edited in place when the comment arrives."""
+"""Detractor alerts in the managers' chats: posted with the score, then edited as things happen.
+
+Each alert opens a case (``storage.cases``) in the same transaction as the score, so neither can
+exist without the other.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import Category, classify
-from bot.i18n import Translator
-from storage import outbox
+from bot.core.routing import AlertRoute, route_alert
+from bot.managers.alert_texts import AlertTexts, AlertView
+from storage import cases, outbox
+from storage.cases import CaseContext
 from storage.repo import SurveyContext
 
 ALERT_PURPOSE = "alert"
-ALERT_COMMENT_LIMIT = 3000  # Telegram caps a message at 4096 characters; leave room for the rest
-
-
-def _line(label: str, value: str | None) -> str | None:
-    return None if not value else f"{label}: {escape(value)}"
-
-
-def _customer(context: SurveyContext) -> str:
-    customer = context.customer
-    who = customer.name or customer.helpdesk_id
-    if customer.company:
-        who = f"{who} ({customer.company})"
-    return who
-
-
-def alert_text(tr: Translator, context: SurveyContext) -> str:
-    """The alert body: score, ticket, attribution, customer, and the comment once there is one."""
-    survey, ticket = context.survey, context.ticket
-    score = survey.score if survey.score is not None else 0
-    if classify(score) == Category.DETRACTOR:
-        header = tr.gettext("Detractor: %(score)s/10") % {"score": score}
-    else:  # the client changed a low score within the change window
-        header = tr.gettext("Score changed to %(score)s/10: no longer a detractor") % {
-            "score": score
-        }
-    lines = [
-        f"🔴 <b>{escape(header)}</b>",
-        _line(tr.gettext("Ticket"), ticket.external_id),
-        _line(tr.gettext("Customer"), _customer(context)),
-        _line(tr.gettext("Agent"), survey.agent),
-        _line(tr.gettext("Team"), survey.team),
-        _line(tr.gettext("Channel"), survey.channel),
-    ]
-    if survey.comment:
-        comment = survey.comment
-        if len(comment) > ALERT_COMMENT_LIMIT:
-            comment = comment[: ALERT_COMMENT_LIMIT - 1] + "…"
-        label = escape(tr.gettext("Comment"))
-        lines.append(f"{label}:\n<blockquote>{escape(comment)}</blockquote>")
-    elif survey.voice_file_id:
-        seconds = survey.voice_seconds or 0
-        note = tr.ngettext(
-            "Voice comment, %(count)s second: below.",
-            "Voice comment, %(count)s seconds: below.",
-            seconds,
-        ) % {"count": seconds}
-        lines.append(f"<i>{escape(note)}</i>")
-    else:
-        waiting = survey.completed_at is None
-        note = tr.gettext("Waiting for a comment…") if waiting else tr.gettext("No comment.")
-        lines.append(f"<i>{escape(note)}</i>")
-    return "\n".join(line for line in lines if line)
-
-
-def _payload(tr: Translator, context: SurveyContext) -> dict[str, Any]:
-    return {"text": alert_text(tr, context), "parse_mode": "HTML"}
 
 
 @dataclass(frozen=True, slots=True)
 class DetractorAlerts:
-    """Subscribes to answers; posts an alert for a detractor and edits it with the comment."""
+    """Subscribes to answers; posts an alert and opens a case for a detractor."""
 
-    chat_id: int | None
-    tr: Translator
+    default_chat_id: int | None
+    texts: AlertTexts
+    routes: tuple[AlertRoute, ...] = ()
 
-    def _wanted(self, context: SurveyContext) -> bool:
-        score = context.survey.score
-        return (
-            self.chat_id is not None and score is not None and classify(score) == Category.DETRACTOR
+    def chat_for(self, context: SurveyContext) -> int | None:
+        """The chat the routing rules pick for this survey (None: alerts are off)."""
+        survey = context.survey
+        return route_alert(
+            self.routes,
+            team=survey.team,
+            channel=survey.channel,
+            company=survey.company or context.customer.company,
+            default=self.default_chat_id,
         )
 
+    async def _view(self, session: AsyncSession, context: SurveyContext) -> AlertView:
+        case = await cases.case_of_survey(session, survey_id=context.survey.id or 0)
+        history = await cases.score_history(
+            session, customer_id=context.customer.id or 0, until=context.survey
+        )
+        return AlertView(context, case, history)
+
     async def scored(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
-        """Post the alert in the same transaction that stored the score."""
-        if not self._wanted(context) or self.chat_id is None:
+        """Post the alert and open its case in the transaction that stored the score."""
+        score = context.survey.score
+        chat_id = self.chat_for(context)
+        if chat_id is None or score is None or classify(score) != Category.DETRACTOR:
             return
-        context.survey.alert_outbox_id = await outbox.enqueue(
+        survey_id = context.survey.id
+        assert survey_id is not None  # noqa: S101  (loaded rows have ids)
+        view = await self._view(session, context)
+        alert_id = await outbox.enqueue(
             session,
             method="sendMessage",
-            chat_id=self.chat_id,
-            payload=_payload(self.tr, context),
+            chat_id=chat_id,
+            payload=self.texts.payload(view),  # no case yet: no buttons until it exists
             purpose=ALERT_PURPOSE,
-            survey_id=context.survey.id,
+            survey_id=survey_id,
             now=now,
+        )
+        context.survey.alert_outbox_id = alert_id
+        case = await cases.open_case(
+            session, survey_id=survey_id, chat_id=chat_id, outbox_id=alert_id, now=now
+        )
+        # The buttons carry the case id, known only now: write them into the queued row.
+        await outbox.replace_payload(
+            session,
+            outbox_id=alert_id,
+            payload=self.texts.payload(AlertView(context, case, view.history)),
         )
 
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
         """Edit the alert, whether or not it has been delivered yet, to show the comment."""
-        alert_id = context.survey.alert_outbox_id
-        if not self._wanted(context) or self.chat_id is None or alert_id is None:
+        view = await self._view(session, context)
+        if view.case is None:
             return
         if context.survey.voice_file_id:  # managers hear the client in their own words
             await outbox.enqueue(
                 session,
                 method="sendVoice",
-                chat_id=self.chat_id,
+                chat_id=view.case.chat_id,
                 payload={
                     "voice": context.survey.voice_file_id,
                     "caption": escape(context.ticket.external_id),
@@ -119,32 +96,45 @@ class DetractorAlerts:
                 survey_id=context.survey.id,
                 now=now,
             )
-        await self._edit(session, context, alert_id, now)
-
-    async def _edit(
-        self, session: AsyncSession, context: SurveyContext, alert_id: int, now: datetime
-    ) -> None:
-        """Rewrite the alert, whether or not it has been delivered yet."""
-        assert self.chat_id is not None  # noqa: S101  (callers check alerts are on)
-        await outbox.enqueue(
-            session,
-            method="editMessageText",
-            chat_id=self.chat_id,
-            target_outbox_id=alert_id,
-            payload=_payload(self.tr, context),
-            purpose=ALERT_PURPOSE,
-            survey_id=context.survey.id,
-            now=now,
-        )
+        await self.edit(session, view, now)
 
     async def rescored(
         self, session: AsyncSession, context: SurveyContext, previous: int, now: datetime
     ) -> None:
         """A changed score: edit the alert there is, or post one for a new detractor."""
-        if self.chat_id is None or context.survey.score is None:
+        if context.survey.score is None:
             return
-        alert_id = context.survey.alert_outbox_id
-        if alert_id is None:
+        view = await self._view(session, context)
+        if view.case is None:
             await self.scored(session, context, now)
             return
-        await self._edit(session, context, alert_id, now)
+        await self.edit(session, view, now)
+
+    async def edit(
+        self, session: AsyncSession, view: AlertView, now: datetime, *, checklist: bool = False
+    ) -> None:
+        """Rewrite the alert with the case's progress, whether or not it is delivered yet."""
+        case = view.case
+        if case is None or case.outbox_id is None:
+            return
+        await outbox.enqueue(
+            session,
+            method="editMessageText",
+            chat_id=case.chat_id,
+            target_outbox_id=case.outbox_id,
+            payload=self.texts.payload(view, checklist=checklist),
+            purpose=ALERT_PURPOSE,
+            survey_id=view.context.survey.id,
+            now=now,
+        )
+
+    async def edit_case(
+        self, session: AsyncSession, found: CaseContext, now: datetime, *, checklist: bool = False
+    ) -> None:
+        """``edit`` for a case loaded with ``storage.cases.load``."""
+        await self.edit(session, as_view(found), now, checklist=checklist)
+
+
+def as_view(found: CaseContext) -> AlertView:
+    """What the alert shows, from a loaded case."""
+    return AlertView(found.survey, found.case, found.history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
@@ -30,6 +31,8 @@ from bot.survey.linking import ClientLinking
 from bot.survey.rights import ClientRights
 
 Context = ContextTypes.DEFAULT_TYPE
+# (chat_id, user_id, text) -> whether the text was taken; how other parts share private texts.
+TextHook = Callable[[int, int, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,10 @@ class SurveyHandlers:
     answers: SurveyAnswers
     linking: ClientLinking
     rights: ClientRights
+    # Tried before the comment (a manager's reply being written) and after it (a client's
+    # answer to a manager), so the survey side need not know about managers.
+    text_first: tuple[TextHook, ...] = ()
+    text_last: tuple[TextHook, ...] = ()
 
     async def start(self, update: Update, context: Context) -> None:
         """/start greets; /start <payload> links the chat and sends the waiting survey."""
@@ -175,9 +182,15 @@ class SurveyHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        await self.answers.record_comment(
-            chat_id=message.chat_id, user_id=user.id, text=message.text
-        )
+        chat_id, text = message.chat_id, message.text
+        for hook in self.text_first:
+            if await hook(chat_id, user.id, text):
+                return
+        if await self.answers.record_comment(chat_id=chat_id, user_id=user.id, text=text):
+            return
+        for hook in self.text_last:
+            if await hook(chat_id, user.id, text):
+                return
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """Everything to register on the Application, in order."""

@@ -1,0 +1,438 @@
+"""The closed loop: managers take, answer and resolve detractors' cases from their alerts.
+
+Presses are checked against ``ManagerAccess`` and the case's own chat before anything changes;
+every change is a compare-and-set on the case row, and every message is an outbox row in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.callback import CasePress, RecoveryPress
+from bot.core.cases import CHECKLIST, CaseStatus, ManagerAccess, PromptKind, reannounce_due, toggled
+from bot.delivery.dispatcher import Clock
+from bot.i18n import Translator, normalize_language, translator
+from bot.managers.alert_texts import (
+    AlertTexts,
+    recovery_answered_payload,
+    recovery_payload,
+    relay_to_client_payload,
+)
+from bot.managers.alerts import ALERT_PURPOSE, DetractorAlerts, as_view
+from storage import cases, outbox
+from storage.cases import CaseContext
+from storage.db import SessionFactory
+
+logger = logging.getLogger(__name__)
+
+LOOP_PURPOSE = "loop"  # messages of the closed loop: prompts, relays, the recovery question
+START_PAYLOAD = re.compile(r"^(?P<kind>reply|note)-(?P<case>[1-9][0-9]{0,9})$")
+
+
+@dataclass(frozen=True, slots=True)
+class PressReply:
+    """The toast for the presser, and a link that opens the bot's private chat when needed."""
+
+    text: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDesk:
+    """Everything managers do with a case, and the client's side of the conversation."""
+
+    session_factory: SessionFactory
+    alerts: DetractorAlerts
+    access: ManagerAccess
+    company: str
+    default_language: str
+    wake: Callable[[], None]
+    clock: Clock
+    bot_username: Callable[[], str]
+    reannounce_every: timedelta | None = timedelta(hours=4)
+    reannounce_max: int = 3
+    recovery_survey: bool = False
+    prompt_ttl: timedelta = timedelta(hours=24)
+    conversation_window: timedelta = timedelta(days=14)
+
+    @property
+    def texts(self) -> AlertTexts:
+        """The managers' texts (their language, their time zone)."""
+        return self.alerts.texts
+
+    @property
+    def tr(self) -> Translator:
+        """The managers' language."""
+        return self.alerts.texts.tr
+
+    def _client_tr(self, found: CaseContext) -> Translator:
+        return translator(normalize_language(found.survey.language, self.default_language))
+
+    def _allowed(self, found: CaseContext, *, chat_id: int, user_id: int) -> bool:
+        """Managers act in the case's own chat; privately, if listed or already on the case."""
+        case = found.case
+        if chat_id != user_id:
+            return chat_id == case.chat_id and self.access.may_act_in(
+                chat_id=chat_id, user_id=user_id
+            )
+        if self.access.users:
+            return user_id in self.access.users
+        return user_id in (case.taken_by, case.resolved_by, case.relay_manager_id)
+
+    def _link(self, kind: PromptKind, case_id: int) -> str:
+        return f"https://t.me/{self.bot_username()}?start={kind.value}-{case_id}"
+
+    async def press(
+        self, press: CasePress, *, user_id: int, user_name: str, chat_id: int
+    ) -> PressReply:
+        """A button under an alert (or under a relayed answer in the private chat)."""
+        tr, now = self.tr, self.clock()
+        async with self.session_factory() as session:
+            found = await cases.load(session, case_id=press.case_id)
+            if found is None or not self._allowed(found, chat_id=chat_id, user_id=user_id):
+                # Same answer for a forged id and a stranger: nothing to learn from it.
+                return PressReply(tr.gettext("Sorry, only the support managers can do this."))
+            reply = await self._act(
+                session,
+                found,
+                press,
+                user_id=user_id,
+                user_name=user_name,
+                chat_id=chat_id,
+                now=now,
+            )
+            await session.commit()
+        self.wake()
+        return reply
+
+    async def _act(  # noqa: PLR0911  (one branch per button)
+        self,
+        session: AsyncSession,
+        found: CaseContext,
+        press: CasePress,
+        *,
+        user_id: int,
+        user_name: str,
+        chat_id: int,
+        now: datetime,
+    ) -> PressReply:
+        tr, case = self.tr, found.case
+        if press.action == "reply":
+            return await self._start_reply(session, found, user_id, chat_id, now)
+        if case.status == CaseStatus.RESOLVED:
+            return PressReply(tr.gettext("This case is already resolved."))
+        if press.action == "take":
+            if not await cases.take(
+                session, case_id=found.case_id, user_id=user_id, name=user_name, now=now
+            ):
+                owner = case.taken_by_name or "?"
+                return PressReply(tr.gettext("Already taken by %(name)s.") % {"name": owner})
+            await self._edit(session, found.case_id, now)
+            return PressReply(tr.gettext("It's yours. Thank you!"))
+        if press.action in ("resolve", "back"):
+            await self.alerts.edit_case(session, found, now, checklist=press.action == "resolve")
+            if press.action == "back":
+                return PressReply("")
+            return PressReply(tr.gettext("Tick what was done, then save."))
+        if press.action == "step" and press.step is not None and press.step < len(CHECKLIST):
+            steps = toggled(case.checklist, CHECKLIST[press.step])
+            await cases.set_checklist(session, case_id=found.case_id, steps=steps)
+            await self._edit(session, found.case_id, now, checklist=True)
+            return PressReply("")
+        if press.action == "done":
+            return await self._resolve(session, found, user_id, user_name, now)
+        return PressReply(tr.gettext("This button is out of date."))
+
+    async def _edit(
+        self, session: AsyncSession, case_id: int, now: datetime, *, checklist: bool = False
+    ) -> None:
+        found = await cases.load(session, case_id=case_id)
+        if found is not None:
+            await self.alerts.edit_case(session, found, now, checklist=checklist)
+
+    async def _start_reply(
+        self, session: AsyncSession, found: CaseContext, user_id: int, chat_id: int, now: datetime
+    ) -> PressReply:
+        """The manager's next private message goes to the client; open that chat for them."""
+        tr = self.tr
+        if found.survey.customer.chat_id is None:
+            return PressReply(tr.gettext("The client can no longer be reached through the bot."))
+        await cases.set_prompt(
+            session, user_id=user_id, case_id=found.case_id, kind=PromptKind.REPLY, now=now
+        )
+        if chat_id == user_id:  # already in the private chat: ask right here
+            await self._to_manager(
+                session, user_id, self.texts.prompt_payload(as_view(found), note=False), now
+            )
+            return PressReply(tr.gettext("Write your reply below."))
+        return PressReply(
+            tr.gettext("Write your reply in our private chat."),
+            url=self._link(PromptKind.REPLY, found.case_id),
+        )
+
+    async def _resolve(
+        self, session: AsyncSession, found: CaseContext, user_id: int, user_name: str, now: datetime
+    ) -> PressReply:
+        tr, case_id = self.tr, found.case_id
+        if not await cases.resolve(
+            session, case_id=case_id, user_id=user_id, name=user_name, now=now
+        ):
+            return PressReply(tr.gettext("This case is already resolved."))
+        await cases.set_prompt(
+            session, user_id=user_id, case_id=case_id, kind=PromptKind.NOTE, now=now
+        )
+        if self.recovery_survey:
+            await self._ask_recovery(session, found, now)
+        await self._edit(session, case_id, now)
+        logger.info("case %s resolved", case_id)
+        return PressReply(
+            tr.gettext("Resolved. Add a short note in our private chat."),
+            url=self._link(PromptKind.NOTE, case_id),
+        )
+
+    async def _ask_recovery(self, session: AsyncSession, found: CaseContext, now: datetime) -> None:
+        """The "did we make it right?" question, for a client who still hears from us."""
+        context = found.survey
+        chat_id = context.customer.chat_id
+        if chat_id is None or context.customer.unreachable or context.opted_out:
+            return
+        if not await cases.ask_recovery(session, case_id=found.case_id, now=now):
+            return
+        await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=chat_id,
+            payload=recovery_payload(
+                self._client_tr(found), case_id=found.case_id, ticket=context.ticket.external_id
+            ),
+            purpose=LOOP_PURPOSE,
+            survey_id=context.survey.id,
+            now=now,
+        )
+
+    async def _to_manager(
+        self, session: AsyncSession, user_id: int, payload: dict[str, object], now: datetime
+    ) -> None:
+        await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=user_id,
+            payload=dict(payload),
+            purpose=LOOP_PURPOSE,
+            now=now,
+        )
+
+    async def open_prompt(self, *, user_id: int, chat_id: int, payload: str) -> bool:
+        """``/start reply-7`` or ``/start note-7`` from a manager's press: ask for the text.
+
+        False when the payload is not a manager's or no such prompt waits for this user, so the
+        caller treats it as an ordinary /start.
+        """
+        match = START_PAYLOAD.match(payload)
+        if match is None or chat_id != user_id:
+            return False
+        now = self.clock()
+        async with self.session_factory() as session:
+            prompt = await cases.peek_prompt(session, user_id=user_id)
+            if (
+                prompt is None
+                or prompt.case_id != int(match["case"])
+                or prompt.kind != match["kind"]
+                or prompt.created_at < now - self.prompt_ttl
+            ):
+                return False
+            found = await cases.load(session, case_id=prompt.case_id)
+            if found is None:
+                return False
+            note = prompt.kind == PromptKind.NOTE
+            await self._to_manager(
+                session, user_id, self.texts.prompt_payload(as_view(found), note=note), now
+            )
+            await session.commit()
+        self.wake()
+        return True
+
+    async def cancel(self, *, user_id: int) -> bool:
+        """/cancel: drop the waiting reply or note; False if nothing was waiting."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            prompt = await cases.take_prompt(session, user_id=user_id, since=now - self.prompt_ttl)
+            if prompt is None:
+                await session.commit()
+                return False
+            await self._to_manager(
+                session, user_id, self.texts.plain(self.tr.gettext("Cancelled.")), now
+            )
+            await session.commit()
+        self.wake()
+        return True
+
+    async def manager_message(self, *, user_id: int, chat_id: int, text: str) -> bool:
+        """A manager's private message answering a prompt: relay it, or store it as the note."""
+        if chat_id != user_id or not text.strip():
+            return False
+        now = self.clock()
+        async with self.session_factory() as session:
+            prompt = await cases.take_prompt(session, user_id=user_id, since=now - self.prompt_ttl)
+            found = None if prompt is None else await cases.load(session, case_id=prompt.case_id)
+            if prompt is None or found is None:
+                await session.commit()  # a stale prompt is gone either way
+                return False
+            if prompt.kind == PromptKind.NOTE:
+                await cases.set_note(session, case_id=found.case_id, note=text.strip())
+                confirmation = self.tr.gettext("Note saved.")
+            else:
+                confirmation = await self._relay(session, found, user_id, text.strip(), now)
+            await self._edit(session, found.case_id, now)
+            await self._to_manager(session, user_id, self.texts.plain(confirmation), now)
+            await session.commit()
+        self.wake()
+        return True
+
+    async def _relay(
+        self, session: AsyncSession, found: CaseContext, user_id: int, text: str, now: datetime
+    ) -> str:
+        context = found.survey
+        chat_id = context.customer.chat_id
+        if chat_id is None or context.customer.unreachable:
+            return self.tr.gettext("The client can no longer be reached through the bot.")
+        await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=chat_id,
+            payload=relay_to_client_payload(
+                self._client_tr(found),
+                company=self.company,
+                ticket=context.ticket.external_id,
+                text=text,
+            ),
+            purpose=LOOP_PURPOSE,
+            survey_id=context.survey.id,
+            now=now,
+        )
+        await cases.add_message(
+            session, case=found.case, direction="to_client", text=text, now=now, manager_id=user_id
+        )
+        logger.info("case %s: a manager wrote to the client", found.case_id)
+        return self.tr.gettext("Sent to the client. Their answer will come here.")
+
+    async def client_message(self, *, chat_id: int, text: str) -> bool:
+        """A client's text that answers no survey: back to the manager who last wrote to them."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            case = await cases.conversation_for_chat(
+                session, chat_id=chat_id, since=now - self.conversation_window
+            )
+            found = None if case is None else await cases.load(session, case_id=case.id or 0)
+            if found is None or found.case.relay_manager_id is None:
+                return False
+            manager = found.case.relay_manager_id
+            await self._to_manager(
+                session,
+                manager,
+                self.texts.client_answered_payload(as_view(found), found.case_id, text),
+                now,
+            )
+            await cases.add_message(
+                session, case=found.case, direction="from_client", text=text, now=now
+            )
+            tr = self._client_tr(found)
+            await outbox.enqueue(
+                session,
+                method="sendMessage",
+                chat_id=chat_id,
+                payload={"text": tr.gettext("Thank you, we passed it on.")},
+                purpose=LOOP_PURPOSE,
+                now=now,
+            )
+            await session.commit()
+        self.wake()
+        return True
+
+    async def recovery_answer(
+        self, press: RecoveryPress, *, user_id: int, chat_id: int, message_id: int
+    ) -> str:
+        """The client's yes or no to "did we make it right?"; only theirs counts, and only once."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            found = await cases.load(session, case_id=press.case_id)
+            customer = None if found is None else found.survey.customer
+            if found is None or customer is None or customer.telegram_user_id != user_id:
+                tr = translator(self.default_language)
+                return tr.gettext("This button is not for you.")
+            tr = self._client_tr(found)
+            if not await cases.answer_recovery(
+                session, case_id=found.case_id, answer=press.answer, now=now
+            ):
+                return tr.gettext("You have already answered. Thank you!")
+            await outbox.enqueue(
+                session,
+                method="editMessageText",
+                chat_id=chat_id,
+                message_id=message_id,
+                payload=recovery_answered_payload(
+                    tr, ticket=found.survey.ticket.external_id, answer=press.answer
+                ),
+                purpose=LOOP_PURPOSE,
+                now=now,
+            )
+            await self._edit(session, found.case_id, now)
+            await session.commit()
+        self.wake()
+        return tr.gettext("Thank you!")
+
+    async def reannounce(self) -> int:
+        """Remind the chat of detractors nobody took; returns how many reminders were queued."""
+        every = self.reannounce_every
+        if every is None or self.reannounce_max == 0:
+            return 0
+        now, queued = self.clock(), 0
+        async with self.session_factory() as session:
+            for case, message_id in await cases.unclaimed(session, alerted_before=now - every):
+                due = reannounce_due(
+                    alerted_at=case.created_at,
+                    last_announced_at=case.reannounced_at,
+                    count=case.reannounce_count,
+                    every=every,
+                    most=self.reannounce_max,
+                    now=now,
+                )
+                if not due or not await cases.mark_reannounced(session, case=case, now=now):
+                    continue
+                hours = (now - case.created_at).total_seconds() / 3600
+                await outbox.enqueue(
+                    session,
+                    method="sendMessage",
+                    chat_id=case.chat_id,
+                    payload=self.texts.reannounce_payload(
+                        alert_message_id=message_id, hours=float(int(hours))
+                    ),
+                    purpose=ALERT_PURPOSE,
+                    survey_id=case.survey_id,
+                    now=now,
+                )
+                queued += 1
+            await session.commit()
+        if queued:
+            self.wake()
+            logger.info("re-announced %d unclaimed alerts", queued)
+        return queued
+
+    async def open_cases_text(self, *, chat_id: int) -> str:
+        """/alerts: the chat's unresolved cases (a private chat sees every chat's)."""
+        now = self.clock()
+        async with self.session_factory() as session:
+            chats = None if chat_id > 0 else [chat_id]
+            views = []
+            for case_id in await cases.open_cases(session, chat_ids=chats):
+                found = await cases.load(session, case_id=case_id)
+                if found is not None:
+                    views.append(as_view(found))
+        return self.texts.open_cases_text(views, now)

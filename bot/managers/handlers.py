@@ -1,0 +1,124 @@
+"""PTB handlers for managers: alert buttons, the private-chat prompts, and the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update, User
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot.core.callback import CasePress, RecoveryPress, decode
+from bot.i18n import Translator
+from bot.managers.cases import START_PAYLOAD, CaseDesk
+from bot.managers.commands import ManagerCommands
+
+Context = ContextTypes.DEFAULT_TYPE
+StartHandler = Callable[[Update, Context], Awaitable[None]]
+
+
+def display_name(user: User) -> str:
+    """How a manager is named on an alert they took: their Telegram name, nothing more."""
+    return user.full_name or (f"@{user.username}" if user.username else str(user.id))
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerHandlers:
+    """The managers' handlers, bound to the services they call."""
+
+    desk: CaseDesk
+    commands: ManagerCommands
+    client_start: StartHandler  # a /start that is not a manager's prompt link
+
+    async def press(self, update: Update, context: Context) -> None:
+        """An alert button, or a client's answer to "did we make it right?"."""
+        query = update.callback_query
+        if query is None or query.message is None:
+            return
+        decoded = decode(query.data)
+        chat_id, user = query.message.chat.id, query.from_user
+        if isinstance(decoded, CasePress):
+            reply = await self.desk.press(
+                decoded, user_id=user.id, user_name=display_name(user), chat_id=chat_id
+            )
+            await query.answer(reply.text or None, url=reply.url)
+        elif isinstance(decoded, RecoveryPress):
+            text = await self.desk.recovery_answer(
+                decoded, user_id=user.id, chat_id=chat_id, message_id=query.message.message_id
+            )
+            await query.answer(text)
+
+    async def start(self, update: Update, context: Context) -> None:
+        """``/start reply-7`` from a manager's press asks for the text; any other is a client's."""
+        message, user = update.effective_message, update.effective_user
+        if (
+            message is not None
+            and user is not None
+            and context.args
+            and await self.desk.open_prompt(
+                user_id=user.id, chat_id=message.chat_id, payload=context.args[0]
+            )
+        ):
+            return
+        await self.client_start(update, context)
+
+    async def cancel(self, update: Update, context: Context) -> None:
+        """/cancel: drop the reply or note the bot waits for."""
+        user = update.effective_user
+        if user is not None:
+            await self.desk.cancel(user_id=user.id)
+
+    async def manager_text(self, chat_id: int, user_id: int, text: str) -> bool:
+        """A private text answering a manager's prompt (tried before the client's handling)."""
+        return await self.desk.manager_message(user_id=user_id, chat_id=chat_id, text=text)
+
+    async def client_text(self, chat_id: int, user_id: int, text: str) -> bool:
+        """A client's text that answered no survey: part of a conversation with a manager?"""
+        return await self.desk.client_message(chat_id=chat_id, text=text)
+
+    async def command(self, update: Update, context: Context) -> None:
+        """/nps, /digest, /export and /alerts, for managers only."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or message.text is None:
+            return
+        chat_id = message.chat_id
+        if not self.commands.allowed(chat_id=chat_id, user_id=user.id if user else None):
+            await self.commands.refuse(chat_id)
+            return
+        name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        args = list(context.args or [])
+        if name == "nps":
+            await self.commands.nps(chat_id=chat_id, args=args)
+        elif name == "digest":
+            await self.commands.digest_now(chat_id=chat_id, args=args)
+        elif name == "export":
+            await self.commands.export(chat_id=chat_id, args=args)
+        else:
+            await self.commands.alerts(chat_id=chat_id)
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        """Registered before the clients' handlers, so these see their updates first."""
+        private = filters.ChatType.PRIVATE
+        prompt_link = filters.Regex("^/start " + START_PAYLOAD.pattern.removeprefix("^"))
+        return [
+            CallbackQueryHandler(self.press, pattern=r"^(case|fix):"),
+            CommandHandler("start", self.start, filters=private & prompt_link),
+            CommandHandler("cancel", self.cancel, filters=private),
+            CommandHandler(["nps", "digest", "export", "alerts"], self.command),
+        ]
+
+
+def manager_command_menu(tr: Translator) -> list[BotCommand]:
+    """The command menu Telegram shows in the managers' chats."""
+    return [
+        BotCommand("nps", tr.gettext("NPS for a period: /nps 30d")),
+        BotCommand("digest", tr.gettext("The digest now, with chart and CSV")),
+        BotCommand("export", tr.gettext("Responses as a file: /export 2026-10 xlsx")),
+        BotCommand("alerts", tr.gettext("Detractors' cases still open")),
+    ]
