@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 MIN_SCORE = 0
@@ -55,6 +56,11 @@ class NpsSummary:
             return None
         return 100.0 * (self.promoters - self.detractors) / self.responses
 
+    @property
+    def margin(self) -> float | None:
+        """The 95% margin of error of ``nps`` in points, or None when nobody answered."""
+        return summary_margin(self)
+
 
 def summarize(scores: list[int]) -> NpsSummary:
     """Count a list of scores into bands."""
@@ -64,3 +70,71 @@ def summarize(scores: list[int]) -> NpsSummary:
         passives=bands.count(Category.PASSIVE),
         detractors=bands.count(Category.DETRACTOR),
     )
+
+
+# Two-sided 95% normal quantile: the margin most NPS reports quote.
+Z_95 = 1.96
+
+
+def nps_variance(promoters: int, detractors: int, responses: int) -> float:
+    """Variance of the NPS estimate, in NPS points squared.
+
+    The NPS is a difference of two shares of one multinomial sample, so its variance is
+    ``100^2 * ((p + d) - (p - d)^2) / n``; the usual binomial formula for one share would
+    understate it.
+    """
+    if responses <= 0:
+        raise ValueError("the variance needs at least one response")
+    if promoters < 0 or detractors < 0 or promoters + detractors > responses:
+        raise ValueError("promoters and detractors must be parts of the responses")
+    p = promoters / responses
+    d = detractors / responses
+    # Rounding may leave a tiny negative number when everybody is in one band.
+    return max(0.0, 100.0**2 * ((p + d) - (p - d) ** 2) / responses)
+
+
+def nps_margin(promoters: int, detractors: int, responses: int) -> float:
+    """Half-width of the 95% confidence interval of the NPS, in points."""
+    return Z_95 * math.sqrt(nps_variance(promoters, detractors, responses))
+
+
+def summary_variance(summary: NpsSummary) -> float | None:
+    """The variance of a period's NPS, or None when nobody answered."""
+    if summary.responses == 0:
+        return None
+    return nps_variance(summary.promoters, summary.detractors, summary.responses)
+
+
+def summary_margin(summary: NpsSummary) -> float | None:
+    """The 95% margin of a period's NPS, or None when nobody answered."""
+    variance = summary_variance(summary)
+    return None if variance is None else Z_95 * math.sqrt(variance)
+
+
+@dataclass(frozen=True, slots=True)
+class NpsChange:
+    """The NPS difference between two independent periods and whether it is beyond noise."""
+
+    difference: float
+    margin: float
+
+    @property
+    def significant(self) -> bool:
+        """True when the 95% interval of the difference excludes zero.
+
+        A change exactly at the margin is not called real: a report that cries wolf on the
+        boundary teaches readers to ignore it.
+        """
+        return abs(self.difference) > self.margin
+
+
+def compare(current: NpsSummary, previous: NpsSummary) -> NpsChange | None:
+    """The change from ``previous`` to ``current``; None when either period has no answers.
+
+    The periods are independent samples, so the variances add: margin ``1.96*sqrt(v1 + v2)``.
+    """
+    now, before = current.nps, previous.nps
+    v_now, v_before = summary_variance(current), summary_variance(previous)
+    if now is None or before is None or v_now is None or v_before is None:
+        return None
+    return NpsChange(difference=now - before, margin=Z_95 * math.sqrt(v_now + v_before))
