@@ -22,7 +22,7 @@ from bot.i18n import load_overrides, normalize_language, translator, use_overrid
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
-from bot.managers.cases import CaseDesk
+from bot.managers.cases import LOOP_PURPOSE, CaseDesk
 from bot.managers.commands import ManagerCommands
 from bot.managers.digest import DIGEST_PURPOSE, DigestService
 from bot.survey.answers import SurveyAnswers
@@ -173,6 +173,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     dispatcher.hooks = {
         SURVEY_PURPOSE: sweep.delivery_hooks(),
         DIGEST_PURPOSE: digest.delivery_hooks(),
+        LOOP_PURPOSE: desk.delivery_hooks(),
     }
 
     intake = TicketIntake(

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
-from storage import outbox
+from storage import cases, outbox
 from storage.models import Customer, OutboxMessage, Survey, TelegramUser, Ticket
 from storage.tickets import NOT_YET_SENT
 
@@ -114,6 +114,7 @@ async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
                 message_id=None,
             )
         )
+        await cases.forget_conversations(session, survey_ids=survey_ids)
         await outbox.withdraw(session, survey_ids=survey_ids, reason="erased")
         await session.exec(
             update(OutboxMessage)

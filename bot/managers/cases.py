@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callback import CasePress, RecoveryPress
 from bot.core.cases import CHECKLIST, CaseStatus, ManagerAccess, PromptKind, reannounce_due, toggled
-from bot.delivery.dispatcher import Clock
+from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.policy import Decision
 from bot.i18n import Translator, normalize_language, translator
 from bot.managers.alert_texts import (
     AlertTexts,
@@ -29,10 +30,12 @@ from bot.managers.alerts import ALERT_PURPOSE, DetractorAlerts, as_view
 from storage import cases, outbox
 from storage.cases import CaseContext
 from storage.db import SessionFactory
+from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
 LOOP_PURPOSE = "loop"  # messages of the closed loop: prompts, relays, the recovery question
+RELAYED_BY = "relayed_by"  # outbox payload key: the manager whose message this is
 START_PAYLOAD = re.compile(r"^(?P<kind>reply|note)-(?P<case>[1-9][0-9]{0,9})$")
 
 
@@ -218,8 +221,16 @@ class CaseDesk:
         )
 
     async def _to_manager(
-        self, session: AsyncSession, user_id: int, payload: dict[str, object], now: datetime
+        self,
+        session: AsyncSession,
+        user_id: int,
+        payload: dict[str, object],
+        now: datetime,
+        *,
+        survey_id: int | None = None,
     ) -> None:
+        """A message in the manager's private chat; ``survey_id`` marks one quoting the client,
+        so that /forget can empty it."""
         await outbox.enqueue(
             session,
             method="sendMessage",
@@ -227,6 +238,7 @@ class CaseDesk:
             payload=dict(payload),
             purpose=LOOP_PURPOSE,
             now=now,
+            survey_id=survey_id,
         )
 
     async def open_prompt(self, *, user_id: int, chat_id: int, payload: str) -> bool:
@@ -303,16 +315,19 @@ class CaseDesk:
         chat_id = context.customer.chat_id
         if chat_id is None or context.customer.unreachable:
             return self.tr.gettext("The client can no longer be reached through the bot.")
+        payload = relay_to_client_payload(
+            self._client_tr(found),
+            company=self.company,
+            ticket=context.ticket.external_id,
+            text=text,
+        )
+        # Not a Bot API parameter: tells the failure hook whom to warn if this never arrives.
+        payload[RELAYED_BY] = user_id
         await outbox.enqueue(
             session,
             method="sendMessage",
             chat_id=chat_id,
-            payload=relay_to_client_payload(
-                self._client_tr(found),
-                company=self.company,
-                ticket=context.ticket.external_id,
-                text=text,
-            ),
+            payload=payload,
             purpose=LOOP_PURPOSE,
             survey_id=context.survey.id,
             now=now,
@@ -322,6 +337,22 @@ class CaseDesk:
         )
         logger.info("case %s: a manager wrote to the client", found.case_id)
         return self.tr.gettext("Sent to the client. Their answer will come here.")
+
+    def delivery_hooks(self) -> PurposeHooks:
+        """A manager's message the client never got is reported back to that manager."""
+        return PurposeHooks(failed=self._relay_failed)
+
+    async def _relay_failed(
+        self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
+    ) -> None:
+        manager = call.payload.get(RELAYED_BY)
+        if not isinstance(manager, int):
+            return
+        warning = self.tr.gettext(
+            "Your message did not reach the client: Telegram refused it (%(reason)s)."
+        ) % {"reason": decision.reason}
+        await self._to_manager(session, manager, self.texts.plain(warning), now)
+        logger.warning("a relayed message could not be delivered: %s", decision.reason)
 
     async def client_message(self, *, chat_id: int, text: str) -> bool:
         """A client's text that answers no survey: back to the manager who last wrote to them."""
@@ -339,6 +370,7 @@ class CaseDesk:
                 manager,
                 self.texts.client_answered_payload(as_view(found), found.case_id, text),
                 now,
+                survey_id=found.survey.survey.id,
             )
             await cases.add_message(
                 session, case=found.case, direction="from_client", text=text, now=now

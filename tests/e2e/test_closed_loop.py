@@ -234,3 +234,17 @@ async def test_manager_commands_are_refused_to_clients(harness: Harness) -> None
     await client.send_text("/alerts")
     refusal = await client.wait_for_bot_message(lambda m: "for the support team" in m.content)
     assert refusal.chat_id == CLIENT
+
+
+async def test_a_reply_the_client_cannot_get_is_reported_to_the_manager(harness: Harness) -> None:
+    await reconfigure(harness, manager_user_ids=[BOSS])
+    boss, client = harness.fake.client(BOSS, "Olga"), harness.fake.client(CLIENT, "Anna")
+    survey_id = await score_ticket(harness, CLIENT, "T-5", 0)
+    alert = await harness.fake.wait_for(lambda m: "Detractor: 0/10" in m.content, chat_id=MANAGERS)
+    case = await stored_case(harness, survey_id)
+    client.block()
+    await boss.press_button(alert, "💬 Reply to client")
+    await boss.send_text("Sorry about that")  # no /start needed once the prompt is pending
+    warning = await boss.wait_for_bot_message(lambda m: "did not reach the client" in m.content)
+    assert "Sorry about that" not in warning.content
+    assert (await stored_case(harness, survey_id)).id == case.id
