@@ -91,6 +91,11 @@ class NpsBot:
         for handler in self._handlers():
             application.add_handler(handler)
         application.add_error_handler(_log_error)
+        if settings.manager_chats and not settings.manager_user_ids:
+            logger.warning(
+                "NPSBOT_MANAGER_USER_IDS is not set: every member of the managers' chats may act "
+                "on alerts, and manager commands work only in those chats"
+            )
         await application.initialize()
         await self._publish_commands()
         digest_trigger = self._schedule_jobs()

@@ -80,13 +80,14 @@ class DetractorAlerts:
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
         """Edit the alert, whether or not it has been delivered yet, to show the comment."""
         view = await self._view(session, context)
-        if view.case is None:
+        target = self._target(view)
+        if target is None:
             return
         if context.survey.voice_file_id:  # managers hear the client in their own words
             await outbox.enqueue(
                 session,
                 method="sendVoice",
-                chat_id=view.case.chat_id,
+                chat_id=target[0],
                 payload={
                     "voice": context.survey.voice_file_id,
                     "caption": escape(context.ticket.external_id),
@@ -105,23 +106,32 @@ class DetractorAlerts:
         if context.survey.score is None:
             return
         view = await self._view(session, context)
-        if view.case is None:
+        if self._target(view) is None:
             await self.scored(session, context, now)
             return
         await self.edit(session, view, now)
+
+    def _target(self, view: AlertView) -> tuple[int, int] | None:
+        """The alert's chat and outbox row: the case's, or an alert posted before cases existed."""
+        if view.case is not None and view.case.outbox_id is not None:
+            return view.case.chat_id, view.case.outbox_id
+        legacy = view.context.survey.alert_outbox_id
+        if view.case is None and legacy is not None and self.default_chat_id is not None:
+            return self.default_chat_id, legacy
+        return None
 
     async def edit(
         self, session: AsyncSession, view: AlertView, now: datetime, *, checklist: bool = False
     ) -> None:
         """Rewrite the alert with the case's progress, whether or not it is delivered yet."""
-        case = view.case
-        if case is None or case.outbox_id is None:
+        target = self._target(view)
+        if target is None:
             return
         await outbox.enqueue(
             session,
             method="editMessageText",
-            chat_id=case.chat_id,
-            target_outbox_id=case.outbox_id,
+            chat_id=target[0],
+            target_outbox_id=target[1],
             payload=self.texts.payload(view, checklist=checklist),
             purpose=ALERT_PURPOSE,
             survey_id=view.context.survey.id,
