@@ -39,7 +39,10 @@ class ManagerHandlers:
     async def press(self, update: Update, context: Context) -> None:
         """An alert button, or a client's answer to "did we make it right?"."""
         query = update.callback_query
-        if query is None or query.message is None:
+        if query is None:
+            return
+        if query.message is None:  # too old for Telegram to show us: nothing to act on
+            await query.answer()
             return
         decoded = decode(query.data)
         chat_id, user = query.message.chat.id, query.from_user
