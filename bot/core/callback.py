@@ -136,31 +136,31 @@ def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per 
     """Parse callback_data strictly; anything unexpected is None, never an exception."""
     if data is None or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    if match := _SCORE.match(data):
+    if match := _SCORE.fullmatch(data):
         survey_id, score = int(match["survey"]), int(match["score"])
         if not is_valid_score(score) or survey_id > MAX_SURVEY_ID:
             return None
         return ScorePress(survey_id=survey_id, score=score)
-    if (match := _SKIP.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
+    if (match := _SKIP.fullmatch(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return SkipPress(survey_id=int(match["survey"]))
-    if match := _RIGHTS.match(data):
+    if match := _RIGHTS.fullmatch(data):
         return RightsPress(action=match["action"], confirmed=match["answer"] == "yes")
-    if match := _LANGUAGE.match(data):
+    if match := _LANGUAGE.fullmatch(data):
         return LanguagePress(code=match["code"])
     if data == HINT:
         return HintPress()
-    if (match := _RATE.match(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
+    if (match := _RATE.fullmatch(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return RatingPress(int(match["survey"]), int(match["question"]), int(match["value"]))
     return _decode_manager_side(data)
 
 
 def _decode_manager_side(data: str) -> CasePress | RecoveryPress | None:
     """Alert buttons and the recovery question, which carry a case id."""
-    if (match := _CASE.match(data)) and int(match["case"]) <= MAX_SURVEY_ID:
+    if (match := _CASE.fullmatch(data)) and int(match["case"]) <= MAX_SURVEY_ID:
         step = match["step"]
         if (match["action"] == "step") != (step is not None):
             return None  # a step press needs its step, and only it has one
         return CasePress(int(match["case"]), match["action"], int(step) if step else None)
-    if (match := _RECOVERY.match(data)) and int(match["case"]) <= MAX_SURVEY_ID:
+    if (match := _RECOVERY.fullmatch(data)) and int(match["case"]) <= MAX_SURVEY_ID:
         return RecoveryPress(int(match["case"]), answer=match["answer"] == "yes")
     return None

@@ -6,7 +6,7 @@ Every sentence is a literal msgid for ``pybabel extract``; client and helpdesk t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -236,14 +236,22 @@ class AlertTexts:
             payload["reply_markup"] = markup
         return payload
 
-    def reannounce_payload(self, *, alert_message_id: int, hours: float) -> dict[str, Any]:
-        """The reminder under an alert nobody has taken."""
-        whole = int(hours) if hours == int(hours) else round(hours, 1)
-        text = self.tr.ngettext(
-            "Nobody has taken this detractor for %(count)s hour.",
-            "Nobody has taken this detractor for %(count)s hours.",
-            int(hours),
-        ) % {"count": whole}
+    def reannounce_payload(self, *, alert_message_id: int, waited: timedelta) -> dict[str, Any]:
+        """The reminder under an alert nobody has taken: whole hours, or minutes under one."""
+        hours = int(waited.total_seconds() // 3600)
+        if hours >= 1:
+            text = self.tr.ngettext(
+                "Nobody has taken this detractor for %(count)s hour.",
+                "Nobody has taken this detractor for %(count)s hours.",
+                hours,
+            ) % {"count": hours}
+        else:
+            minutes = int(waited.total_seconds() // 60)
+            text = self.tr.ngettext(
+                "Nobody has taken this detractor for %(count)s minute.",
+                "Nobody has taken this detractor for %(count)s minutes.",
+                minutes,
+            ) % {"count": minutes}
         return {
             "text": f"⏰ {escape(text)}",
             "parse_mode": HTML,

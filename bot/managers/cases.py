@@ -438,13 +438,12 @@ class CaseDesk:
                 )
                 if not due or not await cases.mark_reannounced(session, case=case, now=now):
                     continue
-                hours = (now - case.created_at).total_seconds() / 3600
                 await outbox.enqueue(
                     session,
                     method="sendMessage",
                     chat_id=case.chat_id,
                     payload=self.texts.reannounce_payload(
-                        alert_message_id=message_id, hours=float(int(hours))
+                        alert_message_id=message_id, waited=now - case.created_at
                     ),
                     purpose=ALERT_PURPOSE,
                     survey_id=case.survey_id,

@@ -157,3 +157,8 @@ def test_forged_case_and_recovery_data_are_rejected() -> None:
 def test_largest_ids_still_decode() -> None:
     assert decode(f"case:{MAX_SURVEY_ID}:resolve") == CasePress(MAX_SURVEY_ID, "resolve")
     assert decode(f"fix:{MAX_SURVEY_ID}:yes") == RecoveryPress(MAX_SURVEY_ID, answer=True)
+
+
+def test_a_trailing_newline_is_not_a_valid_press() -> None:
+    for data in ("nps:1:5\n", "skip:1\n", "case:1:take\n", "fix:1:yes\n", "rate:1:0:5\n"):
+        assert decode(data) is None

@@ -309,23 +309,22 @@ def test_payload_is_html_with_the_state_keyboard() -> None:
 
 
 @pytest.mark.parametrize(
-    ("hours", "shown"), [(1, "1 hour"), (1.0, "1 hour"), (4.0, "4 hours"), (24, "24 hours")]
+    ("waited", "shown"),
+    [
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(hours=1, minutes=59), "1 hour"),
+        (timedelta(hours=4, seconds=5), "4 hours"),
+        (timedelta(hours=24), "24 hours"),
+        (timedelta(minutes=30), "30 minutes"),
+        (timedelta(minutes=1, seconds=30), "1 minute"),
+    ],
 )
-def test_reannounce_payload_replies_to_the_alert(hours: float, shown: str) -> None:
-    assert TEXTS.reannounce_payload(alert_message_id=555, hours=hours) == {
+def test_reannounce_payload_replies_to_the_alert(waited: timedelta, shown: str) -> None:
+    assert TEXTS.reannounce_payload(alert_message_id=555, waited=waited) == {
         "text": f"⏰ Nobody has taken this detractor for {shown}.",
         "parse_mode": "HTML",
         "reply_to_message_id": 555,
     }
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="fractional hours pick the plural form of int(hours): 1.5 gives '1.5 hour'",
-)
-def test_reannounce_payload_with_fractional_hours_is_plural() -> None:
-    payload = TEXTS.reannounce_payload(alert_message_id=555, hours=1.5)
-    assert payload["text"] == "⏰ Nobody has taken this detractor for 1.5 hours."
 
 
 def test_client_answer_is_escaped_cut_and_offers_a_reply() -> None:
