@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,9 +17,11 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import commands
 from bot.config import MissingSettingError, Settings, load_settings
+from bot.core.periods import PERIOD_HELP, PeriodError
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
+from bot.report.export import FORMATS
 
 app = typer.Typer(
     help="npsbot: NPS surveys in Telegram after every closed support ticket.",
@@ -116,21 +122,77 @@ def ticket_closed(
 @app.command()
 def digest(
     now: Annotated[
-        bool, typer.Option("--now", help="Post last week's digest to the manager chat")
+        bool, typer.Option("--now", help="Post the last full period's digest to the digest chat")
     ] = False,
-    print_: Annotated[bool, typer.Option("--print", help="Print last week's digest here")] = False,
+    print_: Annotated[bool, typer.Option("--print", help="Print the digest here")] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help=f"With --print: the period to report on; {PERIOD_HELP}",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Show or post the digest of the last full week (a week is posted to a chat only once)."""
+    """Show or post the digest of the last full week or month (posted to a chat only once)."""
     if not (now or print_):
         raise _fail("say --print, --now or both")
+    if period is not None and not print_:
+        raise _fail("--period works with --print; --now posts the last full period")
     settings = _settings()
     try:
         if print_:
-            typer.echo(asyncio.run(commands.print_digest(settings)))
+            typer.echo(asyncio.run(commands.print_digest(settings, period)))
         if now:
             typer.echo(asyncio.run(commands.post_digest(settings)))
-    except MissingSettingError as error:
+    except (MissingSettingError, PeriodError) as error:
         raise _fail(str(error)) from None
+
+
+# Below this many rows an export is over before a bar would be worth drawing.
+PROGRESS_BAR_ROWS = 5000
+
+
+@app.command()
+def export(
+    period: Annotated[
+        str, typer.Option("--period", help=f"The responses of this period; {PERIOD_HELP}")
+    ] = "7d",
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: nps-FIRST_LAST.FORMAT here)"),
+    ] = None,
+) -> None:
+    """Export the responses of a period (one row per answered survey) to CSV or XLSX."""
+    if fmt not in FORMATS:
+        raise _fail(f"unknown format {fmt!r}: use csv or xlsx")
+    settings = _settings()
+    with contextlib.ExitStack() as stack:
+
+        def progress(total: int) -> Callable[[int], None]:
+            if total < PROGRESS_BAR_ROWS:
+                return lambda _rows: None
+            bar = stack.enter_context(
+                typer.progressbar(length=total, label="Exporting", file=sys.stderr)
+            )
+            return bar.update
+
+        try:
+            path, rows = asyncio.run(
+                commands.export(
+                    settings,
+                    period=period,
+                    fmt=fmt,
+                    out=out,
+                    progress=progress,
+                )
+            )
+        except PeriodError as error:
+            raise _fail(str(error)) from None
+        except OSError as error:
+            raise _fail(f"cannot write {out}: {error.strerror}") from None
+    typer.echo(f"{rows} responses written to {path}")
 
 
 def main() -> None:

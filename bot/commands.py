@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import NpsBot
 from bot.config import Settings
@@ -10,11 +14,15 @@ from bot.core.tickets import TicketClosed
 from bot.delivery.dispatcher import utc_now
 from bot.i18n import normalize_language
 from bot.managers.digest import DigestService, PostOutcome
+from bot.report.export import ExportFormat, count_responses, export_filename, export_responses
 from bot.services import build_services
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 
 DELIVERY_TIMEOUT = 60.0
+
+# Given the total row count, returns what to call with each chunk's size.
+ExportProgress = Callable[[int], Callable[[int], None]]
 
 
 def safe_url(url: str) -> str:
@@ -57,20 +65,61 @@ async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, ob
     }
 
 
-async def print_digest(settings: Settings) -> str:
-    """``npsbot digest --print``: the same numbers as plain text; needs no token."""
+def _digest_service(settings: Settings, engine: AsyncEngine) -> DigestService:
+    """The digest service for one-shot commands that need no Telegram token."""
+    return DigestService(
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        chat_id=settings.digest_chat,
+        tz=settings.tz,
+        language=normalize_language(settings.language),
+        clock=utc_now,
+        period_kind=settings.digest_period,
+        min_group_size=settings.digest_min_group_size,
+    )
+
+
+async def print_digest(settings: Settings, period: str | None = None) -> str:
+    """``npsbot digest --print [--period P]``: the same numbers as plain text; needs no token.
+
+    Without ``period`` it is the scheduled digest's period (last full week or month).
+    """
     engine = make_engine(settings.database_url)
     try:
         await upgrade_to_head(engine)
-        service = DigestService(
-            engine=engine,
-            session_factory=make_session_factory(engine),
-            chat_id=settings.manager_chat_id,
-            tz=settings.tz,
-            language=normalize_language(settings.language),
-            clock=utc_now,
-        )
-        return service.render(await service.build(service.period()), html=False)
+        service = _digest_service(settings, engine)
+        chosen = service.period() if period is None else service.parse_period(period)
+        return service.render(await service.build(chosen), html=False)
+    finally:
+        await engine.dispose()
+
+
+async def export(
+    settings: Settings,
+    *,
+    period: str,
+    fmt: ExportFormat,
+    out: Path | None,
+    progress: ExportProgress,
+) -> tuple[Path, int]:
+    """``npsbot export``: write the period's responses to a file; returns its path and rows.
+
+    ``progress`` is told the row count first, then called with each chunk's size, so the CLI can
+    draw a bar without this function knowing about terminals. A period that cannot be parsed
+    raises ``PeriodError`` before anything is written.
+    """
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+        service = _digest_service(settings, engine)
+        chosen = service.parse_period(period)
+        path = out or Path(export_filename(chosen, fmt, settings.tz))
+        advance = progress(await count_responses(engine, chosen))
+        with path.open("wb") as file:
+            written = await export_responses(
+                engine, chosen, file, fmt=fmt, tz=settings.tz, progress=advance
+            )
+        return path, written
     finally:
         await engine.dispose()
 
@@ -85,11 +134,11 @@ async def post_digest(settings: Settings) -> str:
         await upgrade_to_head(services.engine)
         result = await services.digest.post()
         if result.outcome is PostOutcome.ALREADY_POSTED:
-            return "this week's digest was already posted to this chat"
-        if result.outcome is PostOutcome.NO_CHAT or result.outbox_id is None:
+            return "this period's digest was already posted to this chat"
+        if result.outcome is PostOutcome.NO_CHAT or not result.outbox_ids:
             return "NPSBOT_MANAGER_CHAT_ID is not set: nowhere to post"
         async with services.application.bot:
-            left = await services.dispatcher.deliver([result.outbox_id], within=DELIVERY_TIMEOUT)
+            left = await services.dispatcher.deliver(result.outbox_ids, within=DELIVERY_TIMEOUT)
         return "digest posted" if left == 0 else "digest queued; the running bot will post it"
     finally:
         await services.close()

@@ -155,11 +155,13 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     digest = DigestService(
         engine=engine,
         session_factory=sessions,
-        chat_id=settings.manager_chat_id,
+        chat_id=settings.digest_chat,
         tz=settings.tz,
         language=language,
         clock=clock,
         wake=dispatcher.wake,
+        period_kind=settings.digest_period,
+        min_group_size=settings.digest_min_group_size,
     )
     commands = ManagerCommands(
         session_factory=sessions,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Protocol
 
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     ReplyKeyboardMarkup,
@@ -53,6 +55,17 @@ def _reply_to(payload: dict[str, Any]) -> ReplyParameters | None:
     return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
+def _file(payload: dict[str, Any], key: str) -> InputFile:
+    """A file stored in the row itself (base64), so a restart can still send it."""
+    stored = payload[key]
+    return InputFile(base64.b64decode(stored["base64"]), filename=stored["filename"])
+
+
+def file_payload(key: str, data: bytes, filename: str, **extra: Any) -> dict[str, Any]:
+    """The outbox payload of a ``sendPhoto`` (``key="photo"``) or ``sendDocument`` call."""
+    return {key: {"filename": filename, "base64": base64.b64encode(data).decode("ascii")}, **extra}
+
+
 class BotSender:
     """Turns outbox rows into calls of PTB's typed methods (never raw endpoint names)."""
 
@@ -89,6 +102,22 @@ class BotSender:
             message = await self._bot.send_voice(
                 chat_id=call.chat_id,
                 voice=payload["voice"],
+                caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"),
+            )
+            return message.message_id
+        if call.method == "sendPhoto":
+            message = await self._bot.send_photo(
+                chat_id=call.chat_id,
+                photo=_file(payload, "photo"),
+                caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"),
+            )
+            return message.message_id
+        if call.method == "sendDocument":
+            message = await self._bot.send_document(
+                chat_id=call.chat_id,
+                document=_file(payload, "document"),
                 caption=payload.get("caption"),
                 parse_mode=payload.get("parse_mode"),
             )

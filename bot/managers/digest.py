@@ -1,26 +1,45 @@
-"""The weekly digest: computed from the database, posted once per chat and week."""
+"""The digest: computed from the database, posted as text, chart and CSV once per chat and period.
+
+Also what managers ask for on demand: a digest of any period now, a short NPS summary, and an
+export of the responses. Every outbound call is an outbox row, files included (base64 in the
+row), so a crash between building and sending loses nothing.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.periods import Period, last_full_week, week_before
+from bot.core.periods import (
+    Period,
+    last_full_month,
+    last_full_week,
+    parse_period,
+    period_before,
+    periods_up_to,
+)
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Decision
-from bot.i18n import translator
-from bot.report.render import render_digest
-from bot.report.weekly import WeeklyDigest, build_weekly_digest
+from bot.delivery.telegram import file_payload
+from bot.i18n import Translator, translator
+from bot.report.chart import render_trend_chart
+from bot.report.export import ExportFormat, export_filename, export_responses
+from bot.report.render import render_digest, render_summary
+from bot.report.weekly import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_weekly_digest
 from storage import outbox, repo
 from storage.db import SessionFactory
 from storage.models import DigestPost
@@ -29,6 +48,10 @@ from storage.outbox import ClaimedCall
 logger = logging.getLogger(__name__)
 
 DIGEST_PURPOSE = "digest"
+EXPORT_PURPOSE = "export"
+TREND_PERIODS: Final = 12
+# Telegram's upload limit for bots is 50 MB; base64 in the outbox row adds a third on top.
+MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 
 
 class PostOutcome(enum.StrEnum):
@@ -42,15 +65,28 @@ class PostOutcome(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PostResult:
-    """The outcome, and the outbox row that carries the digest when one was queued."""
+    """The outcome; ``outbox_id`` is the message's row, ``outbox_ids`` every row (text first)."""
 
     outcome: PostOutcome
     outbox_id: int | None = None
+    outbox_ids: tuple[int, ...] = ()
+
+
+class ExportTooLargeError(ValueError):
+    """The export is over Telegram's upload limit: ``npsbot export`` has no such limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One outbox call of a digest, built before the transaction that stores it."""
+
+    method: str
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class DigestService:
-    """Builds the digest of the last full week and queues it for the managers' chat."""
+    """Builds digests, summaries and exports, and queues them for a chat."""
 
     engine: AsyncEngine
     session_factory: SessionFactory
@@ -59,66 +95,170 @@ class DigestService:
     language: str
     clock: Clock
     wake: Callable[[], None] = lambda: None
+    period_kind: Literal["week", "month"] = "week"
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+
+    @property
+    def _t(self) -> Translator:
+        return translator(self.language)
 
     def period(self, as_of: datetime | None = None) -> Period:
-        """The week a digest made at ``as_of`` reports on."""
-        return last_full_week(as_of or self.clock(), self.tz)
+        """The week or month a scheduled digest made at ``as_of`` reports on."""
+        moment = as_of or self.clock()
+        if self.period_kind == "month":
+            return last_full_month(moment, self.tz)
+        return last_full_week(moment, self.tz)
+
+    def parse_period(self, text: str | None, *, default: str = "7d") -> Period:
+        """A period a manager typed (``7d``, ``2026-10``, ``2026-W44``...); raises PeriodError."""
+        return parse_period(text or default, now=self.clock(), tz=self.tz)
 
     async def build(self, period: Period) -> WeeklyDigest:
-        """Compute the numbers of ``period`` and of the week before it."""
-        previous = week_before(period, self.tz)
-        return await build_weekly_digest(self.engine, period=period, previous=previous)
+        """The numbers of ``period``, the period before it, and the trend up to it."""
+        return await build_weekly_digest(
+            self.engine,
+            period=period,
+            previous=period_before(period, self.tz),
+            trend=periods_up_to(period, self.tz, TREND_PERIODS),
+            min_group_size=self.min_group_size,
+        )
 
     def render(self, digest: WeeklyDigest, *, html: bool) -> str:
         """Text for Telegram (HTML) or a terminal (plain)."""
         return render_digest(
             digest,
             tz=self.tz,
-            translator=translator(self.language),
+            translator=self._t,
             language=self.language,
             html=html,
+            min_group_size=self.min_group_size,
+        )
+
+    async def summary(self, period: Period) -> str:
+        """``/nps``: NPS ± margin, answers, shares and the change against the period before."""
+        digest = await self.build(period)
+        return render_summary(digest, tz=self.tz, translator=self._t, language=self.language)
+
+    async def export(self, period: Period, fmt: ExportFormat) -> bytes:
+        """The period's responses as a CSV or XLSX file, in memory (for a Telegram upload)."""
+        buffer = io.BytesIO()
+        await export_responses(self.engine, period, buffer, fmt=fmt, tz=self.tz)
+        return buffer.getvalue()
+
+    def _dates(self, period: Period) -> dict[str, str]:
+        locale = self.language.replace("-", "_")
+        last = (period.end - timedelta(microseconds=1)).astimezone(self.tz).date()
+        return {
+            "start": format_date(period.start.astimezone(self.tz).date(), "medium", locale=locale),
+            "end": format_date(last, "medium", locale=locale),
+        }
+
+    def _document(self, data: bytes, period: Period, fmt: ExportFormat) -> _Call:
+        caption = self._t.gettext("Responses, %(start)s – %(end)s") % self._dates(period)  # noqa: RUF001
+        filename = export_filename(period, fmt, self.tz)
+        return _Call("sendDocument", file_payload("document", data, filename, caption=caption))
+
+    async def _calls(self, digest: WeeklyDigest) -> list[_Call]:
+        """Text, then the chart and the CSV when they have something to show."""
+        calls = [
+            _Call("sendMessage", {"text": self.render(digest, html=True), "parse_mode": "HTML"})
+        ]
+        if any(point.summary.responses for point in digest.trend):
+            png = await asyncio.to_thread(
+                render_trend_chart,
+                digest.trend,
+                tz=self.tz,
+                translator=self._t,
+                language=self.language,
+            )
+            caption = self._t.gettext("NPS by period")
+            calls.append(_Call("sendPhoto", file_payload("photo", png, "nps.png", caption=caption)))
+        if digest.responses:
+            csv_data = await self.export(digest.period, "csv")
+            calls.append(self._document(csv_data, digest.period, "csv"))
+        return calls
+
+    @staticmethod
+    async def _enqueue(
+        session: AsyncSession, calls: list[_Call], *, chat_id: int, now: datetime, purpose: str
+    ) -> tuple[int, ...]:
+        # Ids grow in this order and the dispatcher sends a chat's rows by id: text, chart, CSV.
+        return tuple(
+            [
+                await outbox.enqueue(
+                    session,
+                    method=call.method,
+                    chat_id=chat_id,
+                    now=now,
+                    payload=call.payload,
+                    purpose=purpose,
+                )
+                for call in calls
+            ]
         )
 
     async def post(self, *, as_of: datetime | None = None) -> PostResult:
-        """Queue the digest of the last full week before ``as_of`` (default: now), once per chat."""
+        """Queue the scheduled digest of the period before ``as_of`` (or now), once per chat."""
         if self.chat_id is None:
             return PostResult(PostOutcome.NO_CHAT)
         now = self.clock()
         period = self.period(as_of or now)
-        text = self.render(await self.build(period), html=True)
+        calls = await self._calls(await self.build(period))
         async with self.session_factory() as session:
             try:
-                outbox_id = await outbox.enqueue(
-                    session,
-                    method="sendMessage",
-                    chat_id=self.chat_id,
-                    now=now,
-                    payload={"text": text, "parse_mode": "HTML"},
-                    purpose=DIGEST_PURPOSE,
+                ids = await self._enqueue(
+                    session, calls, chat_id=self.chat_id, now=now, purpose=DIGEST_PURPOSE
                 )
                 session.add(
                     DigestPost(
                         chat_id=self.chat_id,
                         period_start=period.start,
                         period_end=period.end,
-                        outbox_id=outbox_id,
+                        outbox_id=ids[0],
                         created_at=now,
                     )
                 )
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
-                logger.info("digest for the week from %s was already posted", period.start.date())
+                logger.info("digest for the period from %s was already posted", period.start.date())
                 return PostResult(PostOutcome.ALREADY_POSTED)
         self.wake()
-        logger.info("digest for the week from %s queued", period.start.date())
-        return PostResult(PostOutcome.QUEUED, outbox_id)
+        logger.info("digest for the period from %s queued", period.start.date())
+        return PostResult(PostOutcome.QUEUED, ids[0], ids)
+
+    async def send_digest(self, chat_id: int, period: Period) -> tuple[int, ...]:
+        """``/digest``: queue text, chart and CSV of ``period`` to ``chat_id``; no once-guard."""
+        calls = await self._calls(await self.build(period))
+        async with self.session_factory() as session:
+            ids = await self._enqueue(
+                session, calls, chat_id=chat_id, now=self.clock(), purpose=DIGEST_PURPOSE
+            )
+            await session.commit()
+        self.wake()
+        return ids
+
+    async def send_export(self, chat_id: int, period: Period, fmt: ExportFormat) -> int:
+        """``/export``: queue the period's responses as a document; returns the outbox row id."""
+        data = await self.export(period, fmt)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ExportTooLargeError(
+                f"the export is {len(data) // (1024 * 1024)} MB, over Telegram's 50 MB limit"
+            )
+        call = self._document(data, period, fmt)
+        async with self.session_factory() as session:
+            (outbox_id,) = await self._enqueue(
+                session, [call], chat_id=chat_id, now=self.clock(), purpose=EXPORT_PURPOSE
+            )
+            await session.commit()
+        self.wake()
+        return outbox_id
 
     async def catch_up(self, *, missed_run: datetime) -> PostResult:
         """Post the digest of a scheduled run the bot was down for, if there was anything to say.
 
         A fresh installation has no surveys before that run and posts nothing; the unique
-        (chat, week) row keeps a digest that did go out from being posted again.
+        (chat, period) row keeps a digest that did go out from being posted again.
         """
         period = self.period(missed_run)
         async with self.session_factory() as session:

@@ -21,6 +21,7 @@ COLUMNS: Final = (
     "ticket",
     "agent",
     "team",
+    "company",
     "channel",
     "sent_at",
     "answered_at",
@@ -29,7 +30,7 @@ COLUMNS: Final = (
     "commented_at",
 )
 DATETIME_COLUMNS: Final = ("sent_at", "answered_at", "commented_at")
-TEXT_COLUMNS: Final = ("ticket", "agent", "team", "channel", "comment")
+TEXT_COLUMNS: Final = ("ticket", "agent", "team", "company", "channel", "comment")
 
 # pandas 3 infers microseconds from Python datetimes but seconds for an all-NULL column; one
 # fixed unit keeps frames from different weeks and backends comparable and concatenable.
@@ -60,6 +61,7 @@ def survey_window_query(*, start: datetime, end: datetime) -> Select[Any]:
             ticket.external_id.label("ticket"),
             survey.agent.label("agent"),  # attribution frozen at closing time
             survey.team.label("team"),
+            survey.company.label("company"),
             survey.channel.label("channel"),
             survey.sent_at.label("sent_at"),
             survey.answered_at.label("answered_at"),
@@ -101,7 +103,8 @@ def load_survey_frame(connection: Connection, *, start: datetime, end: datetime)
     """Read the surveys sent, answered or commented on in [start, end), one row per survey.
 
     Columns (see ``COLUMNS``): ``survey_id`` int64; ``ticket`` (the helpdesk's id), ``agent``,
-    ``team``, ``channel`` and ``comment`` as ``string`` with pd.NA for missing; ``score`` Int64;
+    ``team``, ``company``, ``channel`` and ``comment`` as ``string`` with pd.NA for missing;
+    ``score`` Int64;
     ``sent_at``, ``answered_at`` and ``commented_at`` as ``datetime64[us, UTC]`` with NaT.
     """
     if start.tzinfo is None or end.tzinfo is None:
@@ -121,3 +124,23 @@ def load_rating_frame(connection: Connection, *, start: datetime, end: datetime)
         .order_by(rating.question)
     )
     return pd.read_sql(query, connection)
+
+
+def load_score_frame(connection: Connection, *, start: datetime, end: datetime) -> pd.DataFrame:
+    """Only the scores given in [start, end) and when: enough for a trend over many periods.
+
+    Columns: ``answered_at`` as ``datetime64[us, UTC]`` and ``score`` as int64.
+    """
+    survey = _SURVEY.c
+    query = (
+        select(survey.answered_at, survey.score)
+        .where(_within(survey.answered_at, start, end), survey.score.is_not(None))
+        .order_by(survey.answered_at)
+    )
+    raw = pd.read_sql(query, connection)
+    return pd.DataFrame(
+        {
+            "answered_at": pd.to_datetime(raw["answered_at"], utc=True).astype(DATETIME_DTYPE),
+            "score": raw["score"].astype("int64"),
+        }
+    )

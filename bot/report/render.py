@@ -1,4 +1,4 @@
-"""The weekly digest as a Telegram message (HTML parse mode) or as plain text for a terminal.
+"""The digest as a Telegram message (HTML parse mode) or as plain text for a terminal.
 
 Every human sentence is a literal English msgid passed straight to ``translator.gettext`` or
 ``translator.ngettext``, so ``pybabel extract -k gettext -k ngettext:1,2`` finds them all;
@@ -8,142 +8,73 @@ Numbers and dates are formatted with Babel for the reader's language.
 
 from __future__ import annotations
 
-import html as html_lib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
+from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN
 from bot.i18n import Translator
-from bot.report.weekly import DigestComment, WeeklyDigest
+from bot.report.blocks import breakdown_block, loop_block
+from bot.report.markup import (
+    ELLIPSIS,
+    TELEGRAM_MESSAGE_LIMIT,
+    Markup,
+    shorten,
+    telegram_length,
+)
+from bot.report.weekly import DEFAULT_MIN_GROUP_SIZE, DigestComment, WeeklyDigest
 
-TELEGRAM_MESSAGE_LIMIT: Final = 4096
-ELLIPSIS: Final = "…"
+__all__ = [
+    "ELLIPSIS",
+    "TELEGRAM_MESSAGE_LIMIT",
+    "render_digest",
+    "render_summary",
+    "shorten",
+    "telegram_length",
+]
 
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units, so an emoji costs two."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + ELLIPSIS
-
-
-@dataclass(frozen=True, slots=True)
-class _Markup:
-    """Wraps values for one output mode and one locale.
-
-    In HTML mode the translated template is escaped too: a catalog is not markup, and a stray
-    ``&`` or ``<`` in a translation must not make Telegram reject the whole message.
-    """
-
-    html: bool
-    locale: str
-
-    def line(self, template: str, **values: str) -> str:
-        """Fill a translated template with values that are already safe for this mode."""
-        safe = html_lib.escape(template, quote=False) if self.html else template
-        return safe % values
-
-    def raw(self, text: str) -> str:
-        """Text from clients or the helpdesk: escaped for HTML, left as is for a terminal."""
-        return html_lib.escape(text, quote=False) if self.html else text
-
-    def bold(self, text: str) -> str:
-        """Bold in Telegram; plain text has no emphasis worth faking."""
-        return f"<b>{text}</b>" if self.html else text
-
-    def code(self, text: str) -> str:
-        """Monospace in Telegram so ticket ids are easy to copy."""
-        return f"<code>{text}</code>" if self.html else text
-
-    def quote(self, text: str) -> str:
-        """A quoted block; a terminal gets mail-style ``>`` prefixes."""
-        if self.html:
-            return f"<blockquote>{text}</blockquote>"
-        return "\n".join(f"> {row}" for row in text.splitlines() or [""])
-
-    def count(self, value: int) -> str:
-        """An integer with the locale's grouping."""
-        return format_decimal(value, locale=self.locale)
-
-    def score(self, value: float) -> str:
-        """An NPS value with one decimal in the locale's notation (20.0 / 20,0)."""
-        return format_decimal(round(value, 1), format="0.0", locale=self.locale)
-
-    def change(self, value: float) -> str:
-        """A signed change; rounding first avoids showing a meaningless "-0.0"."""
-        rounded = round(value, 1)
-        if rounded == 0:
-            return format_decimal(0, format="0.0", locale=self.locale)
-        return format_decimal(rounded, format="+0.0;-0.0", locale=self.locale)
-
-    def percent(self, value: float) -> str:
-        """A share of 0..1 as a whole percentage in the locale's style (50% / 50 %)."""
-        return format_percent(value, locale=self.locale)
+# Groups shown at each end of a long ranking; fewer when the message would be too long.
+BREAKDOWN_PER_END: Final = 3
 
 
-def _header(digest: WeeklyDigest, tz: ZoneInfo, t: Translator, m: _Markup) -> list[str]:
-    """Title and the week as local dates; the end is exclusive, so the last day is end - 1."""
+def _dates(digest: WeeklyDigest, tz: ZoneInfo, t: Translator, m: Markup) -> str:
+    """The period as local dates; the end is exclusive, so the last day is end - 1 µs."""
     first = digest.period.start.astimezone(tz).date()
-    last = digest.period.end.astimezone(tz).date() - timedelta(days=1)
-    return [
-        m.bold(m.line(t.gettext("NPS digest"))),
-        m.line(
-            # An en dash is the typographic range mark, not a typo for a hyphen.
-            t.gettext("%(start)s – %(end)s"),  # noqa: RUF001
-            start=format_date(first, format="medium", locale=m.locale),
-            end=format_date(last, format="medium", locale=m.locale),
-        ),
-    ]
+    last = (digest.period.end - timedelta(microseconds=1)).astimezone(tz).date()
+    return m.line(
+        # An en dash is the typographic range mark, not a typo for a hyphen.
+        t.gettext("%(start)s – %(end)s"),  # noqa: RUF001
+        start=format_date(first, format="medium", locale=m.locale),
+        end=format_date(last, format="medium", locale=m.locale),
+    )
 
 
-def _score_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]:
-    """NPS, its change and the bands, or an explicit "no answers" instead of a NaN."""
-    if digest.nps is None or digest.responses == 0:
-        lines = [m.bold(m.line(t.gettext("No answers this week")))]
-        if digest.previous_nps is not None:
-            lines.append(
-                m.line(
-                    t.ngettext(
-                        "Previous week: NPS %(nps)s from %(count)s response",
-                        "Previous week: NPS %(nps)s from %(count)s responses",
-                        digest.previous_responses,
-                    ),
-                    nps=m.score(digest.previous_nps),
-                    count=m.count(digest.previous_responses),
-                )
-            )
-        return lines
-    if digest.nps_change is None:
-        nps_line = m.line(
-            t.gettext("NPS: %(nps)s (previous week: no data)"), nps=m.bold(m.score(digest.nps))
-        )
+def _header(digest: WeeklyDigest, tz: ZoneInfo, t: Translator, m: Markup) -> list[str]:
+    """Title and the period."""
+    return [m.bold(m.line(t.gettext("NPS digest"))), _dates(digest, tz, t, m)]
+
+
+def _change_line(digest: WeeklyDigest, t: Translator, m: Markup) -> str:
+    """The change and whether it is beyond noise, so nobody celebrates a coin toss."""
+    change = digest.change
+    if change is None:
+        return m.line(t.gettext("Previous period: no answers to compare with"))
+    if change.significant:
+        template = t.gettext("Change vs previous period: %(change)s ± %(margin)s, beyond noise")
     else:
-        nps_line = m.line(
-            t.gettext("NPS: %(nps)s (%(change)s vs previous week)"),
-            nps=m.bold(m.score(digest.nps)),
-            change=m.change(digest.nps_change),
-        )
+        template = t.gettext("Change vs previous period: %(change)s ± %(margin)s, within noise")
+    return m.line(
+        template, change=m.bold(m.change(change.difference)), margin=m.score(change.margin)
+    )
+
+
+def _band_lines(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
     total = digest.responses
     return [
-        nps_line,
-        m.line(
-            t.ngettext(
-                "%(count)s response (previous week: %(previous)s)",
-                "%(count)s responses (previous week: %(previous)s)",
-                total,
-            ),
-            count=m.count(total),
-            previous=m.count(digest.previous_responses),
-        ),
         m.line(
             t.ngettext(
                 "%(count)s promoter (%(share)s)",
@@ -172,10 +103,51 @@ def _score_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]:
     ]
 
 
-def _delivery_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]:
+def _score_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
+    """NPS ± margin, its change, answers and bands, or an explicit "no answers" instead of NaN."""
+    if digest.nps is None or digest.responses == 0 or digest.margin is None:
+        lines = [m.bold(m.line(t.gettext("No answers in this period")))]
+        if digest.previous_nps is not None:
+            lines.append(
+                m.line(
+                    t.ngettext(
+                        "Previous period: NPS %(nps)s from %(count)s response",
+                        "Previous period: NPS %(nps)s from %(count)s responses",
+                        digest.previous_responses,
+                    ),
+                    nps=m.score(digest.previous_nps),
+                    count=m.count(digest.previous_responses),
+                )
+            )
+        return lines
+    return [
+        m.line(
+            t.gettext("NPS: %(nps)s ± %(margin)s"),
+            nps=m.bold(m.score(digest.nps)),
+            margin=m.score(digest.margin),
+        ),
+        _change_line(digest, t, m),
+        m.line(
+            t.ngettext(
+                "%(count)s response (previous period: %(previous)s)",
+                "%(count)s responses (previous period: %(previous)s)",
+                digest.responses,
+            ),
+            count=m.count(digest.responses),
+            previous=m.count(digest.previous_responses),
+        ),
+        *_band_lines(digest, t, m),
+        m.line(
+            t.gettext("Scores 0 to 10: %(counts)s"),
+            counts=" · ".join(m.count(count) for count in digest.distribution),
+        ),
+    ]
+
+
+def _delivery_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
     """How many questions went out and how many of them got a score."""
     if digest.surveys_sent == 0 or digest.response_rate is None:
-        return [m.line(t.gettext("No surveys sent this week"))]
+        return [m.line(t.gettext("No surveys sent in this period"))]
     return [
         m.line(
             t.ngettext("%(count)s survey sent", "%(count)s surveys sent", digest.surveys_sent),
@@ -190,7 +162,7 @@ def _delivery_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str
     ]
 
 
-def _ratings_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]:
+def _ratings_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
     """The operator's extra questions: mean of 5 and how many answered."""
     return [
         m.line(
@@ -207,7 +179,16 @@ def _ratings_block(digest: WeeklyDigest, t: Translator, m: _Markup) -> list[str]
     ]
 
 
-def _comment(comment: DigestComment, t: Translator, m: _Markup, limit: int) -> str:
+def _breakdown_blocks(
+    digest: WeeklyDigest, minimum: int, per_end: int, t: Translator, m: Markup
+) -> list[list[str]]:
+    return [
+        breakdown_block(breakdown, minimum=minimum, per_end=per_end, t=t, m=m)
+        for breakdown in digest.breakdowns
+    ]
+
+
+def _comment(comment: DigestComment, t: Translator, m: Markup, limit: int) -> str:
     """One quoted comment; only the display is cut, the digest keeps the full text."""
     heading = m.line(
         t.gettext("Score %(score)s · ticket %(ticket)s"),
@@ -217,7 +198,7 @@ def _comment(comment: DigestComment, t: Translator, m: _Markup, limit: int) -> s
     return heading + "\n" + m.quote(m.raw(shorten(comment.text, limit)))
 
 
-def _omitted(count: int, t: Translator, m: _Markup) -> str:
+def _omitted(count: int, t: Translator, m: Markup) -> str:
     """The line that admits comments were left out, so nobody thinks the list is complete."""
     return m.line(
         t.ngettext(
@@ -229,17 +210,32 @@ def _omitted(count: int, t: Translator, m: _Markup) -> str:
     )
 
 
-def _comments_section(title: str, shown: list[str], total: int, t: Translator, m: _Markup) -> str:
-    """The comments shown, a blank line apart, and the count of those that were not."""
+def _words(
+    title: str,
+    comments: Sequence[DigestComment],
+    *,
+    count: int,
+    limit: int,
+    t: Translator,
+    m: Markup,
+) -> list[str]:
+    """A titled list of the first ``count`` comments and how many were left out."""
+    if not comments:
+        return []
+    shown = [_comment(comment, t, m, limit) for comment in comments[:count]]
     parts = ["\n".join([title, *shown[:1]]), *shown[1:]]
-    if total > len(shown):
-        parts.append(_omitted(total - len(shown), t, m))
-    return "\n\n".join(parts)
+    if len(comments) > count:
+        parts.append(_omitted(len(comments) - count, t, m))
+    return ["\n\n".join(parts)]
 
 
-def _join(blocks: list[list[str]]) -> str:
+def _join(blocks: Sequence[Sequence[str]]) -> str:
     """Lines within a block, a blank line between blocks."""
     return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def _fits(text: str) -> bool:
+    return telegram_length(text) <= TELEGRAM_MESSAGE_LIMIT
 
 
 def render_digest(
@@ -249,37 +245,94 @@ def render_digest(
     translator: Translator,
     language: str,
     html: bool = True,
-    max_comments: int = 10,
+    max_comments: int = 3,
     comment_limit: int = 300,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> str:
     """Render the digest for Telegram (``html=True``, parse mode HTML) or for a terminal.
 
-    The result never exceeds Telegram's 4096-character limit: the newest comments are kept, and
-    those beyond ``max_comments`` or beyond the limit are dropped with a line saying how many.
+    Up to ``max_comments`` detractors' and as many promoters' comments are quoted, newest first.
+    The result never exceeds Telegram's 4096-character limit: long rankings shrink to the best and
+    worst group, then go; comments are added one detractor, one promoter at a time while they fit.
     """
     if max_comments < 0:
         raise ValueError("max_comments must not be negative")
     if comment_limit < 1:
         raise ValueError("comment_limit must be positive")
     t = translator
-    m = _Markup(html=html, locale=language.replace("-", "_"))
-    blocks = [
+    m = Markup(html=html, locale=language.replace("-", "_"))
+    core = [
         _header(digest, tz, t, m),
         _score_block(digest, t, m),
         _delivery_block(digest, t, m),
         _ratings_block(digest, t, m),
     ]
-    if not digest.comments:
-        return _join([*blocks, [m.line(t.gettext("No comments this week"))]])
-
-    title = m.bold(m.line(t.gettext("Comments")))
-    head = _join(blocks)
-    shown: list[str] = []
-    total = len(digest.comments)
-    for comment in digest.comments[:max_comments]:
-        candidate = [*shown, _comment(comment, t, m, comment_limit)]
-        text = head + "\n\n" + _comments_section(title, candidate, total, t, m)
-        if telegram_length(text) > TELEGRAM_MESSAGE_LIMIT:
+    loop = loop_block(digest.loop, t, m) if digest.loop is not None else []
+    detractors = [c for c in digest.comments if c.score <= DETRACTOR_MAX]
+    promoters = [c for c in digest.comments if c.score >= PROMOTER_MIN]
+    words = _Words(detractors, promoters, max_comments, comment_limit, t, m)
+    text = ""
+    # The clients' own words matter more than the tail of a ranking: shrink the rankings, then
+    # drop them, until at least one comment of each side fits.
+    for per_end in (BREAKDOWN_PER_END, 1, 0):
+        breakdowns = _breakdown_blocks(digest, min_group_size, per_end, t, m) if per_end else []
+        head = _join([*core, *breakdowns, loop])
+        text, bad, good = words.fill(head)
+        if bad >= min(1, len(detractors), max_comments) and good >= min(
+            1, len(promoters), max_comments
+        ):
             break
-        shown = candidate
-    return head + "\n\n" + _comments_section(title, shown, total, t, m)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The clients' words under a head, added one detractor, one promoter at a time."""
+
+    detractors: Sequence[DigestComment]
+    promoters: Sequence[DigestComment]
+    most: int
+    limit: int
+    t: Translator
+    m: Markup
+
+    def compose(self, head: str, bad: int, good: int) -> str:
+        t, m = self.t, self.m
+        if not self.detractors and not self.promoters:
+            return _join([[head], [m.line(t.gettext("No comments in this period"))]])
+        title_bad = m.bold(m.line(t.gettext("Detractors' words")))
+        title_good = m.bold(m.line(t.gettext("Promoters' words")))
+        return _join(
+            [
+                [head],
+                _words(title_bad, self.detractors, count=bad, limit=self.limit, t=t, m=m),
+                _words(title_good, self.promoters, count=good, limit=self.limit, t=t, m=m),
+            ]
+        )
+
+    def fill(self, head: str) -> tuple[str, int, int]:
+        """The longest text within Telegram's limit, and how many of each side it quotes."""
+        bad = good = 0
+        text = self.compose(head, 0, 0)
+        most_bad = min(self.most, len(self.detractors))
+        most_good = min(self.most, len(self.promoters))
+        grew = True
+        while grew:  # alternate sides so neither crowds the other out of the message
+            grew = False
+            for more_bad in (1, 0):
+                next_bad, next_good = bad + more_bad, good + 1 - more_bad
+                if next_bad > most_bad or next_good > most_good:
+                    continue
+                candidate = self.compose(head, next_bad, next_good)
+                if _fits(candidate):
+                    bad, good, text, grew = next_bad, next_good, candidate, True
+        return text, bad, good
+
+
+def render_summary(
+    digest: WeeklyDigest, *, tz: ZoneInfo, translator: Translator, language: str
+) -> str:
+    """The short answer to ``/nps``: the period, NPS ± margin, change, answers and bands (HTML)."""
+    t = translator
+    m = Markup(html=True, locale=language.replace("-", "_"))
+    return _join([[m.bold(_dates(digest, tz, t, m))], _score_block(digest, t, m)])

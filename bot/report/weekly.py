@@ -1,20 +1,35 @@
-"""The weekly digest: NPS, bands, response rate and comments of one week against the week before.
+"""The digest: NPS with its margin, bands, distribution, response rate, breakdowns, the closed
+loop and comments of one period against the period before, plus the trend for the chart.
 
-Everything except ``build_weekly_digest`` is a pure function of a survey frame (see
-``bot.report.frames``), so the arithmetic is tested without a database.
+Everything except ``build_weekly_digest`` is a pure function of frames (see
+``bot.report.frames``), so the arithmetic is tested without a database. The name is historical:
+the period may be a week, a month or any range a manager asks for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.nps import DETRACTOR_MAX, MAX_SCORE, MIN_SCORE, PROMOTER_MIN, NpsSummary
+from bot.core.nps import (
+    DETRACTOR_MAX,
+    MAX_SCORE,
+    MIN_SCORE,
+    PROMOTER_MIN,
+    NpsChange,
+    NpsSummary,
+    compare,
+)
 from bot.core.periods import Period
-from bot.report.frames import COLUMNS, load_rating_frame, load_survey_frame
+from bot.report.breakdown import Breakdown, compute_breakdowns
+from bot.report.frames import COLUMNS, load_rating_frame, load_score_frame, load_survey_frame
+from bot.report.loop import LoopStats, compute_loop, load_case_frame
+
+DEFAULT_MIN_GROUP_SIZE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +53,22 @@ class RatingSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One period of the chart: its bands (NPS and margin follow from them)."""
+
+    period: Period
+    summary: NpsSummary
+
+
+@dataclass(frozen=True, slots=True)
 class WeeklyDigest:
     """The numbers of one period, with the previous period's for comparison.
 
     ``nps`` is None rather than 0 when nobody answered: an empty week has no score, and 0 would
     read as "as many detractors as promoters". ``response_rate`` is None when nothing was sent.
+    ``previous_bands`` are the previous period's counts, from which ``change`` tells whether the
+    difference is beyond noise.
+    ``distribution`` counts the answers per score, 0 to 10.
     """
 
     period: Period
@@ -59,6 +85,28 @@ class WeeklyDigest:
     previous_responses: int
     comments: list[DigestComment]
     ratings: tuple[RatingSummary, ...] = ()
+    previous_bands: NpsSummary | None = None
+    distribution: tuple[int, ...] = (0,) * (MAX_SCORE - MIN_SCORE + 1)
+    breakdowns: tuple[Breakdown, ...] = ()
+    loop: LoopStats | None = None
+    trend: tuple[TrendPoint, ...] = ()
+
+    @property
+    def summary(self) -> NpsSummary:
+        """The period's bands as the core type."""
+        return NpsSummary(self.promoters, self.passives, self.detractors)
+
+    @property
+    def margin(self) -> float | None:
+        """The 95% margin of ``nps`` in points; None when nobody answered."""
+        return self.summary.margin
+
+    @property
+    def change(self) -> NpsChange | None:
+        """The change from the previous period and its margin; None when either had no answers."""
+        if self.previous_bands is None:
+            return None
+        return compare(self.summary, self.previous_bands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +144,25 @@ def _bands(scores: pd.Series[int]) -> NpsSummary:
         promoters=promoters,
         passives=len(scores) - promoters - detractors,
         detractors=detractors,
+    )
+
+
+def _distribution(scores: pd.Series[int]) -> tuple[int, ...]:
+    """How many answers gave each score 0..10, zeros included, so the chart has every bar."""
+    counts = scores.value_counts().reindex(range(MIN_SCORE, MAX_SCORE + 1), fill_value=0)
+    return tuple(int(count) for count in counts.tolist())
+
+
+def _answered(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Rows whose score was given in the period: the answers every figure of it is made of."""
+    return frame.loc[_in_period(frame["answered_at"], period) & frame["score"].notna()]
+
+
+def compute_trend(frame: pd.DataFrame, periods: Sequence[Period]) -> tuple[TrendPoint, ...]:
+    """Bands per period from a frame with ``answered_at`` and ``score`` (``load_score_frame``)."""
+    return tuple(
+        TrendPoint(period, _bands(_answered(frame, period)["score"].astype("int64")))
+        for period in periods
     )
 
 
@@ -141,7 +208,13 @@ def _comments(frame: pd.DataFrame, period: Period) -> list[DigestComment]:
     ]
 
 
-def compute_digest(frame: pd.DataFrame, *, period: Period, previous: Period) -> WeeklyDigest:
+def compute_digest(
+    frame: pd.DataFrame,
+    *,
+    period: Period,
+    previous: Period,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> WeeklyDigest:
     """Compute the digest of ``period`` from a frame covering [previous.start, period.end).
 
     The frame must include every survey sent, answered or commented on in that span (what
@@ -154,6 +227,7 @@ def compute_digest(frame: pd.DataFrame, *, period: Period, previous: Period) -> 
     before = _figures(frame, previous)
     nps = current.summary.nps
     previous_nps = before.summary.nps
+    answered = _answered(frame, period)
     return WeeklyDigest(
         period=period,
         responses=current.summary.responses,
@@ -170,13 +244,24 @@ def compute_digest(frame: pd.DataFrame, *, period: Period, previous: Period) -> 
         nps_change=nps - previous_nps if nps is not None and previous_nps is not None else None,
         previous_responses=before.summary.responses,
         comments=_comments(frame, period),
+        previous_bands=before.summary,
+        distribution=_distribution(answered["score"].astype("int64")),
+        breakdowns=compute_breakdowns(answered, min_group_size=min_group_size),
     )
 
 
 async def build_weekly_digest(
-    engine: AsyncEngine, *, period: Period, previous: Period
+    engine: AsyncEngine,
+    *,
+    period: Period,
+    previous: Period,
+    trend: Sequence[Period] = (),
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> WeeklyDigest:
-    """Load both weeks in one read and compute the digest of ``period``."""
+    """Load both periods in one read, the trend's scores in another, and compute the digest.
+
+    ``trend`` lists the periods of the chart, oldest first (empty: no trend is loaded).
+    """
     async with engine.connect() as conn:
         frame = await conn.run_sync(
             lambda sync_conn: load_survey_frame(sync_conn, start=previous.start, end=period.end)
@@ -184,8 +269,21 @@ async def build_weekly_digest(
         ratings = await conn.run_sync(
             lambda sync_conn: load_rating_frame(sync_conn, start=period.start, end=period.end)
         )
-    digest = compute_digest(frame, period=period, previous=previous)
-    return replace(digest, ratings=summarize_ratings(ratings))
+        cases = await conn.run_sync(lambda sync_conn: load_case_frame(sync_conn, period=period))
+        scores = None
+        if trend:
+            scores = await conn.run_sync(
+                lambda sync_conn: load_score_frame(
+                    sync_conn, start=trend[0].start, end=trend[-1].end
+                )
+            )
+    digest = compute_digest(frame, period=period, previous=previous, min_group_size=min_group_size)
+    return replace(
+        digest,
+        ratings=summarize_ratings(ratings),
+        loop=compute_loop(cases, period),
+        trend=() if scores is None else compute_trend(scores, trend),
+    )
 
 
 def summarize_ratings(frame: pd.DataFrame) -> tuple[RatingSummary, ...]:

@@ -93,7 +93,7 @@ async def test_digest_now_posts_once_from_the_shell(tmp_path: Path) -> None:
             _env_file=None,  # type: ignore[call-arg]
         )
         assert await post_digest(settings) == "digest posted"
-        assert await post_digest(settings) == "this week's digest was already posted to this chat"
+        assert await post_digest(settings) == "this period's digest was already posted to this chat"
         digests = [m for m in fake.bot_messages(MANAGERS) if "NPS digest" in m.content]
         assert len(digests) == 1
-        assert "No answers this week" in digests[0].content
+        assert "No answers in this period" in digests[0].content

@@ -11,11 +11,18 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel import Locale
 
+from bot.core.nps import NpsSummary
 from bot.core.periods import last_full_week
 from bot.i18n import Translator, translator
-from bot.report.render import TELEGRAM_MESSAGE_LIMIT, render_digest, telegram_length
+from bot.report.breakdown import DIMENSIONS, Breakdown, GroupScore
+from bot.report.loop import LoopStats
+from bot.report.render import (
+    TELEGRAM_MESSAGE_LIMIT,
+    render_digest,
+    render_summary,
+    telegram_length,
+)
 from bot.report.weekly import DigestComment, WeeklyDigest
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -41,7 +48,12 @@ def comment(number: int, text: str = "Fine", *, ticket: str | None = None) -> Di
 
 
 def digest(**changes: object) -> WeeklyDigest:
-    """10 answers (5/2/3, NPS 20) against 7.5 the week before; 9 of 12 sent surveys answered."""
+    """10 answers (5/2/3, NPS 20) against 8 (3/3/2, NPS 12.5); 9 of 12 sent surveys answered.
+
+    Scores 10, 10, 9, 9, 9, 8, 7, 6, 3, 0. Margin: 1.96 * sqrt(10000 * (0.8 - 0.04) / 10) = 54.0;
+    previous variance 10000 * (0.625 - 0.015625) / 8 = 761.72, so the change of +7.5 has the
+    margin 1.96 * sqrt(760 + 761.72) = 76.5: within noise.
+    """
     base = WeeklyDigest(
         period=PERIOD,
         responses=10,
@@ -52,13 +64,26 @@ def digest(**changes: object) -> WeeklyDigest:
         surveys_sent=12,
         answered_of_sent=9,
         response_rate=0.75,
-        previous_nps=7.5,
-        nps_change=12.5,
+        previous_nps=12.5,
+        nps_change=7.5,
         previous_responses=8,
         comments=[],
+        previous_bands=NpsSummary(promoters=3, passives=3, detractors=2),
+        distribution=(1, 0, 0, 1, 0, 0, 1, 1, 1, 3, 2),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
+
+LOOP = LoopStats(
+    alerted=3,
+    taken=2,
+    resolved=1,
+    median_first_contact=timedelta(hours=2, minutes=50),
+    open_at_end=4,
+    reannounced=1,
+    recovery_answered=2,
+    recovered=1,
+)
 
 NO_ANSWERS = {
     "responses": 0,
@@ -67,6 +92,7 @@ NO_ANSWERS = {
     "detractors": 0,
     "nps": None,
     "nps_change": None,
+    "distribution": (0,) * 11,
 }
 
 
@@ -82,22 +108,47 @@ def test_english_html_digest() -> None:
         "<b>NPS digest</b>\n"
         "Jan 6, 2025 – Jan 12, 2025\n"
         "\n"
-        "NPS: <b>20.0</b> (+12.5 vs previous week)\n"
-        "10 responses (previous week: 8)\n"
+        "NPS: <b>20.0</b> ± 54.0\n"
+        "Change vs previous period: <b>+7.5</b> ± 76.5, within noise\n"
+        "10 responses (previous period: 8)\n"
         "5 promoters (50%)\n"
         "2 passives (20%)\n"
         "3 detractors (30%)\n"
+        "Scores 0 to 10: 1 · 0 · 0 · 1 · 0 · 0 · 1 · 1 · 1 · 3 · 2\n"
         "\n"
         "12 surveys sent\n"
         "Response rate: <b>75%</b> (9 of 12 answered)\n"
         "\n"
-        "<b>Comments</b>\n"
-        "Score <b>9</b> · ticket <code>T-9</code>\n"
-        "<blockquote>Quick, thanks</blockquote>\n"
-        "\n"
+        "<b>Detractors' words</b>\n"
         "Score <b>3</b> · ticket <code>T-3</code>\n"
-        "<blockquote>Slow</blockquote>"
+        "<blockquote>Slow</blockquote>\n"
+        "\n"
+        "<b>Promoters' words</b>\n"
+        "Score <b>9</b> · ticket <code>T-9</code>\n"
+        "<blockquote>Quick, thanks</blockquote>"
     )
+
+
+def test_a_change_beyond_noise_says_so() -> None:
+    # 100 answers 60/30/10 (NPS 50, var 45) against 100 answers 30/30/40 (NPS -10, var 69):
+    # +60 with the margin 1.96 * sqrt(114) = 20.9.
+    text = render_digest(
+        digest(
+            responses=100,
+            promoters=60,
+            passives=30,
+            detractors=10,
+            nps=50.0,
+            previous_bands=NpsSummary(promoters=30, passives=30, detractors=40),
+        ),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+        html=False,
+    )
+
+    assert "NPS: 50.0 ± 13.1\n" in text  # 1.96 * sqrt(10000 * (0.7 - 0.25) / 100)
+    assert "Change vs previous period: +60.0 ± 20.9, beyond noise" in text
 
 
 def test_english_singular_forms() -> None:
@@ -108,7 +159,7 @@ def test_english_singular_forms() -> None:
         language="en",
     )
 
-    assert "1 response (previous week: 8)" in text
+    assert "1 response (previous period: 8)" in text
     assert "1 promoter (" in text
     assert "1 passive (" in text
     assert "1 detractor (" in text
@@ -116,6 +167,8 @@ def test_english_singular_forms() -> None:
 
 
 def test_russian_plural_forms_and_number_format() -> None:
+    # 21 answers 1/3/17: NPS -76.2, margin 1.96 * sqrt(131.74) = 22.5; change -88.7 with the
+    # margin 1.96 * sqrt(131.74 + 761.72) = 58.6.
     text = render_digest(
         digest(
             responses=21,
@@ -123,7 +176,6 @@ def test_russian_plural_forms_and_number_format() -> None:
             passives=3,
             detractors=17,
             nps=-100 * 16 / 21,
-            nps_change=-100 * 16 / 21 - 7.5,
             surveys_sent=1234,
             answered_of_sent=617,
             response_rate=0.5,
@@ -134,14 +186,15 @@ def test_russian_plural_forms_and_number_format() -> None:
     )
 
     assert text.startswith("<b>Дайджест NPS</b>\n6 янв. 2025")
-    assert "NPS: <b>-76,2</b> (-83,7 к прошлой неделе)" in text
-    assert "21 ответ (неделей раньше: 8)" in text
+    assert "NPS: <b>-76,2</b> ± 22,5" in text
+    assert "Изменение к прошлому периоду: <b>-88,7</b> ± 58,6, больше шума" in text
+    assert "21 ответ (в прошлом периоде: 8)" in text
     assert "1 промоутер (5\xa0%)" in text
     assert "3 нейтральных (14\xa0%)" in text
     assert "17 критиков (81\xa0%)" in text
     assert "Отправлено 1\xa0234 опроса" in text
     assert "Доля ответов: <b>50\xa0%</b> (ответили на 617 из 1\xa0234)" in text
-    assert "Комментариев на этой неделе нет" in text
+    assert "Комментариев за этот период нет" in text
 
 
 @pytest.mark.parametrize(
@@ -159,26 +212,31 @@ def test_russian_plural_rule(responses: int, expected: str) -> None:
     assert expected in text
 
 
-def test_no_previous_week() -> None:
+def test_no_previous_answers() -> None:
     text = render_digest(
-        digest(previous_nps=None, nps_change=None, previous_responses=0),
+        digest(previous_nps=None, nps_change=None, previous_responses=0, previous_bands=None),
         tz=MOSCOW,
         translator=ENGLISH,
         language="en",
     )
 
-    assert "NPS: <b>20.0</b> (previous week: no data)" in text
+    assert "NPS: <b>20.0</b> ± 54.0\nPrevious period: no answers to compare with\n" in text
 
 
-def test_change_rounding_to_zero_has_no_minus_sign() -> None:
+def test_no_change_has_no_sign() -> None:
+    # The same counts twice: a change of 0 with the margin 1.96 * sqrt(2 * 760) = 76.4.
     text = render_digest(
-        digest(nps_change=-0.04), tz=MOSCOW, translator=ENGLISH, language="en", html=False
+        digest(previous_bands=NpsSummary(promoters=5, passives=2, detractors=3)),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+        html=False,
     )
 
-    assert "NPS: 20.0 (0.0 vs previous week)" in text
+    assert "Change vs previous period: 0.0 ± 76.4, within noise" in text  # 1.96*sqrt(2*760)
 
 
-def test_week_without_answers_says_so() -> None:
+def test_period_without_answers_says_so() -> None:
     text = render_digest(
         digest(**NO_ANSWERS, surveys_sent=3, answered_of_sent=0, response_rate=0.0),
         tz=MOSCOW,
@@ -186,8 +244,8 @@ def test_week_without_answers_says_so() -> None:
         language="en",
     )
 
-    assert "<b>No answers this week</b>" in text
-    assert "Previous week: NPS 7.5 from 8 responses" in text
+    assert "<b>No answers in this period</b>" in text
+    assert "Previous period: NPS 12.5 from 8 responses" in text
     assert "Response rate: <b>0%</b> (0 of 3 answered)" in text
     assert "nan" not in text.lower()
     assert "promoter" not in text
@@ -199,6 +257,7 @@ def test_nothing_sent_nothing_answered() -> None:
             **NO_ANSWERS,
             previous_nps=None,
             previous_responses=0,
+            previous_bands=NpsSummary(0, 0, 0),
             surveys_sent=0,
             answered_of_sent=0,
             response_rate=None,
@@ -213,11 +272,11 @@ def test_nothing_sent_nothing_answered() -> None:
         "NPS digest\n"
         "Jan 6, 2025 – Jan 12, 2025\n"
         "\n"
-        "No answers this week\n"
+        "No answers in this period\n"
         "\n"
-        "No surveys sent this week\n"
+        "No surveys sent in this period\n"
         "\n"
-        "No comments this week"
+        "No comments in this period"
     )
 
 
@@ -249,7 +308,7 @@ def test_plain_mode_has_no_tags_and_no_escaping() -> None:
     assert TAG.search(text) is None
     assert "&amp;" not in text
     assert "Score 1 · ticket A&B\n> <script>&\n> second line" in text
-    assert "NPS: 20.0 (+12.5 vs previous week)" in text
+    assert "Change vs previous period: +7.5 ± 76.5, within noise" in text
 
 
 def test_long_comment_is_cut_only_in_the_display() -> None:
@@ -265,36 +324,49 @@ def test_long_comment_is_cut_only_in_the_display() -> None:
     assert the_digest.comments[0].text == long_text
 
 
-def test_max_comments_and_the_count_left_out() -> None:
-    comments = [comment(number) for number in range(1, 13)]
-
-    text = render_digest(
-        digest(comments=comments), tz=MOSCOW, translator=ENGLISH, language="en", max_comments=10
+def test_newest_detractors_and_promoters_and_the_count_left_out() -> None:
+    # Scores are number % 11: 1..6 detractors, 7..8 passives, 9..10 promoters, 11 (0) and 12..17
+    # (1..6) detractors, 20, 21 promoters (9, 10): 13 detractors, 4 promoters; a smaller number
+    # is a newer comment.
+    comments = sorted(
+        (comment(number) for number in range(1, 22)), key=lambda c: c.at, reverse=True
     )
 
-    assert text.count("<blockquote>") == 10
-    assert "ticket <code>T-10</code>" in text
-    assert "ticket <code>T-11</code>" not in text
-    assert text.endswith("…and 2 more comments not shown")
+    text = render_digest(
+        digest(comments=comments), tz=MOSCOW, translator=ENGLISH, language="en", max_comments=3
+    )
+
+    detractors, promoters = text.split("<b>Detractors' words</b>")[1].split(
+        "<b>Promoters' words</b>"
+    )
+    assert re.findall(r"T-\d+", detractors) == ["T-1", "T-2", "T-3"]
+    assert detractors.strip().endswith("…and 10 more comments not shown")
+    assert re.findall(r"T-\d+", promoters) == ["T-9", "T-10", "T-20"]
+    assert promoters.endswith("…and 1 more comment not shown")
+    assert "T-7" not in text  # passives are neither
 
 
 def test_output_stays_under_telegram_limit() -> None:
-    comments = [comment(number, "<&>" * 100) for number in range(1, 51)]
+    comments = [comment(number, "<&>" * 100) for number in range(1, 111)]
+    groups = tuple(
+        GroupScore(name=f"Agent {'x' * 60} {n}", responses=5 + n, promoters=n, detractors=2)
+        for n in range(40)
+    )
+    many = tuple(Breakdown(dimension, groups) for dimension in DIMENSIONS)
 
     text = render_digest(
-        digest(comments=comments), tz=MOSCOW, translator=russian(), language="ru", max_comments=50
+        digest(comments=comments, breakdowns=many, loop=LOOP),
+        tz=MOSCOW,
+        translator=russian(),
+        language="ru",
+        max_comments=50,
     )
 
     shown = text.count("<blockquote>")
     assert telegram_length(text) <= TELEGRAM_MESSAGE_LIMIT
-    assert 0 < shown < 50
-    left_out = 50 - shown
-    form = {"one": "комментарий не показан", "few": "комментария не показаны"}.get(
-        Locale("ru").plural_form(left_out), "комментариев не показаны"
-    )
-    assert text.endswith(f"…и ещё {left_out} {form}")
-    # The newest comments are the ones kept.
-    assert "<code>T-1</code>" in text
+    assert 0 < shown < 100
+    assert "<code>T-1</code>" in text  # the newest detractor's words are kept
+    assert "<code>T-9</code>" in text  # and the newest promoter's
 
 
 def test_limit_counts_utf16_units() -> None:
@@ -311,3 +383,130 @@ def test_bad_limits_are_refused(field: str, value: int) -> None:
             language="en",
             **{field: value},  # type: ignore[arg-type]
         )
+
+
+def test_breakdown_ranks_and_folds_small_groups() -> None:
+    # ann 6 answers 4P/1D (NPS 50, margin 1.96*sqrt(10000*(5/6 - 1/4)/6) = 61.1); bob 5 answers
+    # 1P/3D (NPS -40, margin 1.96*sqrt(10000*(0.8 - 0.16)/5) = 70.1); two groups of 2 folded:
+    # 1P/0D and 0P/1D -> 4 answers, NPS 0, margin 1.96*sqrt(10000*0.5/4) = 69.3.
+    agents = Breakdown(
+        "agent",
+        (
+            GroupScore("ann", responses=6, promoters=4, detractors=1),
+            GroupScore("bob", responses=5, promoters=1, detractors=3),
+        ),
+        other=GroupScore(None, responses=4, promoters=1, detractors=1),
+        other_groups=2,
+    )
+    lonely_team = Breakdown("team", (GroupScore("tier-1", 15, 6, 5),))  # nothing to compare
+
+    text = render_digest(
+        digest(breakdowns=(agents, lonely_team)),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+        html=False,
+    )
+
+    assert (
+        "By agent\n"
+        "1. ann: 50.0 ± 61.1 (6 answers)\n"
+        "2. bob: -40.0 ± 70.1 (5 answers)\n"
+        "Other: 2 groups under 5 answers, 0.0 ± 69.3 (4 answers)"
+    ) in text
+    assert "By team" not in text
+
+
+def test_a_long_ranking_shows_both_ends() -> None:
+    groups = tuple(GroupScore(f"g{n}", 5, 5 - n % 6, 0) for n in range(10))
+    text = render_digest(
+        digest(breakdowns=(Breakdown("channel", groups),)),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+        html=False,
+    )
+
+    block = text.split("By channel\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split(":")[0] for line in block] == ["1. g0", "2. g1", "3. g2", "…", "8. g7",
+                                                      "9. g8", "10. g9"]  # fmt: skip
+
+
+def test_unnamed_group_and_html_escaping() -> None:
+    groups = (GroupScore(None, 5, 5, 0), GroupScore("A&B <sales>", 5, 0, 5))
+    text = render_digest(
+        digest(breakdowns=(Breakdown("company", groups),)),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+    )
+
+    assert "<b>By company</b>\n1. not set: <b>100.0</b> ± 0.0 (5 answers)" in text
+    assert "2. A&amp;B &lt;sales&gt;: <b>-100.0</b>" in text
+
+
+def test_closed_loop_in_english() -> None:
+    text = render_digest(
+        digest(loop=LOOP), tz=MOSCOW, translator=ENGLISH, language="en", html=False
+    )
+
+    assert (
+        "Closed loop\n"
+        "3 detractors alerted: 2 taken, 1 resolved\n"
+        "Median time to first contact: 3 hours\n"
+        "4 cases still open at the end of the period\n"
+        "1 alert re-announced after waiting too long\n"
+        "Recovered: 1 of 2 clients who answered"
+    ) in text
+
+
+def test_quiet_closed_loop() -> None:
+    quiet = LoopStats(0, 0, 0, None, 0, 0, 0, 0)
+    text = render_digest(
+        digest(loop=quiet), tz=MOSCOW, translator=ENGLISH, language="en", html=False
+    )
+
+    assert "Closed loop\nNo detractor alerts in this period" in text
+
+
+def test_closed_loop_in_russian() -> None:
+    one = LoopStats(
+        alerted=1,
+        taken=1,
+        resolved=0,
+        median_first_contact=timedelta(minutes=25),
+        open_at_end=2,
+        reannounced=5,
+        recovery_answered=1,
+        recovered=1,
+    )
+    text = render_digest(
+        digest(loop=one), tz=MOSCOW, translator=russian(), language="ru", html=False
+    )
+
+    assert "1 критик в алертах: взято 1, решено 0" in text
+    assert "Медиана времени до первого контакта: 25 минут" in text
+    assert "2 случая ещё открыты на конец периода" in text
+    assert "5 алертов повторно объявлены после долгого ожидания" in text
+    assert "Исправили: 1 из 1 ответившего клиента" in text
+
+
+def test_summary_is_short() -> None:
+    text = render_summary(
+        digest(comments=[comment(3, "Slow")], loop=LOOP),
+        tz=MOSCOW,
+        translator=ENGLISH,
+        language="en",
+    )
+
+    assert text == (
+        "<b>Jan 6, 2025 – Jan 12, 2025</b>\n"
+        "\n"
+        "NPS: <b>20.0</b> ± 54.0\n"
+        "Change vs previous period: <b>+7.5</b> ± 76.5, within noise\n"
+        "10 responses (previous period: 8)\n"
+        "5 promoters (50%)\n"
+        "2 passives (20%)\n"
+        "3 detractors (30%)\n"
+        "Scores 0 to 10: 1 · 0 · 0 · 1 · 0 · 0 · 1 · 1 · 1 · 3 · 2"
+    )

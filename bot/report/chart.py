@@ -1,0 +1,86 @@
+"""The digest's picture: NPS per period with its margin as a band, and the bands' shares.
+
+Only matplotlib's object API is used: pyplot keeps global figures and picks a GUI backend, which a
+server must not do. Rendering is synchronous and CPU-bound; callers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from matplotlib.figure import Figure
+
+from bot.i18n import Translator
+from bot.report.weekly import TrendPoint
+
+PROMOTER_COLOUR = "#2e7d32"
+PASSIVE_COLOUR = "#9e9e9e"
+DETRACTOR_COLOUR = "#c62828"
+NPS_COLOUR = "#1565c0"
+
+
+def _label(point: TrendPoint, tz: ZoneInfo, locale: str) -> str:
+    """A period named by its first local day, short enough for twelve ticks."""
+    first = point.period.start.astimezone(tz).date()
+    last = (point.period.end - timedelta(microseconds=1)).astimezone(tz).date()
+    if first.day == 1 and last.month == first.month and (last + timedelta(days=1)).day == 1:
+        return format_date(first, format="LLL yy", locale=locale)
+    return format_date(first, format="d MMM", locale=locale)
+
+
+def render_trend_chart(
+    points: Sequence[TrendPoint], *, tz: ZoneInfo, translator: Translator, language: str
+) -> bytes:
+    """A PNG of the trend: periods without answers leave gaps instead of pretending to be 0."""
+    if not points:
+        raise ValueError("the chart needs at least one period")
+    t = translator
+    locale = language.replace("-", "_")
+    labels = [_label(point, tz, locale) for point in points]
+    xs = list(range(len(points)))
+    nps = [point.summary.nps for point in points]
+    margins = [point.summary.margin for point in points]
+    values = [float("nan") if value is None else value for value in nps]
+    low = [
+        float("nan") if v is None or m is None else v - m for v, m in zip(nps, margins, strict=True)
+    ]
+    high = [
+        float("nan") if v is None or m is None else v + m for v, m in zip(nps, margins, strict=True)
+    ]
+
+    figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    top.fill_between(xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("95% margin"))
+    top.plot(xs, values, color=NPS_COLOUR, marker="o", label=t.gettext("NPS"))
+    top.axhline(0, color="black", linewidth=0.6)
+    top.set_ylim(-105, 105)
+    top.set_ylabel(t.gettext("NPS"))
+    top.set_title(t.gettext("NPS by period"))
+    top.grid(visible=True, axis="y", alpha=0.3)
+    top.legend(loc="lower left", fontsize="small")
+
+    shares = [
+        (point.summary.promoters, point.summary.passives, point.summary.detractors)
+        for point in points
+    ]
+    totals = [sum(counts) or 1 for counts in shares]  # an empty period draws an empty bar
+    promoters = [100.0 * p / n for (p, _, _), n in zip(shares, totals, strict=True)]
+    passives = [100.0 * pa / n for (_, pa, _), n in zip(shares, totals, strict=True)]
+    detractors = [100.0 * d / n for (_, _, d), n in zip(shares, totals, strict=True)]
+    bottom.bar(xs, detractors, color=DETRACTOR_COLOUR, label=t.gettext("Detractors"))
+    bottom.bar(xs, passives, bottom=detractors, color=PASSIVE_COLOUR, label=t.gettext("Passives"))
+    stacked = [d + pa for d, pa in zip(detractors, passives, strict=True)]
+    bottom.bar(xs, promoters, bottom=stacked, color=PROMOTER_COLOUR, label=t.gettext("Promoters"))
+    bottom.set_ylim(0, 100)
+    bottom.set_ylabel(t.gettext("Share of answers, %"))
+    bottom.set_xticks(xs, labels, rotation=45, ha="right", fontsize="small")
+    # Below the ticks, so the legend never hides a bar.
+    bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize="small", ncols=3)
+
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

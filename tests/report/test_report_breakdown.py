@@ -1,0 +1,79 @@
+"""compute_breakdown and the distribution against hand-counted small data sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.report.breakdown import compute_breakdown
+from bot.report.weekly import compute_digest
+
+from .helpers import PREVIOUS_WEEK, WEEK, at, make_frame
+
+
+def answers(rows: list[tuple[str | None, int]]) -> list[dict[str, object]]:
+    return [
+        {"survey_id": n, "agent": agent, "sent_at": at(7), "answered_at": at(8), "score": score}
+        for n, (agent, score) in enumerate(rows, start=1)
+    ]
+
+
+# ann: 10, 9, 9, 7, 3 -> 3P 1D of 5, NPS 40; bob: 10, 10, 10, 9, 9, 8 -> 5P of 6, NPS 83.3;
+# cid: 0, 2 (NPS -100) and not set: 9 -> both folded, 1P 2D of 3, NPS -33.3.
+ROWS = [
+    *[("ann", s) for s in (10, 9, 9, 7, 3)],
+    *[("bob", s) for s in (10, 10, 10, 9, 9, 8)],
+    ("cid", 0),
+    ("cid", 2),
+    (None, 9),
+]
+
+
+def test_groups_are_ranked_and_small_ones_folded() -> None:
+    frame = make_frame(answers(ROWS))
+    breakdown = compute_breakdown(frame, "agent", min_group_size=5)
+
+    assert [(g.name, g.responses, round(g.nps, 1)) for g in breakdown.groups] == [
+        ("bob", 6, 83.3),
+        ("ann", 5, 40.0),
+    ]
+    assert breakdown.other is not None
+    assert (breakdown.other.responses, breakdown.other_groups) == (3, 2)
+    assert breakdown.other.nps == pytest.approx(-100 / 3)
+    # ann: p = 0.6, d = 0.2 -> 1.96 * sqrt(10000 * (0.8 - 0.16) / 5) = 70.1
+    assert breakdown.groups[1].margin == pytest.approx(70.12, abs=0.01)
+
+
+def test_a_lower_minimum_ranks_every_group_and_names_the_unset_one() -> None:
+    breakdown = compute_breakdown(make_frame(answers(ROWS)), "agent", min_group_size=1)
+
+    # not set (one 9: NPS 100), bob 83.3, ann 40, cid -100
+    assert [g.name for g in breakdown.groups] == [None, "bob", "ann", "cid"]
+    assert breakdown.other is None
+
+
+def test_ties_go_to_the_larger_group() -> None:
+    rows = [("b", 10)] * 2 + [("a", 10)] * 3
+    breakdown = compute_breakdown(make_frame(answers(rows)), "agent", min_group_size=1)
+    assert [g.name for g in breakdown.groups] == ["a", "b"]
+
+
+def test_refuses_a_minimum_below_one() -> None:
+    with pytest.raises(ValueError, match="min_group_size"):
+        compute_breakdown(make_frame(answers(ROWS)), "agent", min_group_size=0)
+
+
+def test_digest_counts_scores_and_breaks_down_only_this_periods_answers() -> None:
+    rows = answers(ROWS)
+    rows.append(  # answered the week before: neither in the distribution nor in a group
+        {"survey_id": 99, "agent": "dan", "sent_at": at(1), "answered_at": at(2), "score": 4}
+    )
+    digest = compute_digest(make_frame(rows), period=WEEK, previous=PREVIOUS_WEEK)
+
+    # 0, 2, 3, 7, 8 once; 9 five times (ann 2, bob 2, not set 1); 10 four times (ann 1, bob 3)
+    assert digest.distribution == (1, 0, 1, 1, 0, 0, 0, 1, 1, 5, 4)
+    assert sum(digest.distribution) == digest.responses == 14
+    agents = digest.breakdowns[0]
+    assert agents.dimension == "agent"
+    assert "dan" not in [g.name for g in agents.groups]
+    assert [b.dimension for b in digest.breakdowns] == ["agent", "team", "company", "channel"]
+    assert digest.previous_bands is not None and digest.previous_bands.detractors == 1
