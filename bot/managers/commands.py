@@ -17,7 +17,7 @@ from bot.core.periods import Period, PeriodError
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
-from bot.managers.digest import DigestService
+from bot.managers.digest import DigestService, ExportTooLargeError
 from storage import outbox
 from storage.db import SessionFactory
 
@@ -105,7 +105,14 @@ class ManagerCommands:
         except PeriodError as error:
             await self._bad_period(chat_id, error)
             return
-        await self.digest.send_export(chat_id, period, fmt)
+        try:
+            await self.digest.send_export(chat_id, period, fmt)
+        except ExportTooLargeError:
+            hint = self.tr.gettext(
+                "That export is too big for Telegram. Ask for a shorter period, or use "
+                "npsbot export on the server."
+            )
+            await self.say(chat_id, escape(hint))
 
     async def alerts(self, *, chat_id: int) -> None:
         """/alerts: the cases still open."""

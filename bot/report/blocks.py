@@ -41,20 +41,27 @@ def _group(rank: int, group: GroupScore, t: Translator, m: Markup) -> str:
 def _other(breakdown: Breakdown, minimum: int, t: Translator, m: Markup) -> str:
     other = breakdown.other
     assert other is not None  # noqa: S101  (only called when there is one)
-    return m.line(
+    # Two numbers, two plural choices: one message each, so every language can agree both.
+    folded = m.line(
         t.ngettext(
-            "Other: %(groups)s group under %(minimum)s answers, %(nps)s ± %(margin)s "
-            "(%(count)s answers)",
-            "Other: %(groups)s groups under %(minimum)s answers, %(nps)s ± %(margin)s "
-            "(%(count)s answers)",
+            "Other: %(groups)s group under %(minimum)s answers",
+            "Other: %(groups)s groups under %(minimum)s answers",
             breakdown.other_groups,
         ),
         groups=m.count(breakdown.other_groups),
         minimum=m.count(minimum),
+    )
+    score = m.line(
+        t.ngettext(
+            "%(nps)s ± %(margin)s (%(count)s answer)",
+            "%(nps)s ± %(margin)s (%(count)s answers)",
+            other.responses,
+        ),
         nps=m.score(other.nps),
         margin=m.score(other.margin),
         count=m.count(other.responses),
     )
+    return f"{folded}, {score}"
 
 
 def breakdown_block(

@@ -129,7 +129,7 @@ async def test_weekly_digest_posts_text_chart_and_csv_in_order_once(harness: Har
     # Ivan has 5 answers (3 P, 1 D: NPS 40, margin 1.96 * sqrt(10000 * 0.64 / 5) = 70.1);
     # Olga's single answer is folded into "other".
     assert "1. Ivan: 40.0 ± 70.1 (5 answers)" in body
-    assert "Other: 1 group under 5 answers, -100.0 ± 0.0 (1 answers)" in body
+    assert "Other: 1 group under 5 answers, -100.0 ± 0.0 (1 answer)" in body
     assert "2 detractors alerted: 1 taken, 1 resolved" in body
     assert "Median time to first contact: 2 hours" in body
     assert "1 case still open at the end of the period" in body
