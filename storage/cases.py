@@ -154,19 +154,17 @@ async def set_prompt(
     await session.flush()
 
 
-async def take_prompt(
-    session: AsyncSession, *, user_id: int, since: datetime
-) -> ManagerPrompt | None:
+async def take_prompt(session: AsyncSession, *, user_id: int) -> ManagerPrompt | None:
     """The manager's pending prompt, removed so that only one message answers it.
 
-    A prompt older than ``since`` has gone stale (the manager moved on) and is dropped.
+    The caller decides whether it has gone stale (and tells the manager so).
     """
     prompt = await session.get(ManagerPrompt, user_id)
     if prompt is None:
         return None
     await session.delete(prompt)
     await session.flush()
-    return prompt if prompt.created_at >= since else None
+    return prompt
 
 
 async def peek_prompt(session: AsyncSession, *, user_id: int) -> ManagerPrompt | None:
@@ -217,9 +215,10 @@ async def conversation_for_chat(
 
 
 async def unclaimed(
-    session: AsyncSession, *, alerted_before: datetime
+    session: AsyncSession, *, alerted_before: datetime, below_count: int
 ) -> list[tuple[AlertCase, int]]:
-    """Open cases alerted before the cut-off whose alert is out, with the alert's message id.
+    """Open cases alerted before the cut-off, announced fewer than ``below_count`` times, whose
+    alert is out, with the alert's message id.
 
     Only delivered alerts qualify: the reminder replies to the alert, so it needs its id.
     """
@@ -229,6 +228,7 @@ async def unclaimed(
         .join(Survey, col(Survey.id) == AlertCase.survey_id)
         .where(AlertCase.status == CaseStatus.OPEN)
         .where(col(AlertCase.created_at) <= alerted_before)
+        .where(col(AlertCase.reannounce_count) < below_count)
         .where(col(OutboxMessage.message_id).is_not(None))
         .where(col(Survey.score) <= 6)  # a score changed upwards is no detractor's case
         .order_by(col(AlertCase.id))
@@ -239,14 +239,20 @@ async def unclaimed(
 
 
 async def mark_reannounced(session: AsyncSession, *, case: AlertCase, now: datetime) -> bool:
-    """Count the reminder, unless a manager took the case meanwhile."""
-    assert case.id is not None  # noqa: S101
-    return await _change(
-        session,
-        case.id,
-        [CaseStatus.OPEN],
-        {"reannounced_at": now, "reannounce_count": case.reannounce_count + 1},
+    """Count the reminder, unless a manager took the case or another instance counted it.
+
+    The count read with the case is part of the compare-and-set, so two bot instances sweeping
+    at once queue one reminder between them.
+    """
+    result = await session.exec(
+        update(AlertCase)
+        .where(col(AlertCase.id) == case.id)
+        .where(col(AlertCase.status) == CaseStatus.OPEN)
+        .where(col(AlertCase.reannounce_count) == case.reannounce_count)
+        .values(reannounced_at=now, reannounce_count=case.reannounce_count + 1)
+        .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount)
 
 
 async def open_cases(

@@ -55,7 +55,7 @@ class ManagerAccess:
     def may_act_in(self, *, chat_id: int, user_id: int) -> bool:
         """A press or command in ``chat_id`` by ``user_id``."""
         if chat_id == user_id:  # a private chat with the bot
-            return user_id in self.users
+            return user_id in self.users or chat_id in self.chats
         if chat_id not in self.chats:
             return False
         return not self.users or user_id in self.users

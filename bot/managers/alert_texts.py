@@ -21,7 +21,10 @@ from bot.i18n import Translator
 from storage.models import AlertCase
 from storage.repo import SurveyContext
 
-ALERT_COMMENT_LIMIT = 3000  # Telegram caps a message at 4096 characters; leave room for the rest
+TELEGRAM_LIMIT = 4096
+ALERT_BUDGET = 4000  # the alert's HTML, an upper bound of what Telegram counts, stays under this
+ALERT_COMMENT_LIMIT = 3000
+NOTE_LIMIT = 1000  # a case note; longer ones are cut when saved, and the manager is told
 RELAY_LIMIT = 3500
 HTML = "HTML"
 _NAMESPACED = ("zendesk", "freshdesk", "zammad", "helpscout", "chatwoot", "jira")
@@ -102,12 +105,12 @@ class AlertTexts:
             lines.append(f"{label}: {escape(score_history(view.history))}")
         return lines
 
-    def _comment(self, view: AlertView) -> str:
+    def _comment(self, view: AlertView, limit: int = ALERT_COMMENT_LIMIT) -> str:
         tr, survey = self.tr, view.context.survey
         if survey.comment:
             comment = survey.comment
-            if len(comment) > ALERT_COMMENT_LIMIT:
-                comment = comment[: ALERT_COMMENT_LIMIT - 1] + "…"
+            if len(comment) > limit:
+                comment = comment[: limit - 1] + "…"
             label = escape(tr.gettext("Comment"))
             return f"{label}:\n<blockquote>{escape(comment)}</blockquote>"
         if survey.voice_file_id:
@@ -170,17 +173,18 @@ class AlertTexts:
     def text(self, view: AlertView) -> str:
         """The alert body: who, what, the client's words, and how far the case has got."""
         survey = view.context.survey
-        lines = [
+        head = [
             self._header(survey.score if survey.score is not None else 0),
             self._ticket(view.context.ticket.external_id),
             *self._facts(view),
-            self._comment(view),
         ]
-        if view.case is not None:
-            progress = self._progress(view.case)
-            if progress:
-                lines.extend(["", *progress])
-        return "\n".join(lines)
+        progress = self._progress(view.case) if view.case is not None else []
+        tail = ["", *progress] if progress else []
+        # The comment gets what the rest leaves, so an edit never grows past Telegram's limit
+        # (HTML length bounds the visible length Telegram counts).
+        rest = len("\n".join([*head, *tail])) + 40
+        limit = max(100, min(ALERT_COMMENT_LIMIT, ALERT_BUDGET - rest))
+        return "\n".join([*head, self._comment(view, limit), *tail])
 
     def keyboard(self, case: AlertCase | None, *, checklist: bool = False) -> dict[str, Any] | None:
         """The buttons for the case's state, or the checklist while it is being resolved."""
@@ -301,6 +305,7 @@ class AlertTexts:
             "count": len(views)
         }
         lines = [f"<b>{escape(title)}</b>"]
+        shown = 0
         for view in views[:30]:
             case, survey = view.case, view.context.survey
             assert case is not None  # noqa: S101  (listed views are cases)
@@ -311,12 +316,16 @@ class AlertTexts:
                 if case.taken_by_name
                 else tr.gettext("nobody has taken it")
             )
-            lines.append(
+            line = (
                 f"• {survey.score}/10 · <code>{escape(view.context.ticket.external_id)}</code>"
                 f" · {escape(age)} · {escape(owner)}"
             )
-        if len(views) > 30:
-            more = len(views) - 30
+            if len("\n".join([*lines, line])) > ALERT_BUDGET - 100:
+                break
+            lines.append(line)
+            shown += 1
+        if len(views) > shown:
+            more = len(views) - shown
             lines.append(
                 escape(
                     tr.ngettext("…and %(count)s more", "…and %(count)s more", more)

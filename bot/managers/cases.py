@@ -21,12 +21,15 @@ from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Decision
 from bot.i18n import Translator, normalize_language, translator
 from bot.managers.alert_texts import (
+    NOTE_LIMIT,
+    RELAY_LIMIT,
     AlertTexts,
     recovery_answered_payload,
     recovery_payload,
     relay_to_client_payload,
 )
 from bot.managers.alerts import ALERT_PURPOSE, DetractorAlerts, as_view
+from bot.survey.outbound import RECOVERY_PURPOSE
 from storage import cases, outbox
 from storage.cases import CaseContext
 from storage.db import SessionFactory
@@ -135,7 +138,10 @@ class CaseDesk:
             if not await cases.take(
                 session, case_id=found.case_id, user_id=user_id, name=user_name, now=now
             ):
-                owner = case.taken_by_name or "?"
+                current = await cases.load(session, case_id=found.case_id)  # who won the race
+                if current is not None and current.case.status == CaseStatus.RESOLVED:
+                    return PressReply(tr.gettext("This case is already resolved."))
+                owner = (current.case.taken_by_name if current else None) or "?"
                 return PressReply(tr.gettext("Already taken by %(name)s.") % {"name": owner})
             await self._edit(session, found.case_id, now)
             return PressReply(tr.gettext("It's yours. Thank you!"))
@@ -146,7 +152,9 @@ class CaseDesk:
             return PressReply(tr.gettext("Tick what was done, then save."))
         if press.action == "step" and press.step is not None and press.step < len(CHECKLIST):
             steps = toggled(case.checklist, CHECKLIST[press.step])
-            await cases.set_checklist(session, case_id=found.case_id, steps=steps)
+            if not await cases.set_checklist(session, case_id=found.case_id, steps=steps):
+                await self._edit(session, found.case_id, now)  # resolved meanwhile: its view
+                return PressReply(tr.gettext("This case is already resolved."))
             await self._edit(session, found.case_id, now, checklist=True)
             return PressReply("")
         if press.action == "done":
@@ -215,7 +223,7 @@ class CaseDesk:
             payload=recovery_payload(
                 self._client_tr(found), case_id=found.case_id, ticket=context.ticket.external_id
             ),
-            purpose=LOOP_PURPOSE,
+            purpose=RECOVERY_PURPOSE,  # a survey: /stop withdraws it if not sent yet
             survey_id=context.survey.id,
             now=now,
         )
@@ -275,7 +283,7 @@ class CaseDesk:
         """/cancel: drop the waiting reply or note; False if nothing was waiting."""
         now = self.clock()
         async with self.session_factory() as session:
-            prompt = await cases.take_prompt(session, user_id=user_id, since=now - self.prompt_ttl)
+            prompt = await cases.take_prompt(session, user_id=user_id)
             if prompt is None:
                 await session.commit()
                 return False
@@ -290,20 +298,39 @@ class CaseDesk:
         """A manager's private message answering a prompt: relay it, or store it as the note."""
         if chat_id != user_id or not text.strip():
             return False
-        now = self.clock()
+        now, tr = self.clock(), self.tr
         async with self.session_factory() as session:
-            prompt = await cases.take_prompt(session, user_id=user_id, since=now - self.prompt_ttl)
+            prompt = await cases.take_prompt(session, user_id=user_id)
             found = None if prompt is None else await cases.load(session, case_id=prompt.case_id)
             if prompt is None or found is None:
-                await session.commit()  # a stale prompt is gone either way
+                await session.commit()
                 return False
+            if prompt.created_at < now - self.prompt_ttl:
+                # Silence would let the manager believe the client got it.
+                stale = tr.gettext(
+                    "Not sent: that button was pressed too long ago. Press it again under the "
+                    "alert for ticket %(ticket)s."
+                ) % {"ticket": found.survey.ticket.external_id}
+                await self._to_manager(session, user_id, self.texts.plain(stale), now)
+                await session.commit()
+                self.wake()
+                return True
             if prompt.kind == PromptKind.NOTE:
-                await cases.set_note(session, case_id=found.case_id, note=text.strip())
-                confirmation = self.tr.gettext("Note saved.")
+                note = text.strip()
+                await cases.set_note(session, case_id=found.case_id, note=note[:NOTE_LIMIT])
+                confirmation = tr.gettext("Note saved for ticket %(ticket)s.")
+                if len(note) > NOTE_LIMIT:
+                    confirmation = tr.gettext(
+                        "Note saved for ticket %(ticket)s, shortened to %(limit)s characters."
+                    )
             else:
                 confirmation = await self._relay(session, found, user_id, text.strip(), now)
             await self._edit(session, found.case_id, now)
-            await self._to_manager(session, user_id, self.texts.plain(confirmation), now)
+            filled = confirmation % {
+                "ticket": found.survey.ticket.external_id,
+                "limit": NOTE_LIMIT if prompt.kind == PromptKind.NOTE else RELAY_LIMIT,
+            }
+            await self._to_manager(session, user_id, self.texts.plain(filled), now)
             await session.commit()
         self.wake()
         return True
@@ -314,7 +341,10 @@ class CaseDesk:
         context = found.survey
         chat_id = context.customer.chat_id
         if chat_id is None or context.customer.unreachable:
-            return self.tr.gettext("The client can no longer be reached through the bot.")
+            return self.tr.gettext(
+                "Not sent: the client of ticket %(ticket)s can no longer be reached "
+                "through the bot."
+            )
         payload = relay_to_client_payload(
             self._client_tr(found),
             company=self.company,
@@ -336,7 +366,28 @@ class CaseDesk:
             session, case=found.case, direction="to_client", text=text, now=now, manager_id=user_id
         )
         logger.info("case %s: a manager wrote to the client", found.case_id)
-        return self.tr.gettext("Sent to the client. Their answer will come here.")
+        if len(text) > RELAY_LIMIT:
+            return self.tr.gettext(
+                "Sent to the client of ticket %(ticket)s, shortened to %(limit)s characters. "
+                "Their answer will come here."
+            )
+        return self.tr.gettext(
+            "Sent to the client of ticket %(ticket)s. Their answer will come here."
+        )
+
+    async def stray_manager_text(self, *, user_id: int, chat_id: int) -> bool:
+        """A listed manager wrote privately with no reply or note waiting: say how to write."""
+        if chat_id != user_id or user_id not in self.access.users:
+            return False
+        hint = self.tr.gettext(
+            "Not sent to anyone. To write to a client, press Reply to client under their alert."
+        )
+        now = self.clock()
+        async with self.session_factory() as session:
+            await self._to_manager(session, user_id, self.texts.plain(hint), now)
+            await session.commit()
+        self.wake()
+        return True
 
     def delivery_hooks(self) -> PurposeHooks:
         """A manager's message the client never got is reported back to that manager."""
@@ -380,7 +431,7 @@ class CaseDesk:
                 session,
                 method="sendMessage",
                 chat_id=chat_id,
-                payload={"text": tr.gettext("Thank you, we passed it on.")},
+                payload=self.texts.plain(tr.gettext("Thank you, we passed it on.")),
                 purpose=LOOP_PURPOSE,
                 now=now,
             )
@@ -427,7 +478,9 @@ class CaseDesk:
             return 0
         now, queued = self.clock(), 0
         async with self.session_factory() as session:
-            for case, message_id in await cases.unclaimed(session, alerted_before=now - every):
+            for case, message_id in await cases.unclaimed(
+                session, alerted_before=now - every, below_count=self.reannounce_max
+            ):
                 due = reannounce_due(
                     alerted_at=case.created_at,
                     last_announced_at=case.reannounced_at,

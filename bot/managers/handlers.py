@@ -56,6 +56,8 @@ class ManagerHandlers:
                 decoded, user_id=user.id, chat_id=chat_id, message_id=query.message.message_id
             )
             await query.answer(text)
+        else:  # "case:..." or "fix:..." that is not ours: stop the spinner, change nothing
+            await query.answer(self.desk.tr.gettext("This button is out of date."))
 
     async def start(self, update: Update, context: Context) -> None:
         """``/start reply-7`` from a manager's press asks for the text; any other is a client's."""
@@ -82,8 +84,13 @@ class ManagerHandlers:
         return await self.desk.manager_message(user_id=user_id, chat_id=chat_id, text=text)
 
     async def client_text(self, chat_id: int, user_id: int, text: str) -> bool:
-        """A client's text that answered no survey: part of a conversation with a manager?"""
-        return await self.desk.client_message(chat_id=chat_id, text=text)
+        """A text that answered no survey: a client's answer to a manager, or a manager's stray.
+
+        A manager whose reply found no waiting prompt is told so, never left believing it went.
+        """
+        if await self.desk.client_message(chat_id=chat_id, text=text):
+            return True
+        return await self.desk.stray_manager_text(user_id=user_id, chat_id=chat_id)
 
     async def command(self, update: Update, context: Context) -> None:
         """/nps, /digest, /export and /alerts, for managers only."""

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from bot.i18n import Translator
 from bot.report.weekly import TrendPoint
@@ -54,7 +55,9 @@ def render_trend_chart(
 
     figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    top.fill_between(xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("95% margin"))
+    top.fill_between(
+        xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("Margin of error")
+    )
     top.plot(xs, values, color=NPS_COLOUR, marker="o", label=t.gettext("NPS"))
     top.axhline(0, color="black", linewidth=0.6)
     top.set_ylim(-105, 105)
@@ -76,7 +79,8 @@ def render_trend_chart(
     stacked = [d + pa for d, pa in zip(detractors, passives, strict=True)]
     bottom.bar(xs, promoters, bottom=stacked, color=PROMOTER_COLOUR, label=t.gettext("Promoters"))
     bottom.set_ylim(0, 100)
-    bottom.set_ylabel(t.gettext("Share of answers, %"))
+    bottom.set_ylabel(t.gettext("Share of answers"))
+    bottom.yaxis.set_major_formatter(PercentFormatter(100))  # the unit on the ticks: 50%
     bottom.set_xticks(xs, labels, rotation=45, ha="right", fontsize="small")
     # Below the ticks, so the legend never hides a bar.
     bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize="small", ncols=3)

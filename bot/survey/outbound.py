@@ -13,6 +13,7 @@ from storage.repo import SurveyContext
 
 SURVEY_PURPOSE = "survey"  # the question itself: its delivery moves the survey to "sent"
 CLIENT_PURPOSE = "client"  # everything else the client reads
+RECOVERY_PURPOSE = "recovery"  # "did we make it right?" after a resolved case: a survey too
 
 
 def client_translator(

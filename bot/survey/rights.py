@@ -10,7 +10,7 @@ from typing import Any
 from bot.delivery.dispatcher import Clock
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import rights_texts
-from bot.survey.outbound import CLIENT_PURPOSE, SURVEY_PURPOSE, queue_message
+from bot.survey.outbound import CLIENT_PURPOSE, RECOVERY_PURPOSE, SURVEY_PURPOSE, queue_message
 from storage import clients
 from storage.db import SessionFactory
 
@@ -81,7 +81,10 @@ class ClientRights:
         async with self.session_factory() as session:
             if action == "stop":
                 skipped = await clients.opt_out(
-                    session, user_id=user_id, now=now, purposes=(SURVEY_PURPOSE, CLIENT_PURPOSE)
+                    session,
+                    user_id=user_id,
+                    now=now,
+                    purposes=(SURVEY_PURPOSE, CLIENT_PURPOSE, RECOVERY_PURPOSE),
                 )
                 logger.info("a client opted out; %d unsent surveys skipped", skipped)
                 done = rights_texts.stopped(tr)

@@ -248,3 +248,19 @@ async def test_a_reply_the_client_cannot_get_is_reported_to_the_manager(harness:
     warning = await boss.wait_for_bot_message(lambda m: "did not reach the client" in m.content)
     assert "Sorry about that" not in warning.content
     assert (await stored_case(harness, survey_id)).id == case.id
+
+
+async def test_a_late_or_stray_reply_is_never_silently_dropped(harness: Harness) -> None:
+    await reconfigure(harness, manager_user_ids=[BOSS])
+    boss, client = harness.fake.client(BOSS, "Olga"), harness.fake.client(CLIENT, "Anna")
+    await score_ticket(harness, CLIENT, "T-6", 4)
+    alert = await harness.fake.wait_for(lambda m: "Detractor: 4/10" in m.content, chat_id=MANAGERS)
+    await answer(harness, await boss.press_button(alert, "💬 Reply to client"))
+    harness.clock.move_to(harness.clock() + timedelta(hours=25))
+    await boss.send_text("Sorry for the wait")
+    await boss.wait_for_bot_message(
+        lambda m: "pressed too long ago" in m.content and "T-6" in m.content
+    )
+    await boss.send_text("Hello?")
+    await boss.wait_for_bot_message(lambda m: "Not sent to anyone" in m.content)
+    assert not [m for m in client.bot_messages() if "Sorry for the wait" in m.content]

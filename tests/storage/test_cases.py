@@ -130,7 +130,7 @@ async def test_the_checklist_is_final_once_resolved(sessions: SessionFactory) ->
     assert (await stored(sessions, case_id)).checklist == ["apologise", "fix"]
 
 
-async def test_a_prompt_is_answered_once_and_a_stale_one_is_dropped(
+async def test_a_prompt_is_answered_once_and_replaced_by_a_newer_one(
     sessions: SessionFactory,
 ) -> None:
     first = await detractor(sessions, "T-1")
@@ -144,12 +144,12 @@ async def test_a_prompt_is_answered_once_and_a_stale_one_is_dropped(
     async with sessions() as session:
         peeked = await cases.peek_prompt(session, user_id=OLGA)
         assert peeked is not None and peeked.case_id == second  # the newer prompt replaced it
-        prompt = await cases.take_prompt(session, user_id=OLGA, since=NOW - HOUR)
+        prompt = await cases.take_prompt(session, user_id=OLGA)
         await session.commit()
     assert prompt is not None
     assert (prompt.case_id, prompt.kind, prompt.created_at) == (second, "note", NOW)
     async with sessions() as session:
-        assert await cases.take_prompt(session, user_id=OLGA, since=NOW - HOUR) is None
+        assert await cases.take_prompt(session, user_id=OLGA) is None
 
     async with sessions() as session:
         await cases.set_prompt(
@@ -157,10 +157,11 @@ async def test_a_prompt_is_answered_once_and_a_stale_one_is_dropped(
         )
         await session.commit()
     async with sessions() as session:
-        assert await cases.take_prompt(session, user_id=MAX, since=NOW - HOUR) is None
+        old = await cases.take_prompt(session, user_id=MAX)  # old or not: the caller judges
         await session.commit()
+    assert old is not None and old.created_at == NOW - 2 * HOUR
     async with sessions() as session:
-        assert await cases.peek_prompt(session, user_id=MAX) is None  # dropped, not kept
+        assert await cases.peek_prompt(session, user_id=MAX) is None  # taken, not kept
 
 
 async def test_recovery_is_answered_only_after_asking_and_only_once(
@@ -243,8 +244,30 @@ async def test_unclaimed_lists_open_delivered_detractor_alerts_before_the_cutoff
         assert await cases.resolve(session, case_id=resolved, user_id=OLGA, name="O", now=NOW)
         await session.commit()
     async with sessions() as session:
-        found = await cases.unclaimed(session, alerted_before=NOW - 4 * HOUR)
+        found = await cases.unclaimed(session, alerted_before=NOW - 4 * HOUR, below_count=3)
     assert [(case.id, message_id) for case, message_id in found] == [(due, 101), (six, 102)]
+    # Announced as often as allowed: no longer listed.
+    async with sessions() as session:
+        case = await session.get(AlertCase, due)
+        assert case is not None
+        assert await cases.mark_reannounced(session, case=case, now=NOW)
+        await session.commit()
+    async with sessions() as session:
+        found = await cases.unclaimed(session, alerted_before=NOW - 4 * HOUR, below_count=1)
+    assert [case.id for case, _ in found] == [six]
+
+
+async def test_two_instances_count_one_reminder(sessions: SessionFactory) -> None:
+    case_id = await detractor(sessions, "T-1")
+    async with sessions() as first, sessions() as second:
+        seen_first = await first.get(AlertCase, case_id)
+        seen_second = await second.get(AlertCase, case_id)
+        assert seen_first is not None and seen_second is not None
+        assert await cases.mark_reannounced(first, case=seen_first, now=NOW)
+        await first.commit()
+        assert not await cases.mark_reannounced(second, case=seen_second, now=NOW)
+        await second.commit()
+    assert (await stored(sessions, case_id)).reannounce_count == 1
 
 
 async def test_reannouncing_counts_only_while_open(sessions: SessionFactory) -> None:
