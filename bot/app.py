@@ -27,9 +27,12 @@ from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.managers.handlers import ManagerHandlers, manager_command_menu
+from bot.resilience import OutagePolicy
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.rights_texts import command_menu
+from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
+from storage.locks import PollingLock
 from storage.migrate import upgrade_to_head
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,11 @@ logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 MISFIRE_GRACE = timedelta(hours=12)  # APScheduler's default of 1 s would drop a late digest
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Polling has already confirmed the update, so wait long for the database; a webhook request
+# should rather fail and let Telegram deliver the update again.
+POLL_PATIENCE = timedelta(minutes=15)
+WEBHOOK_PATIENCE = timedelta(seconds=20)
 
 
 def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -75,6 +83,7 @@ class NpsBot:
         self.settings = settings
         self._server: _EmbeddedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._polling_lock = PollingLock(self.services.engine)
 
     @property
     def http_port(self) -> int:
@@ -88,7 +97,12 @@ class NpsBot:
         services, settings = self.services, self.settings
         await upgrade_to_head(services.engine)
         application = services.application
+        if not self.webhook_mode:
+            # One poller per bot: a second would fight the first for updates (409 Conflict).
+            await self._polling_lock.acquire()
+        patience = OutagePolicy(patience=WEBHOOK_PATIENCE if self.webhook_mode else POLL_PATIENCE)
         for handler in self._handlers():
+            handler.callback = patience.wrap(handler.callback)
             application.add_handler(handler)
         application.add_error_handler(_log_error)
         if settings.manager_chats and not settings.manager_user_ids:
@@ -101,10 +115,11 @@ class NpsBot:
         digest_trigger = self._schedule_jobs()
         await self._catch_up_digest(digest_trigger)
         await application.start()
-        assert application.updater is not None  # noqa: S101  (built with an updater)
-        await application.updater.start_polling(
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY]
-        )
+        if self.webhook_mode:
+            await self._set_webhook()
+        else:
+            assert application.updater is not None  # noqa: S101  (built with an updater)
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
         http_app = create_http_app(
             services.intake,
@@ -113,6 +128,14 @@ class NpsBot:
             generic_webhook_secret=_secret(settings.generic_webhook_secret),
             webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
         )
+        if settings.telegram_webhook_url:
+            http_app.include_router(
+                telegram_webhook_router(
+                    application,
+                    secret=self._webhook_secret(),
+                    path=webhook_path(settings.telegram_webhook_url),
+                )
+            )
         config = uvicorn.Config(
             http_app,
             host=settings.http_host,
@@ -134,6 +157,24 @@ class NpsBot:
             settings.http_host,
             self.http_port,
         )
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Telegram posts updates to us (several instances may run) instead of being polled."""
+        return self.settings.telegram_webhook_url is not None
+
+    def _webhook_secret(self) -> str:
+        configured = _secret(self.settings.telegram_webhook_secret)
+        return configured or derive_webhook_secret(self.settings.require_token())
+
+    async def _set_webhook(self) -> None:
+        """Point Telegram at our public URL, with the secret it must send back."""
+        url = self.settings.telegram_webhook_url
+        assert url is not None  # noqa: S101  (webhook mode)
+        await self.services.application.bot.set_webhook(
+            url, secret_token=self._webhook_secret(), allowed_updates=ALLOWED_UPDATES
+        )
+        logger.info("webhook mode: Telegram posts updates to %s", webhook_path(url))
 
     def _handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """Managers' handlers first: their buttons, prompt links and commands take precedence."""
@@ -212,20 +253,28 @@ class NpsBot:
                 logger.info("posting the digest that was due at %s while the bot was down", missed)
 
     async def stop(self) -> None:
-        """Stop taking updates, finish the call in flight, then close everything."""
+        """Stop taking updates, finish the work in flight, then close everything.
+
+        uvicorn stops accepting first and lets requests in flight finish (a webhook update is
+        handled before its request answers), then PTB and the dispatcher stop.
+        """
         application = self.services.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        if self._server is not None:
+            self._server.should_exit = True
+            for task in [task for task in self._tasks if task.get_name() == "http"]:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if application.running:
             await application.stop()
         self.services.dispatcher.stop()
-        if self._server is not None:
-            self._server.should_exit = True
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
         await application.shutdown()
+        await self._polling_lock.release()
         await self.services.close()
         logger.info("npsbot stopped")
 

@@ -22,6 +22,7 @@ from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
+from storage.locks import AlreadyRunningError
 
 app = typer.Typer(
     help="npsbot: NPS surveys in Telegram after every closed support ticket.",
@@ -54,7 +55,7 @@ def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
         asyncio.run(commands.run(_settings()))
-    except (MissingSettingError, OverrideError) as error:
+    except (MissingSettingError, OverrideError, AlreadyRunningError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Telegram posts updates to (webhook mode); unset: polling",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram sends with each update (default: derived)"
+    )
     bot_username: str | None = Field(
         default=None, description="Used for deep links when the bot is not running (else getMe)."
     )
@@ -124,6 +131,13 @@ class Settings(BaseSettings):
         """``team:Billing=-100123; company:ACME=-100456`` becomes routing rules, in order."""
         if isinstance(value, str):
             return list(parse_routes(value))
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("Telegram only calls HTTPS webhooks: use an https:// URL")
         return value
 
     @field_validator("ticket_url_template")

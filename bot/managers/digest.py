@@ -21,7 +21,7 @@ from babel.dates import format_date
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.periods import (
@@ -42,6 +42,7 @@ from bot.report.render import render_digest, render_summary
 from bot.report.weekly import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_weekly_digest
 from storage import outbox, repo
 from storage.db import SessionFactory
+from storage.locks import try_transaction_lock
 from storage.models import DigestPost
 from storage.outbox import ClaimedCall
 
@@ -203,8 +204,15 @@ class DigestService:
             return PostResult(PostOutcome.NO_CHAT)
         now = self.clock()
         period = self.period(as_of or now)
-        calls = await self._calls(await self.build(period))
         async with self.session_factory() as session:
+            # Several instances run the same schedule: the first to lock builds and posts, the
+            # rest see the lock or the row and stop before any work (the row alone would let
+            # them all build the digest only to throw it away).
+            lock = f"npsbot:digest:{self.chat_id}:{period.start.isoformat()}"
+            if not await try_transaction_lock(session, lock) or await self._posted(session, period):
+                logger.info("digest for the period from %s was already posted", period.start.date())
+                return PostResult(PostOutcome.ALREADY_POSTED)
+            calls = await self._calls(await self.build(period))
             try:
                 ids = await self._enqueue(
                     session, calls, chat_id=self.chat_id, now=now, purpose=DIGEST_PURPOSE
@@ -226,6 +234,14 @@ class DigestService:
         self.wake()
         logger.info("digest for the period from %s queued", period.start.date())
         return PostResult(PostOutcome.QUEUED, ids[0], ids)
+
+    async def _posted(self, session: AsyncSession, period: Period) -> bool:
+        found = await session.exec(
+            select(DigestPost.id)
+            .where(DigestPost.chat_id == self.chat_id)
+            .where(DigestPost.period_start == period.start)
+        )
+        return found.first() is not None
 
     async def send_digest(self, chat_id: int, period: Period) -> tuple[int, ...]:
         """``/digest``: queue text, chart and CSV of ``period`` to ``chat_id``; no once-guard."""

@@ -488,6 +488,8 @@ class BotApi:
             if key in params
         }
         self.world.webhook["has_secret_token"] = "secret_token" in params
+        if "secret_token" in params:
+            self.world.webhook["secret_token"] = str(params["secret_token"])  # never shown back
         return True
 
     async def _delete_webhook(self, params: Params, request: Request) -> bool:

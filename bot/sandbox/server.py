@@ -14,7 +14,9 @@ import socket
 from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
@@ -97,6 +99,10 @@ class FakeBotApi:
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._url: str | None = None
+        self._pusher: asyncio.Task[None] | None = None
+        self._webhook_target: str | None = None
+        self.webhook_deliveries = 0
+        self.webhook_failures = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -141,6 +147,11 @@ class FakeBotApi:
         server, task = self._server, self._task
         if server is None or task is None:
             return
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
         self.api.close()
         server.should_exit = True
         server.exit_requested.set()
@@ -314,6 +325,42 @@ class FakeBotApi:
     def webhook_url(self) -> str | None:
         webhook = self.world.webhook
         return None if webhook is None else str(webhook.get("url"))
+
+    def deliver_webhooks_to(self, local_base_url: str) -> None:
+        """POST updates to the webhook the bot set, as Telegram does, but at ``local_base_url``.
+
+        Telegram calls the public HTTPS URL; a reverse proxy forwards it to the bot. Here the
+        URL's path is kept and its scheme and host replaced, which is what that proxy does. An
+        update is confirmed only by a 2xx answer, and retried otherwise, like Telegram.
+        """
+        self._webhook_target = local_base_url.rstrip("/")
+        if self._pusher is None:
+            self._pusher = asyncio.create_task(self._push_webhooks(), name="fake-webhook")
+
+    async def _push_webhooks(self) -> None:
+        async with httpx.AsyncClient(timeout=30.0) as http:
+            while True:
+                changed = self.world.changed.event()
+                webhook, pending = self.world.webhook, self.world.pending_updates(1)
+                if webhook is None or not pending or self._webhook_target is None:
+                    await changed.wait()
+                    continue
+                update = pending[0]
+                headers = {}
+                if "secret_token" in webhook:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
+                target = self._webhook_target + (urlsplit(str(webhook["url"])).path or "/")
+                try:
+                    answer = await http.post(target, json=update, headers=headers)
+                    delivered = answer.is_success
+                except httpx.HTTPError:
+                    delivered = False
+                if delivered:
+                    self.world.confirm_updates(int(update["update_id"]) + 1)
+                    self.webhook_deliveries += 1
+                else:
+                    self.webhook_failures += 1
+                    await asyncio.sleep(0.2)  # Telegram backs off, then tries the same update
 
     # -- the wire ------------------------------------------------------------------------
 

@@ -1,0 +1,112 @@
+"""Webhook mode and several instances: Telegram posts updates to us; instances share the work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot.app import NpsBot
+from bot.webhook import SECRET_HEADER, derive_webhook_secret
+from storage.locks import AlreadyRunningError
+from storage.models import Survey
+from tests.e2e.conftest import API_TOKEN, MANAGERS, Harness, ticket
+
+PUBLIC_URL = "https://bot.example.com/tg/updates"
+
+
+async def webhook_mode(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(update={"telegram_webhook_url": PUBLIC_URL})
+    await harness.restart()
+    assert harness.bot is not None
+    harness.fake.deliver_webhooks_to(f"http://127.0.0.1:{harness.bot.http_port}")
+
+
+async def test_updates_arrive_by_webhook_with_the_secret_checked(harness: Harness) -> None:
+    await webhook_mode(harness)
+    assert harness.fake.webhook_url == PUBLIC_URL
+    assert harness.fake.world.webhook is not None and harness.fake.world.webhook["has_secret_token"]
+
+    client = harness.fake.client(5301, "Anna")
+    await harness.close_ticket(ticket("W-1", {"id": "c-w1", "telegram_user_id": 5301}))
+    question = await client.wait_for_bot_message(lambda m: "recommend" in m.content)
+    await client.press_button(question, "2")
+    await harness.fake.wait_for(lambda m: "Detractor: 2/10" in m.content, chat_id=MANAGERS)
+    assert harness.fake.webhook_deliveries >= 1 and not harness.fake.pending_updates()
+
+    # Without the secret, or with a wrong one, nothing is handled.
+    forged = {  # a score of 10 for the survey, as an attacker would post it
+        "update_id": 999,
+        "callback_query": {
+            "id": "1",
+            "from": {"id": 5301, "is_bot": False, "first_name": "Anna"},
+            "chat_instance": "1",
+            "data": "nps:1:10",
+        },
+    }
+    for headers in ({}, {SECRET_HEADER: "guess"}):
+        answer = await harness.http.post("/tg/updates", json=forged, headers=headers)
+        assert answer.status_code == 401
+        assert "secret" in answer.json()["detail"]
+    secret = derive_webhook_secret(harness.settings.require_token())
+    broken = await harness.http.post(
+        "/tg/updates", content=b"{not json", headers={SECRET_HEADER: secret}
+    )
+    assert broken.status_code == 400
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        scores = (await session.exec(select(Survey.score))).all()
+    assert scores == [2]
+
+
+async def test_two_instances_on_one_database_send_everything_once(harness: Harness) -> None:
+    await webhook_mode(harness)
+    second = NpsBot(harness.settings, clock=harness.clock)
+    await second.start()
+    try:
+        second_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.http_port}")
+        clients = [harness.fake.client(5400 + n, f"C{n}") for n in range(12)]
+
+        async def close(n: int) -> None:
+            http = harness.http if n % 2 else second_http
+            body = ticket(f"M-{n}", {"id": f"c-m{n}", "telegram_user_id": 5400 + n})
+            answer = await http.post(
+                "/api/v1/tickets/closed",
+                json=body,
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+            )
+            assert answer.status_code == 202
+
+        await asyncio.gather(*(close(n) for n in range(12)))
+        for client in clients:
+            await client.wait_for_bot_message(lambda m: "recommend" in m.content)
+        await asyncio.sleep(1.0)  # let both dispatchers and sweeps run a few more rounds
+        sent = Counter(call.params.get("chat_id") for call in harness.fake.calls_of("sendMessage"))
+        for client in clients:
+            assert sent[client.chat_id] == 1, sent
+
+        # Both instances run the weekly job at once: one digest.
+        assert harness.bot is not None
+        when = harness.clock()
+        results = await asyncio.gather(
+            harness.bot.services.digest.post(as_of=when), second.services.digest.post(as_of=when)
+        )
+        outcomes = sorted(result.outcome.value for result in results)
+        assert outcomes == ["already_posted", "queued"]
+        await second_http.aclose()
+    finally:
+        await second.stop()
+
+
+async def test_a_second_polling_instance_refuses_to_start(harness: Harness) -> None:
+    second = NpsBot(harness.settings, clock=harness.clock)
+    with pytest.raises(AlreadyRunningError, match="already polling"):
+        await second.start()
+    await second.stop()
+    # The first keeps working.
+    client = harness.fake.client(5501, "Anna")
+    await harness.close_ticket(ticket("P-1", {"id": "c-p1", "telegram_user_id": 5501}))
+    await client.wait_for_bot_message(lambda m: "recommend" in m.content)
