@@ -32,6 +32,7 @@ from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.rights_texts import command_menu
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
+from storage import outbox
 from storage.locks import PollingLock
 from storage.migrate import upgrade_to_head
 
@@ -100,6 +101,7 @@ class NpsBot:
         if not self.webhook_mode:
             # One poller per bot: a second would fight the first for updates (409 Conflict).
             await self._polling_lock.acquire()
+            await self._release_claims_of_the_dead()
         patience = OutagePolicy(patience=WEBHOOK_PATIENCE if self.webhook_mode else POLL_PATIENCE)
         for handler in self._handlers():
             handler.callback = patience.wrap(handler.callback)
@@ -157,6 +159,16 @@ class NpsBot:
             settings.http_host,
             self.http_port,
         )
+
+    async def _release_claims_of_the_dead(self) -> None:
+        """Holding the polling lock, no other process can be sending: every claim is a dead
+        process's, so hand them all back now rather than after the stale-claim timeout."""
+        async with self.services.session_factory() as session:
+            released = await outbox.release_stale(
+                session, now=self.services.dispatcher.clock(), older_than=timedelta(0)
+            )
+        if released:
+            logger.warning("re-queued %d outbox calls a stopped process had claimed", released)
 
     @property
     def webhook_mode(self) -> bool:

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     digest_cron: str = "0 9 * * mon"
     outbox_give_up_hours: float = Field(default=24.0, gt=0)
     global_rate_per_second: float = Field(default=30.0, gt=0)
+    telegram_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a Bot API call may take before it is retried"
+    )
     log_level: str = "INFO"
 
     @field_validator("skip_tags", "skip_channels", mode="before")

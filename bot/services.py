@@ -75,6 +75,7 @@ def _application(settings: Settings, token: str) -> Application:  # type: ignore
         # A second connection for getUpdates: PTB's last getUpdates at shutdown would otherwise
         # wait for the cancelled long poll's connection and log a pool timeout.
         .get_updates_connection_pool_size(2)
+        .read_timeout(settings.telegram_timeout_seconds)
         .build()
     )
 

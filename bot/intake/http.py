@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from bot.intake.adapters import WebhookAdapter
 from bot.intake.auth import Guard, intake_guard
+from bot.intake.outage import RETRY_AFTER_HEADER, answer_outages_with_503
 from bot.intake.schemas import (
     ConnectLinkOut,
     CustomerIn,
@@ -28,7 +29,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON"},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token or signature"},
     422: {"model": ErrorOut, "description": "A field is missing or invalid"},
-    503: {"model": ErrorOut, "description": "Intake not configured"},
+    503: {
+        "model": ErrorOut,
+        "description": "Intake not configured, or the database is unavailable (retry)",
+        "headers": RETRY_AFTER_HEADER,
+    },
 }
 
 
@@ -117,6 +122,7 @@ def create_http_app(
     app = FastAPI(title="npsbot", summary="NPS surveys in Telegram after closed tickets")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    answer_outages_with_503(app)
     guard = intake_guard(
         api_token,
         signing_secret=generic_webhook_secret,

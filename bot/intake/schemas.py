@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake.service import ConnectLink, IntakeResult
+
+
+def _without_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL: drop it before the limits apply, as the adapters do."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_without_nul)]
 
 
 class CustomerIn(BaseModel):
@@ -16,14 +25,14 @@ class CustomerIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1, max_length=255, description="The customer's id in the helpdesk.")
+    id: Text = Field(min_length=1, max_length=255, description="The customer's id in the helpdesk.")
     telegram_user_id: int | None = Field(
         default=None, gt=0, le=2**53, description="Known Telegram user id (at most 2^53)."
     )
-    phone: str | None = Field(default=None, max_length=64)
-    name: str | None = Field(default=None, max_length=255)
-    language: str | None = Field(default=None, max_length=16, description="e.g. en, ru")
-    company: str | None = Field(default=None, max_length=255)
+    phone: Text | None = Field(default=None, max_length=64)
+    name: Text | None = Field(default=None, max_length=255)
+    language: Text | None = Field(default=None, max_length=16, description="e.g. en, ru")
+    company: Text | None = Field(default=None, max_length=255)
 
     def to_info(self) -> CustomerInfo:
         """Convert to the helpdesk-neutral customer."""
@@ -56,15 +65,15 @@ class TicketClosedIn(BaseModel):
         },
     )
 
-    ticket_id: str = Field(min_length=1, max_length=255)
+    ticket_id: Text = Field(min_length=1, max_length=255)
     closed_at: AwareDatetime = Field(
         description="ISO 8601 with a time zone, e.g. 2026-11-20T14:03:00Z"
     )
     customer: CustomerIn
-    agent: str | None = Field(default=None, max_length=255)
-    team: str | None = Field(default=None, max_length=255)
-    channel: str | None = Field(default=None, max_length=255)
-    tags: list[str] = Field(
+    agent: Text | None = Field(default=None, max_length=255)
+    team: Text | None = Field(default=None, max_length=255)
+    channel: Text | None = Field(default=None, max_length=255)
+    tags: list[Text] = Field(
         default_factory=list,
         max_length=50,
         description="Ticket tags; NPSBOT_SKIP_TAGS never surveys some (e.g. spam)",
@@ -121,7 +130,7 @@ class TicketReopenedIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ticket_id: str = Field(min_length=1, max_length=255)
+    ticket_id: Text = Field(min_length=1, max_length=255)
 
 
 class ReopenedOut(BaseModel):

@@ -22,6 +22,7 @@ from bot.intake.adapters import (
     WebhookEvent,
     secret_variable,
 )
+from bot.intake.outage import RETRY_AFTER_HEADER
 from bot.intake.schemas import ErrorOut, IgnoredOut, ReopenedOut, SurveyOut, WebhookOut
 from bot.intake.service import TicketIntake
 
@@ -31,6 +32,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON, or a field is missing (named)"},
     401: {"model": ErrorOut, "description": "Missing or wrong signature, or a stale timestamp"},
     404: {"model": ErrorOut, "description": "This helpdesk's secret is not configured"},
+    503: {
+        "model": ErrorOut,
+        "description": "The database is unavailable: retry after Retry-After seconds",
+        "headers": RETRY_AFTER_HEADER,
+    },
 }
 Endpoint = Callable[[Request], Awaitable[WebhookOut]]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -125,6 +126,44 @@ def _optional_str(params: Params, name: str) -> str | None:
     return value
 
 
+@dataclass
+class Chaos:
+    """Random faults on every send or edit, the way a bad day at Telegram looks.
+
+    A 5xx or a 429 is answered before the message is made, so a retry is the first delivery.
+    A time-out hangs without making the message until the client gives up: a request that
+    never reached Telegram. ``seed`` makes a run repeatable.
+    """
+
+    rate_5xx: float = 0.0
+    rate_429: float = 0.0
+    rate_timeout: float = 0.0
+    retry_after: int = 1
+    hang_seconds: float = 30.0
+    seed: int = 0
+    struck: dict[str, int] = field(default_factory=lambda: {"5xx": 0, "429": 0, "timeout": 0})
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)  # noqa: S311  (test chaos, not crypto)
+
+    async def strike(self, request: Request) -> None:
+        """Maybe fail this call; returns when it should go through."""
+        roll = self._rng.random()
+        if roll < self.rate_5xx:
+            self.struck["5xx"] += 1
+            raise ApiError(502, "Bad Gateway")
+        roll -= self.rate_5xx
+        if roll < self.rate_429:
+            self.struck["429"] += 1
+            raise too_many_requests(self.retry_after)
+        roll -= self.rate_429
+        if roll < self.rate_timeout:
+            self.struck["timeout"] += 1
+            await asyncio.sleep(self.hang_seconds)
+            raise ApiError(504, "Gateway Timeout")
+
+
 class BotApi:
     """The Bot API methods over one :class:`World`, plus fault injection and call log."""
 
@@ -134,6 +173,7 @@ class BotApi:
         self.limiter = FloodLimiter(limits)
         self.calls: list[ApiCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self.chaos: Chaos | None = None
         self._closing = False
         self._poll_generation = 0
         self.waiting_polls = 0
@@ -269,6 +309,8 @@ class BotApi:
             raise fault
         if not is_counted(name):
             return await handler(params, request)
+        if self.chaos is not None:
+            await self.chaos.strike(request)
         chat_id = params.get("chat_id")
         flood_chat = chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
         retry_after = self.limiter.retry_after(flood_chat)

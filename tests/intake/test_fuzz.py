@@ -4,7 +4,6 @@ parsing raises only ``PayloadError``, and the endpoint answers 202, 400 or 401, 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import httpx
@@ -12,17 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.tickets import TicketClosed
+from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake.adapters import Ignored, PayloadError, SignatureError, TicketReopened
-from tests.intake.cases import BY_NAME, CASES, NOW, Case, Json, encode
+from storage.db import SessionFactory
+from tests.intake.cases import BY_NAME, CASES, NOW, Case, Json
+from tests.intake.conftest import stored
+from tests.intake.hostile import GARBAGE, HOSTILE_TEXT, JSON_VALUES, dumps
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
-    max_leaves=8,
-)
 HELPSCOUT_EVENTS = st.sampled_from(["convo.status", "convo.created", "", "x" * 300])
 
 
@@ -54,14 +49,63 @@ def mutated(draw: st.DrawFn, case: Case) -> Json:
     return data
 
 
+def text_paths(value: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Key paths of every string in a JSON document (outside lists)."""
+    if isinstance(value, str):
+        return [prefix]
+    if isinstance(value, dict):
+        nested = (text_paths(child, (*prefix, key)) for key, child in value.items())
+        return [found for paths_of_child in nested for found in paths_of_child]
+    return []
+
+
+@st.composite
+def retexted(draw: st.DrawFn, case: Case) -> Json:
+    """The helpdesk's own payload, shape intact, with hostile text in some of its strings."""
+    data = copy.deepcopy(case.body())
+    for path in draw(st.lists(st.sampled_from(text_paths(data)), min_size=1, max_size=4)):
+        target: Any = data
+        for key in path[:-1]:
+            target = target[key]
+        original = target[path[-1]]
+        hostile = draw(HOSTILE_TEXT)
+        target[path[-1]] = draw(st.sampled_from([hostile, original + hostile, hostile + original]))
+    return data
+
+
 def bodies(case: Case) -> st.SearchStrategy[bytes]:
-    """Random bytes, random JSON, and (mostly) near-miss versions of the real payload."""
+    """Garbage, hostile JSON, and (mostly) near-miss versions of the real payload, sent
+    with ``\\u`` escapes (lone surrogates survive) or as raw UTF-8 (NUL, bidi, markup)."""
     return st.one_of(
-        st.binary(max_size=200),
-        JSON_VALUES.map(lambda value: json.dumps(value).encode()),
-        mutated(case).map(encode),
-        mutated(case).map(encode),
+        GARBAGE,
+        st.builds(dumps, JSON_VALUES, escaped=st.booleans()),
+        st.builds(dumps, mutated(case), escaped=st.booleans()),
+        st.builds(dumps, mutated(case), escaped=st.booleans()),
+        st.builds(dumps, retexted(case), escaped=st.booleans()),
+        st.builds(dumps, retexted(case), escaped=st.booleans()),
     )
+
+
+def storable(found: object) -> None:
+    """Every text of an event (or its message) fits a database column and a JSON answer."""
+    if isinstance(found, str):
+        assert "\x00" not in found
+        found.encode("utf-8")  # no lone surrogate
+    elif isinstance(found, tuple | list):
+        for item in found:
+            storable(item)
+    elif isinstance(found, TicketClosed | TicketReopened | Ignored | CustomerInfo):
+        for name in type(found).__dataclass_fields__:
+            storable(getattr(found, name))
+    elif isinstance(found, PayloadError):
+        storable(str(found))
+
+
+def answered_clearly(response: httpx.Response) -> None:
+    """A 4xx is JSON naming the problem; anything else must be a 202 or a 401."""
+    assert response.status_code in {202, 400, 401}, response.text
+    if response.status_code != 202:
+        assert response.json()["error"].strip(), response.text
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
@@ -77,6 +121,7 @@ def test_parse_returns_an_event_or_a_payload_error(case: Case, data: st.DataObje
         outcome = error
     assert isinstance(outcome, PayloadError | TicketClosed | TicketReopened | Ignored)
     assert str(outcome)
+    storable(outcome)
     if isinstance(outcome, TicketClosed):
         assert outcome.closed_at.tzinfo is not None
         assert len(outcome.ticket_id) <= 255 and len(outcome.customer.helpdesk_id) <= 255
@@ -100,16 +145,19 @@ def test_verify_refuses_anything_unsigned(case: Case, body: bytes, headers: dict
     suppress_health_check=[HealthCheck.function_scoped_fixture],  # one database for all examples
 )
 @given(data=st.data())
-async def test_endpoint_never_answers_500(
-    client: httpx.AsyncClient, case: Case, data: st.DataObject
+async def test_endpoint_never_answers_500_and_a_refusal_stores_nothing(
+    client: httpx.AsyncClient, sessions: SessionFactory, case: Case, data: st.DataObject
 ) -> None:
     body = data.draw(bodies(case))
     headers = case.headers(body) if data.draw(st.booleans()) else {}
     if case.name == "helpscout" and headers:
         headers["X-HelpScout-Event"] = data.draw(HELPSCOUT_EVENTS)
+    before = await stored(sessions)
     response = await client.post(f"/api/v1/webhooks/{case.name}", content=body, headers=headers)
-    assert response.status_code in {202, 400, 401}, response.text
+    answered_clearly(response)
     assert response.status_code == 401 or headers
+    if response.status_code != 202 or "ignored" in response.json():
+        assert await stored(sessions) == before
 
 
 def test_every_helpdesk_is_fuzzed() -> None:

@@ -2,12 +2,15 @@
 
 Helpdesks let admins edit payloads and placeholders render as empty strings, so an empty value
 counts as absent, numbers and strings are both accepted for ids, and text is cut to what the
-database stores (NUL characters removed: PostgreSQL refuses them).
+database stores (NUL characters removed: PostgreSQL refuses them). A lone UTF-16 surrogate
+(``"\\ud83d"``, what a JavaScript helpdesk leaves when it cuts an emoji in half) becomes U+FFFD:
+no database stores it and no JSON answer can encode it, and a broken name must not lose a survey.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +20,7 @@ MAX_ID = 200  # the columns hold 255 characters, and ids get a "<helpdesk>:" pre
 MAX_TEXT = 255
 _EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 _MS_THRESHOLD = 10**11  # larger epoch numbers are milliseconds (Jira), not seconds
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,41 @@ def load_object(body: bytes) -> Obj:
         raise PayloadError("malformed JSON: nested too deeply") from error
     if not isinstance(data, dict):
         raise PayloadError("the body must be a JSON object")
+    if b"\\u" in body:  # only an escape can smuggle a lone surrogate into valid UTF-8
+        data = _without_surrogates(data)
     return Obj(data)
+
+
+def _scrub(value: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def _without_surrogates(data: dict[str, object]) -> dict[str, object]:
+    """The document with every lone surrogate (in keys and values) replaced by U+FFFD.
+
+    Iterative, so a body nested as deeply as ``json`` accepts cannot overflow the stack here.
+    """
+    root: dict[str, object] = {}
+    pending: list[tuple[dict[str, object] | list[object], dict[str, object] | list[object]]]
+    pending = [(data, root)]
+    while pending:
+        source, target = pending.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, value in pairs:
+            copy: object = value
+            if isinstance(value, str):
+                copy = _scrub(value)
+            elif isinstance(value, dict):
+                copy = {}
+                pending.append((value, copy))
+            elif isinstance(value, list):
+                copy = []
+                pending.append((value, copy))
+            if isinstance(target, dict):
+                target[_scrub(str(key))] = copy
+            else:
+                target.append(copy)
+    return root
 
 
 def moment(value: object) -> datetime | None:

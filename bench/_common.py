@@ -1,0 +1,281 @@
+"""Shared helpers of the benchmark scripts: the machine, the results section, the bench database.
+
+Benchmarks are scripts, never tests. Each prints its numbers and the exact command, and with
+``--write`` replaces its own section of docs/benchmarks.md (between ``<!-- bench:NAME -->``
+markers), so re-running one benchmark never disturbs the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import re
+import shlex
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first, not the repo
+    sys.path.insert(0, str(ROOT))
+
+# The only database the benchmarks may touch: its schema is dropped and recreated at will.
+BENCH_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+def command_line() -> str:
+    """The exact command that ran this benchmark (for the results section)."""
+    script = os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)
+    return shlex.join(["python", script, *sys.argv[1:]])
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def ram_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def loadavg() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "ram": f"{ram_gib():.1f} GiB",
+        "python": platform.python_version(),
+        "load average (1/5/15 min) at the end": loadavg(),
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of unsorted values; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report(name: str, title: str, body: str, *, write: bool) -> None:
+    """Print the results with the machine and the command; with ``write`` update the doc."""
+    info = machine()
+    facts = "\n".join(f"- {key}: {value}" for key, value in info.items())
+    section = (
+        f"## {title}\n\n"
+        f"Command:\n\n```\n{command_line()}\n```\n\n"
+        f"Machine:\n\n{facts}\n\n{body.strip()}\n"
+    )
+    print()
+    print(section)
+    if write:
+        update_doc(name, section)
+        print(f"(updated {os.path.relpath(DOC, Path.cwd())}, section {name!r})")
+
+
+def update_doc(name: str, section: str) -> None:
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{section.strip()}\n{end}"
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def is_bench_database(url: str) -> bool:
+    """Refuse to reset any PostgreSQL database but ``bench``."""
+    return url.startswith("postgresql") and url.rsplit("/", 1)[-1].split("?")[0] == "bench"
+
+
+_LOCK: Any = None
+
+
+def hold_bench_lock() -> None:
+    """One benchmark at a time: they share the ``bench`` database and would skew each other.
+
+    The lock is held until the process exits.
+    """
+    global _LOCK  # noqa: PLW0603
+    import fcntl
+
+    if _LOCK is not None:
+        return
+    _LOCK = open("/tmp/npsbot-bench.lock", "w")  # noqa: SIM115, PTH123
+    try:
+        fcntl.flock(_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another benchmark is running; waiting for it to finish...", flush=True)
+        fcntl.flock(_LOCK, fcntl.LOCK_EX)
+
+
+async def reset_database(url: str) -> None:
+    """An empty, migrated database: PostgreSQL ``bench`` gets a fresh schema, SQLite a new file."""
+    if url.startswith("postgresql"):
+        hold_bench_lock()
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.migrate import upgrade_to_head
+
+    if url.startswith("postgresql"):
+        if not is_bench_database(url):
+            raise SystemExit(f"refusing to reset {url}: benchmarks use only the database 'bench'")
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    elif url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(url)
+    await upgrade_to_head(engine)
+    await engine.dispose()
+
+
+async def seed_clients(
+    url: str,
+    *,
+    count: int,
+    first_user: int,
+    status: str,
+    now: datetime,
+    message_ids: Sequence[int] | None = None,
+    batch: int = 2000,
+) -> list[tuple[int, int]]:
+    """``count`` customers with a chat, each with one ticket and one survey in ``status``.
+
+    Returns ``(survey_id, user_id)`` pairs. Uses SQLAlchemy Core multi-row inserts (fast
+    enough for tens of thousands; the digest seeds its million rows with generate_series).
+    """
+    from sqlalchemy import insert, select
+
+    from storage.db import make_engine
+    from storage.models import Customer, Survey, Ticket
+
+    engine = make_engine(url)
+    pairs: list[tuple[int, int]] = []
+    async with engine.begin() as conn:
+        for offset in range(0, count, batch):
+            users = range(first_user + offset, first_user + min(count, offset + batch))
+            await conn.execute(
+                insert(Customer),
+                [
+                    {
+                        "helpdesk_id": f"bench-c{user}",
+                        "telegram_user_id": user,
+                        "chat_id": user,
+                        "name": f"Client {user}",
+                        "language": "en",
+                        "unreachable": False,
+                        "created_at": now,
+                    }
+                    for user in users
+                ],
+            )
+            ids = dict(
+                (
+                    await conn.execute(
+                        select(Customer.telegram_user_id, Customer.id).where(
+                            Customer.telegram_user_id.in_(list(users))  # type: ignore[union-attr]
+                        )
+                    )
+                ).all()
+            )
+            await conn.execute(
+                insert(Ticket),
+                [
+                    {"external_id": f"BENCH-{user}", "customer_id": ids[user], "created_at": now}
+                    for user in users
+                ],
+            )
+            tickets = dict(
+                (
+                    await conn.execute(
+                        select(Ticket.customer_id, Ticket.id).where(
+                            Ticket.customer_id.in_(list(ids.values()))  # type: ignore[attr-defined]
+                        )
+                    )
+                ).all()
+            )
+            rows: list[dict[str, Any]] = []
+            for user in users:
+                row: dict[str, Any] = {
+                    "ticket_id": tickets[ids[user]],
+                    "customer_id": ids[user],
+                    "status": status,
+                    "closed_at": now,
+                    "agent": f"Agent {user % 17}",
+                    "team": f"Team {user % 3}",
+                    "channel": "email",
+                    "tags": [],
+                    "due_at": now,
+                    "created_at": now,
+                }
+                if status in ("queued", "sent"):
+                    row["queued_at"] = now
+                if status == "sent":
+                    row["sent_at"] = now
+                    row["chat_id"] = user
+                    assert message_ids is not None
+                    row["message_id"] = message_ids[user - first_user]
+                rows.append(row)
+            await conn.execute(insert(Survey), rows)
+            found = await conn.execute(
+                select(Survey.id, Survey.customer_id).where(
+                    Survey.customer_id.in_(list(ids.values()))  # type: ignore[attr-defined]
+                )
+            )
+            by_customer = {customer: survey for survey, customer in found.all()}
+            pairs += [(by_customer[ids[user]], user) for user in users]
+    await engine.dispose()
+    return pairs
+
+
+class Stopwatch:
+    """Monotonic seconds since creation."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,207 @@
+"""Dispatch: N survey questions queued in the outbox, sent by the real Dispatcher + BotSender.
+
+Two modes:
+
+- ``--mode limited`` (default): the fake Bot API enforces Telegram's flood limits (30 msg/s
+  overall); we report the achieved rate as a share of 30/s and the 429s the fake answered.
+  10,000 surveys take about 5.5 minutes.
+- ``--mode unlimited``: the fake's limits off and ``Settings.global_rate_per_second`` high,
+  which shows the dispatcher's own ceiling in msg/s.
+
+The fake runs in its own process (bench/_fake_server.py) so it does not share the dispatcher's
+event loop; the rate is measured from the arrival times the fake recorded.
+
+    python bench/dispatch.py --count 10000 --write
+    python bench/dispatch.py --mode unlimited --count 5000 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    BENCH_DATABASE_URL,
+    loadavg,
+    report,
+    reset_database,
+    seed_clients,
+    table,
+)
+
+FIRST_USER = 1_000_000
+TELEGRAM_LIMIT = 30.0
+
+
+async def seed_outbox(url: str, count: int) -> None:
+    """``count`` queued surveys, each with its question waiting in the outbox (as the sweep does)."""
+    from sqlalchemy import insert
+
+    from bot.i18n import translator
+    from bot.survey import texts
+    from bot.survey.outbound import SURVEY_PURPOSE
+    from storage.db import make_engine
+    from storage.models import OutboxMessage
+
+    now = datetime.now(UTC)
+    pairs = await seed_clients(url, count=count, first_user=FIRST_USER, status="queued", now=now)
+    tr = translator("en")
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        rows = [
+            {
+                "method": "sendMessage",
+                "chat_id": user,
+                "payload": texts.question_payload(
+                    tr, survey_id=survey_id, company="ACME", ticket=f"BENCH-{user}"
+                ),
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "purpose": SURVEY_PURPOSE,
+                "survey_id": survey_id,
+                "created_at": now,
+            }
+            for survey_id, user in pairs
+        ]
+        for start in range(0, len(rows), 2000):
+            await conn.execute(insert(OutboxMessage), rows[start : start + 2000])
+    await engine.dispose()
+
+
+def start_fake(count: int, *, limited: bool, cpu: int | None) -> tuple[subprocess.Popen[str], str, str]:
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("_fake_server.py")),
+        "--first-user",
+        str(FIRST_USER),
+        "--users",
+        str(count),
+    ]
+    if not limited:
+        command.append("--no-flood-limits")
+    if cpu is not None:
+        command += ["--cpu", str(cpu)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    if not line or line[0] != "READY":
+        raise SystemExit("the fake Bot API did not start")
+    return process, line[1], line[2]
+
+
+def stop_fake(process: subprocess.Popen[str]) -> dict[str, object]:
+    process.terminate()
+    out, _ = process.communicate(timeout=60)
+    for line in out.splitlines():
+        if line.startswith("STATS "):
+            return dict(json.loads(line[6:]))
+    raise SystemExit("the fake Bot API reported nothing")
+
+
+async def dispatch(url: str, base_url: str, token: str, count: int, rate: float) -> dict[str, float]:
+    """Run the product's dispatcher (wired by build_services) until every row is settled."""
+    from sqlalchemy import func, select
+
+    from bot.config import Settings
+    from bot.services import build_services
+    from storage.models import OutboxMessage, Survey
+
+    settings = Settings(
+        telegram_token=token,  # type: ignore[arg-type]
+        telegram_api_url=base_url,
+        database_url=url,
+        global_rate_per_second=rate,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    services = build_services(settings)
+    await services.application.bot.initialize()
+    started = time.perf_counter()
+    task = asyncio.create_task(services.dispatcher.run())
+    settled = 0
+    while settled < count:
+        await asyncio.sleep(0.5)
+        async with services.session_factory() as session:
+            settled = await session.scalar(
+                select(func.count()).where(
+                    OutboxMessage.status.in_(["sent", "failed"])  # type: ignore[attr-defined]
+                )
+            )
+        if task.done():
+            await task
+    elapsed = time.perf_counter() - started
+    services.dispatcher.stop()
+    await task
+    async with services.session_factory() as session:
+        sent_surveys = await session.scalar(select(func.count()).where(Survey.status == "sent"))
+        failed = await session.scalar(
+            select(func.count()).where(OutboxMessage.status == "failed")
+        )
+    await services.application.bot.shutdown()
+    await services.close()
+    return {"elapsed": elapsed, "surveys_sent": sent_surveys, "failed": failed}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--mode", choices=["limited", "unlimited"], default="limited")
+    parser.add_argument("--count", type=int, default=10_000, help="surveys queued (default 10000)")
+    parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
+    parser.add_argument(
+        "--rate", type=float, default=None, help="Settings.global_rate_per_second (default: 30, or 100000 unlimited)"
+    )
+    parser.add_argument("--fake-cpu", type=int, default=None, help="pin the fake to this CPU")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    limited = args.mode == "limited"
+    rate = args.rate or (TELEGRAM_LIMIT if limited else 100_000.0)
+
+    load_before = loadavg()
+    await reset_database(args.database_url)
+    seeded = time.perf_counter()
+    await seed_outbox(args.database_url, args.count)
+    print(f"seeded {args.count} queued surveys in {time.perf_counter() - seeded:.1f}s", flush=True)
+    fake, base_url, token = start_fake(args.count, limited=limited, cpu=args.fake_cpu)
+    try:
+        result = await dispatch(args.database_url, base_url, token, args.count, rate)
+    finally:
+        stats = stop_fake(fake)
+    accepted = int(stats["accepted_sends"])  # type: ignore[call-overload]
+    span = float(stats["last_send"]) - float(stats["first_send"])  # type: ignore[arg-type]
+    achieved = (accepted - 1) / span if span > 0 else float("nan")
+    rows: list[tuple[str, object]] = [
+        ("database", args.database_url.split("://")[0]),
+        ("surveys queued", args.count),
+        ("accepted by the fake", accepted),
+        ("surveys marked sent", result["surveys_sent"]),
+        ("outbox rows failed", result["failed"]),
+        ("429 answers", stats["too_many_requests"]),
+        ("first to last send", f"{span:.1f} s"),
+        ("achieved rate", f"{achieved:.1f} msg/s"),
+        ("wall time incl. start/settle", f"{result['elapsed']:.1f} s"),
+        ("busiest 1-s window at the fake", stats["busiest_second"]),
+        ("load average before", load_before),
+        ("load average after", loadavg()),
+    ]
+    if limited:
+        rows.insert(8, ("share of the 30 msg/s limit", f"{achieved / TELEGRAM_LIMIT:.1%} (target >= 97%, no 429)"))
+        title = f"Dispatch at Telegram's limit ({args.count} surveys, 30 msg/s)"
+    else:
+        rows.insert(8, ("dispatcher ceiling", f"{achieved:.0f} msg/s (target >= 1,000)"))
+        title = f"Dispatch ceiling, flood limits off ({args.count} surveys)"
+    body = table(["measure", "value"], rows) + "\n\nCalls seen by the fake: `" + json.dumps(stats["calls"]) + "`"
+    report(f"dispatch-{args.mode}", title, body, write=args.write)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    asyncio.run(main())

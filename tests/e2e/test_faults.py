@@ -1,0 +1,69 @@
+"""A bad day at Telegram: random 5xx, 429 and time-outs, and blocked clients, end to end.
+
+Every question and every alert must arrive exactly once; a blocked client's survey ends as
+unreachable and is not retried.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import select
+
+from bot.sandbox.api import Chaos
+from storage.models import Survey
+from tests.e2e.conftest import MANAGERS, Harness, ticket
+
+CLIENTS = 40
+BLOCKED = {6003, 6017, 6031}
+DETRACTORS = 8
+
+
+async def test_every_message_arrives_once_through_faults(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(update={"telegram_timeout_seconds": 1.0})
+    await harness.restart()
+    chaos = Chaos(
+        rate_5xx=0.15, rate_429=0.1, rate_timeout=0.05, retry_after=1, hang_seconds=2.5, seed=7
+    )
+    harness.fake.api.chaos = chaos
+    ids = [6000 + n for n in range(CLIENTS)]
+    clients = {user_id: harness.fake.client(user_id, f"C{user_id}") for user_id in ids}
+    for user_id in BLOCKED:
+        clients[user_id].block()
+    for user_id in ids:
+        body = ticket(f"F-{user_id}", {"id": f"c-{user_id}", "telegram_user_id": user_id})
+        assert (await harness.close_ticket(body)).status_code == 202
+
+    reachable = [user_id for user_id in ids if user_id not in BLOCKED]
+    questions = {}
+    for user_id in reachable:
+        questions[user_id] = await clients[user_id].wait_for_bot_message(
+            lambda m: "recommend" in m.content, timeout=60
+        )
+    for user_id in reachable[:DETRACTORS]:
+        await clients[user_id].press_button(questions[user_id], "3")
+    for _ in range(DETRACTORS):
+        await harness.fake.wait_for(
+            lambda m: (
+                sum("Detractor: 3/10" in x.content for x in harness.fake.bot_messages(MANAGERS))
+                >= DETRACTORS
+            ),
+            chat_id=MANAGERS,
+            timeout=60,
+        )
+
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        statuses = Counter((await session.exec(select(Survey.status))).all())
+    assert statuses["unreachable"] == len(BLOCKED)
+    asked = Counter(
+        message.chat_id
+        for user_id in ids
+        for message in harness.fake.bot_messages(user_id)
+        if "recommend" in message.content
+    )
+    assert all(asked[user_id] == 1 for user_id in reachable), asked
+    assert not any(asked[user_id] for user_id in BLOCKED)
+    alerts = [m for m in harness.fake.bot_messages(MANAGERS) if "Detractor" in m.content]
+    assert len(alerts) == DETRACTORS
+    assert all(chaos.struck.values()), chaos.struck  # every kind of fault happened
