@@ -110,9 +110,8 @@ def load_object(body: bytes) -> Obj:
         raise PayloadError("malformed JSON: nested too deeply") from error
     if not isinstance(data, dict):
         raise PayloadError("the body must be a JSON object")
-    if b"\\u" in body:  # only an escape can smuggle a lone surrogate into valid UTF-8
-        data = _without_surrogates(data)
-    return Obj(data)
+    # From a ``\\ud83d`` escape, or from raw surrogate bytes (``json`` decodes "surrogatepass").
+    return Obj(_without_surrogates(data))
 
 
 def _scrub(value: str) -> str:
