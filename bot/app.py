@@ -17,7 +17,7 @@ import uvicorn
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import SecretStr
 from telegram import BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
@@ -76,6 +76,17 @@ async def _log_error(update: object, context: Context) -> None:
     logger.error("handler failed: %s", type(error).__name__, exc_info=error)
 
 
+def _polling_error(error: TelegramError) -> None:
+    """getUpdates failed; PTB retries. A 409 means another process polls with this token."""
+    if isinstance(error, Conflict):
+        logger.error(
+            "Telegram reports another process polling with this bot token (409 Conflict): "
+            "stop it, or run every instance in webhook mode (NPSBOT_TELEGRAM_WEBHOOK_URL)"
+        )
+    else:
+        logger.warning("getUpdates failed (%s); retrying", type(error).__name__)
+
+
 class NpsBot:
     """The running product: start it, and stop it, in one asyncio loop."""
 
@@ -121,7 +132,9 @@ class NpsBot:
             await self._set_webhook()
         else:
             assert application.updater is not None  # noqa: S101  (built with an updater)
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
+            )
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
         http_app = create_http_app(
             services.intake,

@@ -87,3 +87,15 @@ def test_what_counts_as_an_outage() -> None:
     assert is_outage(ConnectionRefusedError())
     assert not is_outage(IntegrityError("INSERT", {}, ValueError("duplicate")))
     assert not is_outage(ValueError("bad data"))
+
+
+def test_a_second_poller_elsewhere_is_named_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    from telegram.error import Conflict, NetworkError
+
+    from bot.app import _polling_error
+
+    _polling_error(Conflict("terminated by other getUpdates request"))
+    _polling_error(NetworkError("boom"))
+    messages = [record.getMessage() for record in caplog.records]
+    assert "another process polling with this bot token" in messages[0]
+    assert messages[1] == "getUpdates failed (NetworkError); retrying"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.intake.adapters import WebhookAdapter
 from bot.intake.auth import Guard, intake_guard
@@ -50,7 +51,9 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
         detail = next(p for p in problems if p.get("type") == "json_invalid")
         context = detail.get("ctx", {}).get("error", "")
         body = ErrorOut(error=f"malformed JSON: {context}".strip().rstrip(":"))
-        return JSONResponse(body.model_dump(), status_code=status.HTTP_400_BAD_REQUEST)
+        return JSONResponse(
+            body.model_dump(exclude_defaults=True), status_code=status.HTTP_400_BAD_REQUEST
+        )
     fields = [
         {"field": _field_path(problem.get("loc", ())), "problem": str(problem.get("msg", ""))}
         for problem in problems
@@ -61,8 +64,12 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
-    """``{"error": ...}``; ``fields`` only where there are some."""
-    assert isinstance(error, HTTPException)  # noqa: S101  (registered for this type)
+    """``{"error": ...}``; ``fields`` only where there are some.
+
+    For Starlette's own errors too: FastAPI raises one for a body it cannot parse at all (JSON
+    nested too deeply), and the router for an unknown path or a wrong method.
+    """
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101  (registered for this type)
     return JSONResponse(
         ErrorOut(error=str(error.detail)).model_dump(exclude_defaults=True),
         status_code=error.status_code,
@@ -121,7 +128,7 @@ def create_http_app(
     """The whole HTTP surface of one npsbot process."""
     app = FastAPI(title="npsbot", summary="NPS surveys in Telegram after closed tickets")
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     answer_outages_with_503(app)
     guard = intake_guard(
         api_token,
