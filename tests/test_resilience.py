@@ -10,7 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
+from telegram.error import Conflict, NetworkError
 
+from bot.app import _polling_error
 from bot.resilience import OutagePolicy, current_outcome, is_outage
 from bot.webhook import SECRET_HEADER, telegram_webhook_router
 
@@ -90,10 +92,6 @@ def test_what_counts_as_an_outage() -> None:
 
 
 def test_a_second_poller_elsewhere_is_named_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
-    from telegram.error import Conflict, NetworkError
-
-    from bot.app import _polling_error
-
     _polling_error(Conflict("terminated by other getUpdates request"))
     _polling_error(NetworkError("boom"))
     messages = [record.getMessage() for record in caplog.records]
