@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,13 +12,21 @@ from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake.service import ConnectLink, IntakeResult
 
-
-def _without_nul(value: object) -> object:
-    """PostgreSQL text cannot hold NUL: drop it before the limits apply, as the adapters do."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-Text = Annotated[str, BeforeValidator(_without_nul)]
+def _storable(value: object) -> object:
+    """Text every database stores, made so before the length limits apply, as the adapters do.
+
+    PostgreSQL refuses NUL, so it is dropped. A lone UTF-16 surrogate (half an emoji, sent as
+    an escape or as raw bytes, which ``json`` decodes with "surrogatepass") becomes U+FFFD.
+    """
+    if not isinstance(value, str):
+        return value
+    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+Text = Annotated[str, BeforeValidator(_storable)]
 
 
 class CustomerIn(BaseModel):

@@ -7,9 +7,13 @@ zero-width characters, and strings far beyond every column's length.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 from hypothesis import strategies as st
+
+from tests.intake.conftest import GENERIC_SECRET
 
 NASTY = [
     "\x00",
@@ -68,3 +72,12 @@ GARBAGE = st.one_of(
     st.just(b'{"a": NaN, "b": Infinity}'),
     st.just('{"a": "\ufeff"}'.encode("utf-8-sig")),
 )
+
+
+def generic_signature(body: bytes, stamp: str, secret: str = GENERIC_SECRET) -> dict[str, str]:
+    mac = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {
+        "X-Npsbot-Timestamp": stamp,
+        "X-Npsbot-Signature": f"sha256={mac}",
+        "Content-Type": "application/json",
+    }

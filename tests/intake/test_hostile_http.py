@@ -8,8 +8,6 @@ tampering with signatures and timestamps on every signed route.
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +21,7 @@ from storage.db import SessionFactory
 from storage.models import Customer, Ticket
 from tests.intake.cases import CASES, NOW, SENT_AT, SKEW, TIMED, Case, encode
 from tests.intake.conftest import API_TOKEN, GENERIC_SECRET, stored
-from tests.intake.hostile import GARBAGE, HOSTILE_TEXT, JSON_VALUES, dumps
+from tests.intake.hostile import GARBAGE, HOSTILE_TEXT, JSON_VALUES, dumps, generic_signature
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"}
 TICKET: dict[str, Any] = {
@@ -88,6 +86,13 @@ async def test_generic_endpoints_answer_hostile_bodies_without_500(
         assert await stored(sessions) == before
 
 
+def as_stored(text: str) -> str:
+    """What the intake keeps of a text: NUL dropped, half an emoji marked U+FFFD."""
+    return "".join(
+        "\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text if char != "\x00"
+    )
+
+
 @DB_SETTINGS
 @given(ticket=near_tickets())
 async def test_an_accepted_ticket_is_stored_exactly_as_sent_without_nul(
@@ -99,8 +104,8 @@ async def test_an_accepted_ticket_is_stored_exactly_as_sent_without_nul(
     if response.status_code == 422:
         clear_refusal(response)
         return
-    ticket_id = ticket["ticket_id"].replace("\x00", "")
-    customer_id = ticket["customer"]["id"].replace("\x00", "")
+    ticket_id = as_stored(ticket["ticket_id"])
+    customer_id = as_stored(ticket["customer"]["id"])
     async with sessions() as session:
         found = await session.exec(select(Ticket).where(Ticket.external_id == ticket_id))
         assert found.one().external_id == ticket_id
@@ -109,23 +114,19 @@ async def test_an_accepted_ticket_is_stored_exactly_as_sent_without_nul(
         ).one()
     assert response.json()["ticket_id"] == ticket_id
     name = ticket["customer"].get("name")
-    if isinstance(name, str) and name.replace("\x00", ""):
-        assert customer.name == name.replace("\x00", "")  # markup, bidi, emoji: as sent
+    if isinstance(name, str) and as_stored(name):
+        assert customer.name == as_stored(name)  # markup, bidi, zero-width, emoji: as sent
 
 
-def generic_signature(body: bytes, stamp: str, secret: str = GENERIC_SECRET) -> dict[str, str]:
-    mac = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return {
-        "X-Npsbot-Timestamp": stamp,
-        "X-Npsbot-Signature": f"sha256={mac}",
-        "Content-Type": "application/json",
-    }
+def raw(headers: dict[str, str]) -> dict[str, bytes]:
+    """Headers as UTF-8 bytes: a forger is not bound to ASCII (httpx would refuse it)."""
+    return {name: value.encode("utf-8", "surrogatepass") for name, value in headers.items()}
 
 
 STAMPS = st.one_of(
     st.integers(min_value=int(SKEW.total_seconds()) + 1, max_value=10**12).flatmap(
         lambda off: st.sampled_from(
-            [str(int(SENT_AT.timestamp()) + off), str(max(0, int(SENT_AT.timestamp()) - off))]
+            [str(int(NOW.timestamp()) + off), str(max(0, int(NOW.timestamp()) - off))]
         )
     ),
     st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
@@ -148,7 +149,7 @@ async def test_generic_signature_tampered_or_replayed_is_401_storing_nothing(
     tampered = bytearray(body)
     tampered[flip % len(body)] ^= 1 << (flip % 8)
     for headers, sent in [*((h, body) for h in forged), (good, bytes(tampered))]:
-        response = await client.post("/api/v1/tickets/closed", content=sent, headers=headers)
+        response = await client.post("/api/v1/tickets/closed", content=sent, headers=raw(headers))
         assert response.status_code in {400, 401}, response.text
         clear_refusal(response)
     assert await stored(sessions) == (0, 0, 0)
@@ -172,6 +173,8 @@ async def test_forged_webhooks_are_401_and_store_nothing(  # noqa: PLR0917  (hyp
     body = encode(case.body())
     headers = case.headers(body)
     signature = next(name for name in headers if "Signature" in name or "Secret" in name)
+    if which == "body" and case.name == "freshdesk":
+        return  # Freshdesk cannot sign: its shared secret says nothing about the body
     if which == "body":
         tampered = bytearray(body)
         tampered[flip % len(body)] ^= 1 << (flip % 8)
@@ -179,12 +182,15 @@ async def test_forged_webhooks_are_401_and_store_nothing(  # noqa: PLR0917  (hyp
     elif which == "signature":
         value = headers[signature]
         at = flip % len(value)
-        headers[signature] = value[:at] + ("A" if value[at] != "A" else "B") + value[at + 1 :]
+        other = "0" if value[at].lower() != "0" else "1"  # hex is compared case-insensitively
+        headers[signature] = value[:at] + other + value[at + 1 :]
     elif which == "secret":
         headers = case.headers(body, secret=case.secret + "x")
     else:
-        headers[signature] = noise.encode("latin-1", "replace").decode("latin-1")
-    response = await client.post(f"/api/v1/webhooks/{case.name}", content=body, headers=headers)
+        headers[signature] = noise
+    response = await client.post(
+        f"/api/v1/webhooks/{case.name}", content=body, headers=raw(headers)
+    )
     assert response.status_code == 401, response.text
     clear_refusal(response)
     assert await stored(sessions) == (0, 0, 0)
