@@ -118,9 +118,11 @@ async def test_an_accepted_ticket_is_stored_exactly_as_sent_without_nul(
         assert customer.name == as_stored(name)  # markup, bidi, zero-width, emoji: as sent
 
 
-def raw(headers: dict[str, str]) -> dict[str, bytes]:
+def raw(headers: dict[str, str]) -> dict[bytes, bytes]:
     """Headers as UTF-8 bytes: a forger is not bound to ASCII (httpx would refuse it)."""
-    return {name: value.encode("utf-8", "surrogatepass") for name, value in headers.items()}
+    return {
+        name.encode(): value.encode("utf-8", "surrogatepass") for name, value in headers.items()
+    }
 
 
 STAMPS = st.one_of(
