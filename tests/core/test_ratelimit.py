@@ -1,8 +1,10 @@
 """Flood gate: Telegram's windows, with time passed in."""
 
+import itertools
+
 import pytest
 
-from bot.core.ratelimit import FloodGate, Limits
+from bot.core.ratelimit import PACING_SHARE, FloodGate, Limits
 
 
 def test_private_chat_gets_one_message_a_second() -> None:
@@ -26,8 +28,26 @@ def test_global_limit_and_429_pause() -> None:
     gate = FloodGate(Limits(global_per_second=2))
     gate.book(1, 0.0)
     gate.book(2, 0.0)
-    assert gate.global_wait(0.1) == pytest.approx(0.9)
+    # Both window (full until 1.0) and pacing (two intervals of 1 / (2 * 0.98) s) hold it.
+    assert gate.global_wait(0.1) == pytest.approx(2 / 1.96 - 0.1)
     gate.pause(3, until=5.0)
     assert gate.chat_wait(3, 1.0) == pytest.approx(4.0)
     gate.forget_idle(10.0)
     assert gate.chat_wait(3, 10.0) == 0
+
+
+def test_calls_are_spaced_evenly_just_under_the_global_limit() -> None:
+    gate = FloodGate(Limits(global_per_second=30))
+    now, booked = 0.0, []
+    while len(booked) < 90:
+        wait = gate.global_wait(now)
+        if wait > 0:
+            now += wait
+            continue
+        gate.book(len(booked) + 1, now)
+        booked.append(now)
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(booked)}
+    assert gaps == {round(1 / (30 * PACING_SHARE), 6)}  # no bursts
+    # Never more than 30 in any one-second window, with room to spare for network jitter.
+    assert max(sum(1 for t in booked if start <= t < start + 1.0) for start in booked) == 30
+    assert booked[-1] - booked[0] == pytest.approx(89 / (30 * PACING_SHARE))
