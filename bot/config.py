@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     digest_cron: str = "0 9 * * mon"
     outbox_give_up_hours: float = Field(default=24.0, gt=0)
     global_rate_per_second: float = Field(default=30.0, gt=0)
+    outbox_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Bot API calls in flight at once; more than 1 only for paid broadcasts",
+    )
     telegram_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a Bot API call may take before it is retried"
     )

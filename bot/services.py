@@ -98,6 +98,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         sender=BotSender(application.bot),
         gate=FloodGate(Limits(global_per_second=settings.global_rate_per_second)),
         max_age=timedelta(hours=settings.outbox_give_up_hours),
+        concurrency=settings.outbox_concurrency,
         clock=clock,  # the same clock stamps rows and decides when they are due
     )
     language = normalize_language(settings.language)

@@ -54,6 +54,9 @@ class Dispatcher:
     hooks: Mapping[str, PurposeHooks] = field(default_factory=dict)
     max_age: timedelta = timedelta(hours=24)
     batch_size: int = 20
+    # Calls in flight at once. 1 keeps the crash window to a single message; paid broadcasts
+    # (up to 1,000 msg/s) need more, and then up to this many may go twice after a crash.
+    concurrency: int = 1
     poll_interval: float = 1.0
     clock: Clock = utc_now
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -101,11 +104,16 @@ class Dispatcher:
             batch = await outbox.claim_batch(
                 session, now=self.clock(), limit=self.batch_size, only_ids=only_ids
             )
-        for index, call in enumerate(batch):
-            if self._stopping:
-                await self._release(batch[index:])
-                break
-            await self._attempt(call)
+        waiting = list(batch)  # one call per chat: calls of a batch never share a chat
+
+        async def worker() -> None:
+            while waiting and not self._stopping:
+                await self._attempt(waiting.pop(0))
+
+        workers = max(1, min(self.concurrency, len(waiting)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        if waiting:  # stopping: hand back what was not started
+            await self._release(waiting)
         return len(batch)
 
     async def deliver(self, outbox_ids: Collection[int], *, within: float) -> int:

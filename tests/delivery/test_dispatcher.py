@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.dispatcher import Dispatcher, PurposeHooks
 from bot.delivery.policy import Cause, Decision
 from storage import outbox
@@ -163,3 +165,39 @@ async def test_second_message_to_a_private_chat_waits_a_second(sessions: Session
     stored = await row(sessions, second)
     assert stored.status == "pending" and stored.attempts == 0
     assert stored.not_before > clock.now
+
+
+class SlowSender:
+    """Takes a while per call and records how many calls were in flight at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.sent: list[int] = []
+
+    async def __call__(self, call: ClaimedCall) -> int | None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)
+        self.in_flight -= 1
+        self.sent.append(call.id)
+        return call.id
+
+
+async def test_concurrent_calls_go_to_different_chats_and_keep_each_chats_order(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock()
+    sender = SlowSender()
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock, concurrency=4)
+    dispatcher.gate = FloodGate(Limits(global_per_second=10_000))
+    first = [await queue(sessions, clock, chat_id=chat) for chat in range(1, 9)]
+    second = [await queue(sessions, clock, chat_id=chat) for chat in range(1, 9)]
+    assert await dispatcher.drain_once() == 8  # one call per chat: the heads
+    assert sorted(sender.sent) == first
+    assert sender.most_in_flight == 4
+    dispatcher.gate.forget_idle(float("inf"))  # past each private chat's 1 msg/s
+    assert await dispatcher.drain_once() == 8
+    assert sorted(sender.sent[8:]) == second
+    for row_id in first + second:
+        assert (await row(sessions, row_id)).status == "sent"
