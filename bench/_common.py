@@ -12,8 +12,11 @@ import os
 import platform
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,3 +282,66 @@ class Stopwatch:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def profile(pid: int, seconds: float) -> str:
+    """py-spy's collapsed stacks of a process for ``seconds``, summarised as Markdown."""
+    spy = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
+    out = Path(f"/tmp/npsbot-bench-{pid}.pyspy.txt")
+    subprocess.run(
+        [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return summarize_stacks(out)
+
+
+BUCKETS = (  # first match wins, checked from the innermost frame outwards
+    ("asyncpg / DB round trips", ("asyncpg", "sqlalchemy/dialects/postgresql/asyncpg")),
+    ("aiosqlite / sqlite3", ("aiosqlite", "sqlite3")),
+    ("SQLAlchemy ORM/Core (compile, unit of work, results)", ("sqlalchemy", "sqlmodel")),
+    ("pydantic validation / serialisation", ("pydantic", "fastapi/_compat")),
+    ("our code (bot/, storage/)", ("bot/", "storage/")),
+    ("python-telegram-bot (request building, parsing)", ("telegram/",)),
+    ("httpx / httpcore (Bot API client)", ("httpx", "httpcore")),
+    ("FastAPI routing / dependencies", ("fastapi",)),
+    ("Starlette", ("starlette",)),
+    ("h11 / uvicorn HTTP protocol", ("h11", "uvicorn")),
+    ("asyncio event loop", ("asyncio",)),
+)
+
+
+def summarize_stacks(path: Path) -> str:
+    """Self-time per bucket (innermost recognised frame) and the top inclusive product frames."""
+    buckets: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        for frame in reversed(frames):
+            bucket = next((name for name, keys in BUCKETS if any(k in frame for k in keys)), None)
+            if bucket:
+                buckets[bucket] += count
+                break
+        else:
+            buckets["other (idle/selector, stdlib)"] += count
+        seen = set()
+        for frame in frames:
+            if ("bot/" in frame or "storage/" in frame) and "sandbox" not in frame:
+                name = frame.split(" (")[0] + " (" + frame.split("/")[-1].split(":")[0] if "(" in frame else frame
+                if name not in seen:
+                    seen.add(name)
+                    inclusive[name] += count
+    lines = [f"py-spy samples: {total} (200 Hz)", "", table(
+        ["where (innermost library frame)", "share of samples"],
+        [(name, f"{count / total:.0%}") for name, count in buckets.most_common()],
+    ), "", table(
+        ["product frame (inclusive)", "share"],
+        [(name, f"{count / total:.0%}") for name, count in inclusive.most_common(12)],
+    )]
+    return "\n".join(lines)

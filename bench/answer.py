@@ -160,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     body = asyncio.run(bench(args))
     report(
-        "answer",
+        f"answer-{args.rate:g}",
         f"Answer path at {args.rate:g} presses/s",
         body,
         write=args.write,

@@ -79,14 +79,14 @@ async def seed(url: str, rows: int) -> float:
                     'Agent ' || (t.id % 50), 'Team ' || (t.id % 5),
                     (ARRAY['email','chat','phone'])[1 + t.id % 3], 'Company ' || (t.id % 200),
                     '[]', x.at - interval '1 hour', x.at - interval '1 hour',
-                    x.at - interval '1 hour', t.customer_id, 1, (t.id * 7919) % 11, x.at,
+                    x.at - interval '1 hour', t.customer_id, 1, (t.id::bigint * 7919) % 11, x.at,
                     CASE WHEN t.id % 5 = 0 THEN 'The agent was helpful but it took ' ||
                         (t.id % 9) || ' days to resolve my request' END,
                     CASE WHEN t.id % 5 = 0 THEN x.at + interval '5 minutes' END,
                     x.at + interval '10 minutes', x.at - interval '2 hours'
                 FROM ticket t,
                     LATERAL (SELECT CAST(:start AS timestamptz)
-                        + (t.id - 1) * (:span / :n) * interval '1 second' AS at) x
+                        + (t.id - 1) * (CAST(:span AS float8) / CAST(:n AS float8)) * interval '1 second' AS at) x
                 """
             ),
             params,

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     BENCH_DATABASE_URL,
     loadavg,
+    profile,
     report,
     reset_database,
     seed_clients,
@@ -108,7 +110,9 @@ def stop_fake(process: subprocess.Popen[str]) -> dict[str, object]:
     raise SystemExit("the fake Bot API reported nothing")
 
 
-async def dispatch(url: str, base_url: str, token: str, count: int, rate: float) -> dict[str, float]:
+async def dispatch(
+    url: str, base_url: str, token: str, count: int, rate: float, profile_for: float = 0.0
+) -> dict[str, object]:
     """Run the product's dispatcher (wired by build_services) until every row is settled."""
     from sqlalchemy import func, select
 
@@ -126,7 +130,11 @@ async def dispatch(url: str, base_url: str, token: str, count: int, rate: float)
     services = build_services(settings)
     await services.application.bot.initialize()
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     task = asyncio.create_task(services.dispatcher.run())
+    spy = None
+    if profile_for:
+        spy = asyncio.get_running_loop().run_in_executor(None, profile, os.getpid(), profile_for)
     settled = 0
     while settled < count:
         await asyncio.sleep(0.5)
@@ -139,6 +147,8 @@ async def dispatch(url: str, base_url: str, token: str, count: int, rate: float)
         if task.done():
             await task
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     services.dispatcher.stop()
     await task
     async with services.session_factory() as session:
@@ -148,7 +158,14 @@ async def dispatch(url: str, base_url: str, token: str, count: int, rate: float)
         )
     await services.application.bot.shutdown()
     await services.close()
-    return {"elapsed": elapsed, "surveys_sent": sent_surveys, "failed": failed}
+    profile_text = await spy if spy is not None else ""
+    return {
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "surveys_sent": sent_surveys,
+        "failed": failed,
+        "profile": profile_text,
+    }
 
 
 async def main() -> None:
@@ -160,6 +177,9 @@ async def main() -> None:
         "--rate", type=float, default=None, help="Settings.global_rate_per_second (default: 30, or 100000 unlimited)"
     )
     parser.add_argument("--fake-cpu", type=int, default=None, help="pin the fake to this CPU")
+    parser.add_argument(
+        "--profile", type=float, default=0.0, metavar="SECONDS", help="py-spy the dispatcher"
+    )
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     limited = args.mode == "limited"
@@ -172,7 +192,9 @@ async def main() -> None:
     print(f"seeded {args.count} queued surveys in {time.perf_counter() - seeded:.1f}s", flush=True)
     fake, base_url, token = start_fake(args.count, limited=limited, cpu=args.fake_cpu)
     try:
-        result = await dispatch(args.database_url, base_url, token, args.count, rate)
+        result = await dispatch(
+            args.database_url, base_url, token, args.count, rate, args.profile
+        )
     finally:
         stats = stop_fake(fake)
     accepted = int(stats["accepted_sends"])  # type: ignore[call-overload]
@@ -188,6 +210,11 @@ async def main() -> None:
         ("first to last send", f"{span:.1f} s"),
         ("achieved rate", f"{achieved:.1f} msg/s"),
         ("wall time incl. start/settle", f"{result['elapsed']:.1f} s"),
+        (
+            "dispatcher process CPU",
+            f"{result['cpu']:.1f} s = {float(result['cpu']) / args.count * 1000:.2f} ms/msg "  # type: ignore[arg-type]
+            f"({float(result['cpu']) / float(result['elapsed']):.0%} of one core)",  # type: ignore[arg-type]
+        ),
         ("busiest 1-s window at the fake", stats["busiest_second"]),
         ("load average before", load_before),
         ("load average after", loadavg()),
@@ -199,6 +226,8 @@ async def main() -> None:
         rows.insert(8, ("dispatcher ceiling", f"{achieved:.0f} msg/s (target >= 1,000)"))
         title = f"Dispatch ceiling, flood limits off ({args.count} surveys)"
     body = table(["measure", "value"], rows) + "\n\nCalls seen by the fake: `" + json.dumps(stats["calls"]) + "`"
+    if result["profile"]:
+        body += "\n\nWhere the dispatcher process's time goes (py-spy):\n\n" + str(result["profile"])
     report(f"dispatch-{args.mode}", title, body, write=args.write)
 
 

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DATABASE_URL, loadavg, percentile, report, reset_database, table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_DATABASE_URL,
+    loadavg,
+    percentile,
+    profile,
+    report,
+    reset_database,
+    table,
+)
 
 TOKEN = "bench-intake-token"  # noqa: S105
 ENDPOINTS = {
@@ -233,66 +240,6 @@ def run_client(args: argparse.Namespace, port: int, endpoint: str) -> dict[str, 
     result["load"] = loadavg()
     print(json.dumps(result), flush=True)
     return result
-
-
-def profile(pid: int, seconds: float) -> str:
-    """py-spy's collapsed stacks of the server while it serves the intake, summarised."""
-    spy = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
-    out = Path("/tmp/npsbot-intake.pyspy.txt")
-    subprocess.run(
-        [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return summarize_stacks(out)
-
-
-BUCKETS = (  # first match wins, checked from the innermost frame outwards
-    ("asyncpg / DB round trips", ("asyncpg", "sqlalchemy/dialects/postgresql/asyncpg")),
-    ("SQLAlchemy ORM/Core (compile, unit of work, results)", ("sqlalchemy", "sqlmodel")),
-    ("pydantic validation / serialisation", ("pydantic", "fastapi/_compat")),
-    ("phone/deeplink/intake service logic", ("bot/intake", "bot/core", "storage/", "bot/survey")),
-    ("FastAPI routing / dependencies", ("fastapi",)),
-    ("Starlette", ("starlette",)),
-    ("uvicorn h11 protocol", ("h11", "uvicorn")),
-    ("asyncio event loop", ("asyncio",)),
-)
-
-
-def summarize_stacks(path: Path) -> str:
-    """Self-time per bucket (innermost recognised frame) and the top inclusive product frames."""
-    buckets: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        total += count
-        frames = stack.split(";")
-        for frame in reversed(frames):
-            bucket = next((name for name, keys in BUCKETS if any(k in frame for k in keys)), None)
-            if bucket:
-                buckets[bucket] += count
-                break
-        else:
-            buckets["other (idle/selector, stdlib)"] += count
-        seen = set()
-        for frame in frames:
-            if ("bot/" in frame or "storage/" in frame) and "sandbox" not in frame:
-                name = frame.split(" (")[0] + " (" + frame.split("/")[-1].split(":")[0] if "(" in frame else frame
-                if name not in seen:
-                    seen.add(name)
-                    inclusive[name] += count
-    lines = [f"py-spy samples: {total} (200 Hz)", "", table(
-        ["where (innermost library frame)", "share of samples"],
-        [(name, f"{count / total:.0%}") for name, count in buckets.most_common()],
-    ), "", table(
-        ["product frame (inclusive)", "share"],
-        [(name, f"{count / total:.0%}") for name, count in inclusive.most_common(12)],
-    )]
-    return "\n".join(lines)
 
 
 async def orchestrate(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,17 @@ current_outcome: contextvars.ContextVar[UpdateOutcome | None] = contextvars.Cont
 
 
 def is_outage(error: BaseException) -> bool:
-    """Whether ``error`` says the database is unreachable (as opposed to a bug or bad data)."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    """Whether ``error`` says the database is unreachable (as opposed to a bug or bad data).
+
+    Besides lost connections: any ``OSError`` from the driver (a failed DNS lookup of the
+    database host is a ``socket.gaierror``), a full connection pool, and a ``DBAPIError`` raised
+    while connecting, before any statement (e.g. "the database system is starting up").
+    """
+    if isinstance(error, DBAPIError) and (error.connection_invalidated or error.statement is None):
         return True
-    return isinstance(error, OUTAGE_ERRORS) or isinstance(error.__cause__, OUTAGE_ERRORS)
+    if isinstance(error, (*OUTAGE_ERRORS, PoolTimeoutError, OSError)):
+        return True
+    return isinstance(error.__cause__, (*OUTAGE_ERRORS, OSError))
 
 
 @dataclass(frozen=True, slots=True)

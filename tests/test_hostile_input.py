@@ -101,10 +101,5 @@ async def test_any_telegram_text_is_stored_exactly(sessions: SessionFactory, tex
     assert await comment_round_trip(sessions, text) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/survey/answers.py stores NUL as is: PostgreSQL refuses it (DBAPIError, the "
-    "comment is lost), SQLite keeps it; drop it as the intake does",
-)
 async def test_a_nul_in_a_comment_is_dropped_not_fatal(sessions: SessionFactory) -> None:
     assert await comment_round_trip(sessions, "before\x00after") == "beforeafter"

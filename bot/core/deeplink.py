@@ -75,7 +75,7 @@ def make_payload(secret: bytes, kind: LinkKind, target_id: int, expires_at: date
 
 def read_payload(secret: bytes, payload: str) -> LinkClaim | None:
     """Return what a genuine payload names (expired or not), or None; constant-time compare."""
-    match = _PAYLOAD.match(payload)
+    match = _PAYLOAD.fullmatch(payload)
     if match is None:
         return None
     target_id, expires = int(match["id"], 36), int(match["exp"], 36)

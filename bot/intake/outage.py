@@ -33,16 +33,9 @@ RETRY_AFTER_HEADER: dict[str, object] = {
 
 
 def is_outage(error: BaseException) -> bool:
-    """Whether ``error`` means the database could not be reached, rather than a bug.
-
-    What the update handlers ride out (``bot.resilience``), and at the intake also: any
-    ``OSError`` from the driver (a failed DNS lookup of the database host in a restarting
-    compose network is a ``socket.gaierror``), a full connection pool, and a ``DBAPIError``
-    raised while connecting (no statement sent; e.g. "the database system is starting up").
-    """
-    if resilience.is_outage(error) or isinstance(error, PoolTimeoutError | OSError):
-        return True
-    return isinstance(error, DBAPIError) and error.statement is None
+    """Whether ``error`` means the database could not be reached, rather than a bug: the same
+    judgement the update handlers use (``bot.resilience.is_outage``)."""
+    return resilience.is_outage(error)
 
 
 def unavailable() -> JSONResponse:

@@ -27,6 +27,11 @@ from storage.repo import SurveyContext
 logger = logging.getLogger(__name__)
 
 
+def storable(text: str) -> str:
+    """Text as every database keeps it: PostgreSQL refuses NUL, which no person types."""
+    return text.replace("\x00", "")
+
+
 class AnswerListener(Protocol):
     """Told about answers inside the answer's own transaction (the alerts subscribe)."""
 
@@ -327,6 +332,8 @@ class SurveyAnswers:
         voice: tuple[str, int] | None = None,
     ) -> bool:
         """Store the chat's next message as the comment of the survey that asked for one."""
+        if text is not None:
+            text = storable(text)
         now = self.clock()
         async with self.session_factory() as session:
             context = await self._awaiting_comment(session, chat_id=chat_id, user_id=user_id)

@@ -26,7 +26,7 @@ from bot.core.callback import (
 )
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
-from bot.survey.answers import SurveyAnswers
+from bot.survey.answers import SurveyAnswers, storable
 from bot.survey.linking import ClientLinking
 from bot.survey.rights import ClientRights
 
@@ -182,7 +182,7 @@ class SurveyHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        chat_id, text = message.chat_id, message.text
+        chat_id, text = message.chat_id, storable(message.text)
         for hook in self.text_first:
             if await hook(chat_id, user.id, text):
                 return
