@@ -121,7 +121,9 @@ def update_doc(name: str, section: str) -> None:
 
 def is_bench_database(url: str) -> bool:
     """Refuse to reset any PostgreSQL database but ``bench``."""
-    return url.startswith("postgresql") and url.rsplit("/", 1)[-1].split("?")[0] == "bench"
+    return (
+        url.startswith("postgresql") and url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0] == "bench"
+    )
 
 
 _LOCK: Any = None
@@ -137,7 +139,7 @@ def hold_bench_lock() -> None:
 
     if _LOCK is not None:
         return
-    _LOCK = open("/tmp/npsbot-bench.lock", "w")  # noqa: SIM115, PTH123
+    _LOCK = open("/tmp/npsbot-bench.lock", "w")  # noqa: SIM115
     try:
         fcntl.flock(_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -165,7 +167,7 @@ async def reset_database(url: str) -> None:
     elif url.startswith("sqlite"):
         path = Path(url.split("///", 1)[1])
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240  (before any load)
     engine = make_engine(url)
     await upgrade_to_head(engine)
     await engine.dispose()
@@ -289,7 +291,20 @@ def profile(pid: int, seconds: float) -> str:
     spy = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
     out = Path(f"/tmp/npsbot-bench-{pid}.pyspy.txt")
     subprocess.run(
-        [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", str(out)],
+        [
+            spy,
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ],
         check=True,
         capture_output=True,
     )
@@ -333,15 +348,25 @@ def summarize_stacks(path: Path) -> str:
         seen = set()
         for frame in frames:
             if ("bot/" in frame or "storage/" in frame) and "sandbox" not in frame:
-                name = frame.split(" (")[0] + " (" + frame.split("/")[-1].split(":")[0] if "(" in frame else frame
+                name = (
+                    frame.split(" (")[0] + " (" + frame.split("/")[-1].split(":")[0]
+                    if "(" in frame
+                    else frame
+                )
                 if name not in seen:
                     seen.add(name)
                     inclusive[name] += count
-    lines = [f"py-spy samples: {total} (200 Hz)", "", table(
-        ["where (innermost library frame)", "share of samples"],
-        [(name, f"{count / total:.0%}") for name, count in buckets.most_common()],
-    ), "", table(
-        ["product frame (inclusive)", "share"],
-        [(name, f"{count / total:.0%}") for name, count in inclusive.most_common(12)],
-    )]
+    lines = [
+        f"py-spy samples: {total} (200 Hz)",
+        "",
+        table(
+            ["where (innermost library frame)", "share of samples"],
+            [(name, f"{count / total:.0%}") for name, count in buckets.most_common()],
+        ),
+        "",
+        table(
+            ["product frame (inclusive)", "share"],
+            [(name, f"{count / total:.0%}") for name, count in inclusive.most_common(12)],
+        ),
+    ]
     return "\n".join(lines)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.sandbox.flood import FloodLimits, is_counted  # noqa: E402
-from bot.sandbox.server import FakeBotApi  # noqa: E402
+from bot.sandbox.flood import FloodLimits, is_counted
+from bot.sandbox.server import FakeBotApi
 
 
 def summarize(fake: FakeBotApi) -> dict[str, object]:
@@ -55,9 +55,7 @@ async def main() -> None:
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
-    limits = FloodLimits(
-        global_per_second=args.global_per_second, enabled=not args.no_flood_limits
-    )
+    limits = FloodLimits(global_per_second=args.global_per_second, enabled=not args.no_flood_limits)
     fake = FakeBotApi(limits=limits)
     for user in range(args.first_user, args.first_user + args.users):
         fake.world.add_user(user, f"Client {user}", language_code="en")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     BENCH_DATABASE_URL,
     loadavg,
     percentile,
@@ -40,7 +40,7 @@ MANAGERS = -1001234567890
 FIRST_USER = 2_000_000
 
 
-async def bench(args: argparse.Namespace) -> str:
+async def bench(args: argparse.Namespace) -> str:  # noqa: PLR0915  (one scenario, top to bottom)
     from sqlalchemy import func, select
 
     from bot.app import NpsBot
@@ -114,12 +114,10 @@ async def bench(args: argparse.Namespace) -> str:
             fake.world.press(user, questions[user], encode_score(survey_id, rng.randint(0, 10)))
         press_span = time.perf_counter() - pressed[pairs[0][0]]
         deadline = loop.time() + args.settle
-        while len(done) < count and loop.time() < deadline:
+        while len(done) < count and loop.time() < deadline:  # noqa: ASYNC110  (a deadline too)
             await asyncio.sleep(0.1)
         async with bot.services.session_factory() as session:
-            answered = await session.scalar(
-                select(func.count()).where(Survey.status == "answered")
-            )
+            answered = await session.scalar(select(func.count()).where(Survey.status == "answered"))
             alerts = await session.scalar(
                 select(func.count()).where(OutboxMessage.chat_id == MANAGERS)
             )
@@ -151,7 +149,9 @@ async def bench(args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="presses per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of pressing")
     parser.add_argument("--settle", type=float, default=120.0, help="max seconds to wait after")

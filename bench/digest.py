@@ -20,17 +20,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DATABASE_URL, hold_bench_lock, loadavg, report, reset_database, table  # noqa: E402
+from _common import BENCH_DATABASE_URL, hold_bench_lock, loadavg, report, reset_database, table
 
 TZ = ZoneInfo("Europe/Moscow")
 AS_OF = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -86,7 +85,8 @@ async def seed(url: str, rows: int) -> float:
                     x.at + interval '10 minutes', x.at - interval '2 hours'
                 FROM ticket t,
                     LATERAL (SELECT CAST(:start AS timestamptz)
-                        + (t.id - 1) * (CAST(:span AS float8) / CAST(:n AS float8)) * interval '1 second' AS at) x
+                        + (t.id - 1) * (CAST(:span AS float8) / CAST(:n AS float8))
+                        * interval '1 second' AS at) x
                 """
             ),
             params,
@@ -133,9 +133,7 @@ async def measure(url: str, mode: str) -> dict[str, object]:
     else:
         async with engine.connect() as conn:
             frame = await conn.run_sync(
-                lambda c: pd.read_sql(
-                    survey_window_query(start=previous.start, end=period.end), c
-                )
+                lambda c: pd.read_sql(survey_window_query(start=previous.start, end=period.end), c)
             )
         rows = len(frame)
     elapsed = time.perf_counter() - started
@@ -171,14 +169,16 @@ async def count_surveys(url: str) -> int:
     try:
         async with engine.connect() as conn:
             return int((await conn.execute(text("SELECT count(*) FROM survey"))).scalar_one())
-    except Exception:  # noqa: BLE001  (no schema yet)
+    except Exception:
         return -1
     finally:
         await engine.dispose()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="measurements of each kind")
     parser.add_argument("--reuse", action="store_true", help="keep rows if the count matches")

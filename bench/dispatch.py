@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     BENCH_DATABASE_URL,
     loadavg,
     profile,
@@ -45,7 +45,7 @@ TELEGRAM_LIMIT = 30.0
 
 
 async def seed_outbox(url: str, count: int) -> None:
-    """``count`` queued surveys, each with its question waiting in the outbox (as the sweep does)."""
+    """``count`` queued surveys, each with its question in the outbox (as the sweep does)."""
     from sqlalchemy import insert
 
     from bot.i18n import translator
@@ -80,7 +80,9 @@ async def seed_outbox(url: str, count: int) -> None:
     await engine.dispose()
 
 
-def start_fake(count: int, *, limited: bool, cpu: int | None) -> tuple[subprocess.Popen[str], str, str]:
+def start_fake(
+    count: int, *, limited: bool, cpu: int | None
+) -> tuple[subprocess.Popen[str], str, str]:
     command = [
         sys.executable,
         str(Path(__file__).with_name("_fake_server.py")),
@@ -111,7 +113,7 @@ def stop_fake(process: subprocess.Popen[str]) -> dict[str, object]:
 
 
 async def dispatch(
-    url: str, base_url: str, token: str, count: int, rate: float, profile_for: float = 0.0
+    url: str, base_url: str, token: str, count: int, rate: float, *, profile_for: float = 0.0
 ) -> dict[str, object]:
     """Run the product's dispatcher (wired by build_services) until every row is settled."""
     from sqlalchemy import func, select
@@ -153,9 +155,7 @@ async def dispatch(
     await task
     async with services.session_factory() as session:
         sent_surveys = await session.scalar(select(func.count()).where(Survey.status == "sent"))
-        failed = await session.scalar(
-            select(func.count()).where(OutboxMessage.status == "failed")
-        )
+        failed = await session.scalar(select(func.count()).where(OutboxMessage.status == "failed"))
     await services.application.bot.shutdown()
     await services.close()
     profile_text = await spy if spy is not None else ""
@@ -169,12 +169,17 @@ async def dispatch(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--mode", choices=["limited", "unlimited"], default="limited")
     parser.add_argument("--count", type=int, default=10_000, help="surveys queued (default 10000)")
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
     parser.add_argument(
-        "--rate", type=float, default=None, help="Settings.global_rate_per_second (default: 30, or 100000 unlimited)"
+        "--rate",
+        type=float,
+        default=None,
+        help="Settings.global_rate_per_second (default: 30, or 100000 unlimited)",
     )
     parser.add_argument("--fake-cpu", type=int, default=None, help="pin the fake to this CPU")
     parser.add_argument(
@@ -193,7 +198,7 @@ async def main() -> None:
     fake, base_url, token = start_fake(args.count, limited=limited, cpu=args.fake_cpu)
     try:
         result = await dispatch(
-            args.database_url, base_url, token, args.count, rate, args.profile
+            args.database_url, base_url, token, args.count, rate, profile_for=args.profile
         )
     finally:
         stats = stop_fake(fake)
@@ -220,14 +225,27 @@ async def main() -> None:
         ("load average after", loadavg()),
     ]
     if limited:
-        rows.insert(8, ("share of the 30 msg/s limit", f"{achieved / TELEGRAM_LIMIT:.1%} (target >= 97%, no 429)"))
+        rows.insert(
+            8,
+            (
+                "share of the 30 msg/s limit",
+                f"{achieved / TELEGRAM_LIMIT:.1%} (target >= 97%, no 429)",
+            ),
+        )
         title = f"Dispatch at Telegram's limit ({args.count} surveys, 30 msg/s)"
     else:
         rows.insert(8, ("dispatcher ceiling", f"{achieved:.0f} msg/s (target >= 1,000)"))
         title = f"Dispatch ceiling, flood limits off ({args.count} surveys)"
-    body = table(["measure", "value"], rows) + "\n\nCalls seen by the fake: `" + json.dumps(stats["calls"]) + "`"
+    body = (
+        table(["measure", "value"], rows)
+        + "\n\nCalls seen by the fake: `"
+        + json.dumps(stats["calls"])
+        + "`"
+    )
     if result["profile"]:
-        body += "\n\nWhere the dispatcher process's time goes (py-spy):\n\n" + str(result["profile"])
+        body += "\n\nWhere the dispatcher process's time goes (py-spy):\n\n" + str(
+            result["profile"]
+        )
     report(f"dispatch-{args.mode}", title, body, write=args.write)
 
 

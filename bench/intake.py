@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     BENCH_DATABASE_URL,
     loadavg,
     percentile,
@@ -102,7 +102,7 @@ async def serve(args: argparse.Namespace) -> None:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers no event)
         await asyncio.sleep(0.01)
     print(f"READY {server.servers[0].sockets[0].getsockname()[1]}", flush=True)
     await task
@@ -282,35 +282,61 @@ async def orchestrate(args: argparse.Namespace) -> None:
         f"after {args.warmup:g} s warm-up per endpoint. Database: PostgreSQL `bench`. "
         f"Target: >= 2,000 req/s and p99 < 50 ms for the intake.\n\n"
         + table(
-            ["endpoint", "req/s", "statuses", "p50 ms", "p90 ms", "p99 ms", "max ms", "load avg after"],
+            [
+                "endpoint",
+                "req/s",
+                "statuses",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "load avg after",
+            ],
             rows,
         )
         + f"\n\nLoad average before: {load_before}."
     )
     if profile_text:
         body += "\n\nWhere the server's time goes during the intake phase:\n\n" + profile_text
-    report(f"intake{'-' + args.label if args.label else ''}", f"Intake throughput{' (' + args.label + ')' if args.label else ''}", body, write=args.write)
+    report(
+        f"intake{'-' + args.label if args.label else ''}",
+        f"Intake throughput{' (' + args.label + ')' if args.label else ''}",
+        body,
+        write=args.write,
+    )
 
 
 def loop_kind(args: argparse.Namespace) -> str:
-    return "uvloop + httptools (extra path)" if args.extra_path else "asyncio + h11 (uvicorn auto: uvloop/httptools not installed)"
+    return (
+        "uvloop + httptools (extra path)"
+        if args.extra_path
+        else "asyncio + h11 (uvicorn auto: uvloop/httptools not installed)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--role", choices=["main", "server", "client"], default="main", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--role", choices=["main", "server", "client"], default="main", help=argparse.SUPPRESS
+    )
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", default="intake", help=argparse.SUPPRESS)
     parser.add_argument("--endpoints", default="noop,parse,intake", help="which paths, in order")
-    parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per endpoint")
+    parser.add_argument(
+        "--duration", type=float, default=15.0, help="seconds measured per endpoint"
+    )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=0.0, help="open loop at this rate (req/s)")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
-    parser.add_argument("--profile", action="store_true", help="py-spy the server during the intake")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the server during the intake"
+    )
     parser.add_argument("--extra-path", default="", help="PYTHONPATH prefix for the server only")
     parser.add_argument("--label", default="", help="suffix of the docs section (e.g. uvloop)")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, loadavg, report, table  # noqa: E402
+from _common import ROOT, loadavg, report, table
 
 MANAGERS = -1001234567890
 
@@ -52,7 +52,7 @@ def cpu_seconds(pid: int) -> float:
 
 def healthy(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
             return bool(answer.status == 200)
     except OSError:
         return False
@@ -115,7 +115,9 @@ def import_time() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--idle", type=float, default=30.0, help="seconds idle before measuring")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
