@@ -48,14 +48,23 @@ POLL_PATIENCE = timedelta(minutes=15)
 WEBHOOK_PATIENCE = timedelta(seconds=20)
 
 
+# How far back to look for the run the bot missed: short windows first, so a cron that fires
+# often is not walked for a year, and up to a year, so a monthly digest is found after a long
+# outage too.
+LOOKBACK_WINDOWS = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=370))
+
+
 def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
-    """The latest time within a week before ``now`` at which ``trigger`` fired (or None)."""
-    last = None
-    moment = trigger.get_next_fire_time(None, now - timedelta(days=7))
-    while moment is not None and moment <= now:
-        last = moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-    return last
+    """The latest time within a year before ``now`` at which ``trigger`` fired (or None)."""
+    for window in LOOKBACK_WINDOWS:
+        last: datetime | None = None
+        moment: datetime | None = trigger.get_next_fire_time(None, now - window)
+        while moment is not None and moment <= now:
+            last = moment
+            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        if last is not None:
+            return last
+    return None
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -115,10 +115,17 @@ async def export(
         chosen = service.parse_period(period)
         path = out or Path(export_filename(chosen, fmt, settings.tz))
         advance = progress(await count_responses(engine, chosen))
-        with path.open("wb") as file:
-            written = await export_responses(
-                engine, chosen, file, fmt=fmt, tz=settings.tz, progress=advance
-            )
+        # Written beside the target and renamed at the end, so a failure half-way never leaves
+        # a truncated file (or clobbers last week's export) under the name the operator asked for.
+        partial = path.with_name(f".{path.name}.partial")
+        try:
+            with partial.open("wb") as file:
+                written = await export_responses(
+                    engine, chosen, file, fmt=fmt, tz=settings.tz, progress=advance
+                )
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path, written
     finally:
         await engine.dispose()

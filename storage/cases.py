@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -249,7 +249,11 @@ async def mark_reannounced(session: AsyncSession, *, case: AlertCase, now: datet
         .where(col(AlertCase.id) == case.id)
         .where(col(AlertCase.status) == CaseStatus.OPEN)
         .where(col(AlertCase.reannounce_count) == case.reannounce_count)
-        .values(reannounced_at=now, reannounce_count=case.reannounce_count + 1)
+        .values(
+            first_reannounced_at=func.coalesce(AlertCase.first_reannounced_at, now),
+            reannounced_at=now,
+            reannounce_count=case.reannounce_count + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)

@@ -188,6 +188,8 @@ class AlertCase(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, sa_type=Text)
     # Follow-up steps done, from bot.core.cases.CHECKLIST (acknowledge, apologise, ...).
     checklist: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The first re-announcement (the digest counts it by the period's end) and the latest one.
+    first_reannounced_at: datetime | None = _utc()
     reannounced_at: datetime | None = _utc()
     reannounce_count: int = Field(default=0)
     recovery_asked_at: datetime | None = _utc()

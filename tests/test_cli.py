@@ -156,6 +156,23 @@ def test_export_errors_are_clear(env: dict[str, str], args: list[str], message: 
     assert "Traceback" not in result.output
 
 
+def test_a_failed_export_leaves_the_previous_file_alone(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_answers(env)
+    (tmp_path / "r.csv").write_text("last week's export")
+
+    async def fail_half_way(*_args: object, **_kwargs: object) -> int:
+        (tmp_path / ".r.csv.partial").write_bytes(b"survey_id,tick")
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("bot.commands.export_responses", fail_half_way)
+    result = runner.invoke(app, ["export", "--out", "r.csv"], env=env)
+    assert isinstance(result.exception, RuntimeError)
+    assert (tmp_path / "r.csv").read_text() == "last week's export"
+    assert sorted(path.name for path in tmp_path.iterdir() if "r.csv" in path.name) == ["r.csv"]
+
+
 def test_export_draws_a_bar_on_large_exports(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

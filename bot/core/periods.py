@@ -9,14 +9,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
 MAX_DAYS: Final = 3660  # ten years: anything longer is a typo, not a report
 
 
+class PeriodProblem(StrEnum):
+    """What was wrong with a typed period, so the bot can say it in the reader's language."""
+
+    NOT_A_DATE = "not_a_date"
+    DAYS_OUT_OF_RANGE = "days_out_of_range"
+    NOT_A_WEEK = "not_a_week"
+    NOT_A_MONTH = "not_a_month"
+    ENDS_BEFORE_START = "ends_before_start"
+    TOO_LONG = "too_long"
+    UNKNOWN = "unknown"
+
+
 class PeriodError(ValueError):
-    """A period a person typed that cannot be understood; the message says what is accepted."""
+    """A period a person typed that cannot be understood; the message says what is accepted.
+
+    The message is English, for the shell; ``problem`` and ``value`` let a chat translate it.
+    """
+
+    def __init__(self, message: str, *, problem: PeriodProblem, value: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.value = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +152,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise PeriodError(
+            f"{text!r} is not a date (YYYY-MM-DD)", problem=PeriodProblem.NOT_A_DATE, value=text
+        ) from None
 
 
 def parse_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
@@ -148,23 +171,47 @@ def parse_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
     if match := _DAYS.fullmatch(value.lower()):
         days = int(match[1])
         if not 1 <= days <= MAX_DAYS:
-            raise PeriodError(f"the number of days must be between 1 and {MAX_DAYS}")
+            raise PeriodError(
+                f"the number of days must be between 1 and {MAX_DAYS}",
+                problem=PeriodProblem.DAYS_OUT_OF_RANGE,
+                value=value,
+            )
         return Period(start=now - timedelta(days=days), end=now)
     if match := _WEEK.fullmatch(value.upper()):
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
-            raise PeriodError(f"{value!r} is not an ISO week of that year") from None
+            raise PeriodError(
+                f"{value!r} is not an ISO week of that year",
+                problem=PeriodProblem.NOT_A_WEEK,
+                value=value,
+            ) from None
         return local_days(monday, monday + timedelta(days=7), tz)
     if match := _MONTH.fullmatch(value):
         if not 1 <= int(match[2]) <= 12:
-            raise PeriodError(f"{value!r} is not a month (YYYY-MM, 01 to 12)")
+            raise PeriodError(
+                f"{value!r} is not a month (YYYY-MM, 01 to 12)",
+                problem=PeriodProblem.NOT_A_MONTH,
+                value=value,
+            )
         return calendar_month(int(match[1]), int(match[2]), tz)
     if match := _RANGE.fullmatch(value):
         first, last = _date(match[1]), _date(match[2])
         if last < first:
-            raise PeriodError("the period ends before it starts")
+            raise PeriodError(
+                "the period ends before it starts",
+                problem=PeriodProblem.ENDS_BEFORE_START,
+                value=value,
+            )
         if (last - first).days >= MAX_DAYS:
-            raise PeriodError(f"a period may be at most {MAX_DAYS} days long")
+            raise PeriodError(
+                f"a period may be at most {MAX_DAYS} days long",
+                problem=PeriodProblem.TOO_LONG,
+                value=value,
+            )
         return local_days(first, last + timedelta(days=1), tz)
-    raise PeriodError(f"cannot understand the period {value!r}: {PERIOD_HELP}")
+    raise PeriodError(
+        f"cannot understand the period {value!r}: {PERIOD_HELP}",
+        problem=PeriodProblem.UNKNOWN,
+        value=value,
+    )

@@ -13,11 +13,12 @@ from html import escape
 from typing import Literal
 
 from bot.core.cases import ManagerAccess
-from bot.core.periods import Period, PeriodError
+from bot.core.periods import MAX_DAYS, Period, PeriodError, PeriodProblem
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
 from bot.managers.digest import DigestService, ExportTooLargeError
+from bot.resilience import is_outage
 from storage import outbox
 from storage.db import SessionFactory
 
@@ -63,12 +64,55 @@ class ManagerCommands:
             chat_id, escape(self.tr.gettext("Sorry, this command is for the support team."))
         )
 
+    async def run(self, name: str, *, chat_id: int, args: list[str]) -> None:
+        """Run one command; a report that fails says so in the chat rather than going quiet.
+
+        A database outage is raised on: the outage policy retries the whole update.
+        """
+        try:
+            if name == "nps":
+                await self.nps(chat_id=chat_id, args=args)
+            elif name == "digest":
+                await self.digest_now(chat_id=chat_id, args=args)
+            elif name == "export":
+                await self.export(chat_id=chat_id, args=args)
+            else:
+                await self.alerts(chat_id=chat_id)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            logger.exception("/%s failed", name)
+            sorry = self.tr.gettext("That report could not be made. The bot's log says why.")
+            await self.say(chat_id, escape(sorry))
+
     def _period(self, text: str | None) -> Period:
         return self.digest.parse_period(text, default="7d")
 
+    def _period_problem(self, error: PeriodError) -> str:
+        """The typed period's problem in the chat's language (core raises it in English)."""
+        tr, value = self.tr, error.value
+        match error.problem:
+            case PeriodProblem.NOT_A_DATE:
+                text = tr.gettext("%(value)s is not a date (YYYY-MM-DD).")
+            case PeriodProblem.DAYS_OUT_OF_RANGE:
+                text = tr.gettext("The number of days must be between 1 and %(max)s.")
+            case PeriodProblem.NOT_A_WEEK:
+                text = tr.gettext("%(value)s is not an ISO week of that year.")
+            case PeriodProblem.NOT_A_MONTH:
+                text = tr.gettext("%(value)s is not a month (YYYY-MM, 01 to 12).")
+            case PeriodProblem.ENDS_BEFORE_START:
+                text = tr.gettext("The period ends before it starts.")
+            case PeriodProblem.TOO_LONG:
+                text = tr.gettext("A period may be at most %(max)s days long.")
+            case _:
+                text = tr.gettext("I do not understand the period %(value)s.")
+        return text % {"value": value, "max": MAX_DAYS}
+
     async def _bad_period(self, chat_id: int, error: PeriodError) -> None:
-        usage = self.tr.gettext("Periods look like 7d, 30d, 2026-10, 2026-W44 or week.")
-        await self.say(chat_id, f"{escape(str(error))}\n{escape(usage)}")
+        usage = self.tr.gettext(
+            "Periods look like 7d, 30d, 2026-10, 2026-W44, week, month or 2026-10-01..2026-10-15."
+        )
+        await self.say(chat_id, f"{escape(self._period_problem(error))}\n{escape(usage)}")
 
     async def nps(self, *, chat_id: int, args: list[str]) -> None:
         """/nps [period]: the score with its margin, now, in this chat."""

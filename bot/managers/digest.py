@@ -176,7 +176,14 @@ class DigestService:
             calls.append(_Call("sendPhoto", file_payload("photo", png, "nps.png", caption=caption)))
         if digest.responses:
             csv_data = await self.export(digest.period, "csv")
-            calls.append(self._document(csv_data, digest.period, "csv"))
+            if len(csv_data) <= MAX_UPLOAD_BYTES:
+                calls.append(self._document(csv_data, digest.period, "csv"))
+            else:  # Telegram would refuse it and, with it, nothing else would be lost
+                logger.warning(
+                    "the digest's CSV is %d MB, over Telegram's limit: posted without it "
+                    "(npsbot export writes it on the server)",
+                    len(csv_data) // (1024 * 1024),
+                )
         return calls
 
     @staticmethod

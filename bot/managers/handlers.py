@@ -102,15 +102,7 @@ class ManagerHandlers:
             await self.commands.refuse(chat_id)
             return
         name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-        args = list(context.args or [])
-        if name == "nps":
-            await self.commands.nps(chat_id=chat_id, args=args)
-        elif name == "digest":
-            await self.commands.digest_now(chat_id=chat_id, args=args)
-        elif name == "export":
-            await self.commands.export(chat_id=chat_id, args=args)
-        else:
-            await self.commands.alerts(chat_id=chat_id)
+        await self.commands.run(name, chat_id=chat_id, args=list(context.args or []))
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """Registered before the clients' handlers, so these see their updates first."""

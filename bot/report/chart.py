@@ -6,6 +6,7 @@ server must not do. Rendering is synchronous and CPU-bound; callers run it in a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import timedelta
 from io import BytesIO
@@ -33,10 +34,31 @@ def _label(point: TrendPoint, tz: ZoneInfo, locale: str) -> str:
     return format_date(first, format="d MMM", locale=locale)
 
 
+def _isolated(values: Sequence[float]) -> list[int]:
+    """Points with no neighbour to share a band with: fill_between would draw them as nothing."""
+
+    def present(index: int) -> bool:
+        return 0 <= index < len(values) and not math.isnan(values[index])
+
+    return [
+        i for i in range(len(values)) if present(i) and not present(i - 1) and not present(i + 1)
+    ]
+
+
 def render_trend_chart(
     points: Sequence[TrendPoint], *, tz: ZoneInfo, translator: Translator, language: str
 ) -> bytes:
     """A PNG of the trend: periods without answers leave gaps instead of pretending to be 0."""
+    figure = trend_figure(points, tz=tz, translator=translator, language=language)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def trend_figure(
+    points: Sequence[TrendPoint], *, tz: ZoneInfo, translator: Translator, language: str
+) -> Figure:
+    """The chart as a matplotlib ``Figure``: NPS with its margin above, the bands' shares below."""
     if not points:
         raise ValueError("the chart needs at least one period")
     t = translator
@@ -58,6 +80,16 @@ def render_trend_chart(
     top.fill_between(
         xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("Margin of error")
     )
+    if alone := [i for i in _isolated(values) if margins[i] is not None]:
+        top.errorbar(
+            alone,
+            [values[i] for i in alone],
+            yerr=[margins[i] for i in alone],
+            fmt="none",
+            ecolor=NPS_COLOUR,
+            alpha=0.15,
+            elinewidth=12,
+        )  # the same band, as wide as a bar, for a period between two without answers
     top.plot(xs, values, color=NPS_COLOUR, marker="o", label=t.gettext("NPS"))
     top.axhline(0, color="black", linewidth=0.6)
     top.set_ylim(-105, 105)
@@ -84,7 +116,4 @@ def render_trend_chart(
     bottom.set_xticks(xs, labels, rotation=45, ha="right", fontsize="small")
     # Below the ticks, so the legend never hides a bar.
     bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize="small", ncols=3)
-
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure

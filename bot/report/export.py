@@ -4,6 +4,8 @@ One row per survey answered in the period. Times are local to the team's time zo
 offset in CSV, and as plain local times in XLSX, which has no notion of a time zone. Text that a
 spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe:
 comments come from clients, and a client must not be able to put a formula in a manager's Excel.
+Control characters that XML 1.0 cannot hold (a comment may carry any of them) become U+FFFD in
+XLSX, where they would otherwise abort the whole file; CSV keeps them as typed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, BinaryIO, Final, Literal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -143,6 +146,8 @@ def _csv_cell(value: Any) -> Any:
 def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # already local; Excel cannot store an offset
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value
 
 

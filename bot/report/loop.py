@@ -20,6 +20,7 @@ from storage.models import AlertCase
 _CASE: Final[Table] = AlertCase.__table__  # type: ignore[attr-defined]
 CASE_DATETIMES: Final = (
     "created_at",
+    "first_reannounced_at",
     "taken_at",
     "first_contact_at",
     "resolved_at",
@@ -50,7 +51,7 @@ def load_case_frame(connection: Connection, *, period: Period) -> pd.DataFrame:
         case.taken_at,
         case.first_contact_at,
         case.resolved_at,
-        case.reannounce_count,
+        case.first_reannounced_at,
         case.recovery_answer,
         case.recovery_answered_at,
     ).where(
@@ -60,7 +61,6 @@ def load_case_frame(connection: Connection, *, period: Period) -> pd.DataFrame:
     raw = pd.read_sql(query.order_by(case.id), connection)
     columns: dict[str, pd.Series[Any]] = {
         "id": raw["id"].astype("int64"),
-        "reannounce_count": raw["reannounce_count"].astype("int64"),
         # SQLite returns 0/1 and PostgreSQL True/False; both become a nullable boolean.
         "recovery_answer": raw["recovery_answer"].astype("boolean"),
     }
@@ -91,7 +91,7 @@ def compute_loop(frame: pd.DataFrame, period: Period) -> LoopStats:
         resolved=int(_before(alerted["resolved_at"], period.end).sum()),
         median_first_contact=median,
         open_at_end=int(((created < end) & ~resolved_by_end).sum()),
-        reannounced=int((alerted["reannounce_count"] > 0).sum()),
+        reannounced=int(_before(alerted["first_reannounced_at"], period.end).sum()),
         recovery_answered=int(answered["recovery_answer"].notna().sum()),
         recovered=int(answered["recovery_answer"].fillna(False).sum()),
     )

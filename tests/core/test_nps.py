@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot.core.nps import (
     Category,
+    NpsChange,
     NpsSummary,
     classify,
     compare,
@@ -87,6 +88,16 @@ def test_change_by_hand() -> None:
     assert change.difference == pytest.approx(45.0)
     assert change.margin == pytest.approx(1.96 * math.sqrt(760.0 + 1718.75))  # 97.58
     assert not change.significant
+
+
+@pytest.mark.parametrize(
+    ("difference", "significant"),
+    [(20.0, False), (-20.0, False), (20.001, True), (-20.001, True), (0.0, False)],
+)
+def test_a_change_exactly_at_the_margin_is_not_called_real(
+    difference: float, significant: bool
+) -> None:
+    assert NpsChange(difference=difference, margin=20.0).significant is significant
 
 
 def test_a_large_change_on_many_answers_is_beyond_noise() -> None:

@@ -89,6 +89,8 @@ async def seed(harness: Harness) -> None:
                     AlertCase(
                         survey_id=survey.id, chat_id=MANAGERS, status="open",
                         created_at=moment + HOUR, reannounce_count=1,
+                        first_reannounced_at=moment + 5 * HOUR,
+                        reannounced_at=moment + 5 * HOUR,
                     )
                 )  # fmt: skip
         await session.commit()

@@ -248,6 +248,28 @@ async def test_digest_missed_while_the_bot_was_down_is_posted_on_start(harness: 
     assert len([m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content]) == 1
 
 
+async def test_monthly_digest_missed_over_a_long_outage_is_posted_on_start(
+    harness: Harness,
+) -> None:
+    harness.settings = harness.settings.model_copy(
+        update={"digest_period": "month", "digest_cron": "0 9 1 * *"}
+    )
+    await harness.restart()
+    await answer(harness, 8102, "T-702", 3)  # 18 November
+    await harness.stop()
+    # Down from before 1 December 09:00 until the 9th: the run is 8 days behind.
+    harness.clock.move_to(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))
+    await harness.start()
+    digest = await harness.fake.wait_for(lambda m: "NPS digest" in m.content, chat_id=MANAGERS)
+    assert "Nov 1, 2026 – Nov 30, 2026" in digest.content  # the month before the run
+    assert "-100.0" in digest.content  # its one answer, a 3
+    assert harness.bot is not None
+    job_queue = harness.bot.services.application.job_queue
+    assert job_queue is not None
+    (job,) = job_queue.get_jobs_by_name("weekly-digest")
+    assert job.job.misfire_grace_time >= 3600  # a run late by minutes still posts
+
+
 async def test_fresh_install_posts_no_catch_up_digest(harness: Harness) -> None:
     harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     await harness.restart()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import gettext
+import math
 import struct
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from matplotlib.container import ErrorbarContainer
 
 from bot.core.nps import NpsSummary
 from bot.core.periods import last_full_week, periods_up_to
-from bot.report.chart import render_trend_chart
+from bot.report.chart import render_trend_chart, trend_figure
 from bot.report.weekly import TrendPoint, compute_trend
 
 from .helpers import WEEK, at
@@ -67,3 +69,48 @@ def test_chart_is_an_800_by_600_png(language: str) -> None:
 def test_chart_needs_a_period() -> None:
     with pytest.raises(ValueError, match="at least one"):
         render_trend_chart([], tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
+
+
+def weeks_with(counts: list[tuple[int, int, int]]) -> list[TrendPoint]:
+    weeks = periods_up_to(
+        last_full_week(datetime(2026, 11, 23, tzinfo=UTC), MOSCOW), MOSCOW, len(counts)
+    )
+    return [TrendPoint(week, NpsSummary(*c)) for week, c in zip(weeks, counts, strict=True)]
+
+
+def test_chart_draws_the_margin_as_a_band_around_nps() -> None:
+    points = weeks_with([(6, 2, 2), (3, 3, 4), (0, 0, 0), (5, 0, 5)])
+    figure = trend_figure(points, tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
+    top, _bottom = figure.axes
+
+    (line,) = [line for line in top.get_lines() if line.get_marker() == "o"]
+    nps = list(line.get_ydata())
+    assert nps[:2] == [40.0, -10.0] and math.isnan(nps[2]) and nps[3] == 0.0
+    (band,) = top.collections[:1]
+    ys = band.get_paths()[0].vertices[:, 1]
+    first, second = points[0].summary, points[1].summary
+    assert first.margin is not None and second.margin is not None
+    # The band runs from NPS - margin to NPS + margin over the first two weeks.
+    assert min(ys) == pytest.approx(min(40 - first.margin, -10 - second.margin))
+    assert max(ys) == pytest.approx(max(40 + first.margin, -10 + second.margin))
+    # The last week stands alone after an empty one: its band is an error bar of its margin.
+    (bar,) = [c for c in top.containers if isinstance(c, ErrorbarContainer)]
+    (segment,) = bar.lines[2][0].get_segments()
+    last = points[3].summary
+    assert last.margin is not None
+    assert [tuple(p) for p in segment] == [(3, -last.margin), (3, last.margin)]
+
+
+def test_chart_stacks_detractors_passives_and_promoters_to_100_percent() -> None:
+    points = weeks_with([(6, 2, 2), (0, 0, 0), (1, 1, 2)])
+    figure = trend_figure(points, tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
+    _top, bottom = figure.axes
+
+    detractors, passives, promoters = bottom.containers
+    week = 0  # 2 detractors, 2 passives, 6 promoters of 10, stacked from the bottom
+    spans = [
+        (bars[week].get_y(), bars[week].get_height()) for bars in (detractors, passives, promoters)
+    ]
+    assert spans == [(0, 20.0), (20.0, 20.0), (40.0, 60.0)]
+    assert [bars[1].get_height() for bars in (detractors, passives, promoters)] == [0, 0, 0]
+    assert sum(bars[2].get_height() for bars in (detractors, passives, promoters)) == 100.0

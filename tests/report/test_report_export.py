@@ -80,6 +80,27 @@ async def test_xlsx_export(engine: AsyncEngine) -> None:
     assert rows[3][5] is None  # no company given
 
 
+async def test_xlsx_export_survives_control_characters(engine: AsyncEngine) -> None:
+    """XML 1.0 cannot hold most C0 controls; a client's comment must not abort the whole file."""
+    comment = "bad\x0btab\x1besc\x01soh\tok\nline"
+    await insert_surveys(
+        engine,
+        [{"ticket": "T-\x07", "sent_at": at(7, 9), "answered_at": at(7, 10), "score": 2,
+          "agent": "a\x1fgent", "comment": comment}],
+    )  # fmt: skip
+    out = io.BytesIO()
+
+    assert await export_responses(engine, WEEK, out, fmt="xlsx", tz=MOSCOW) == 1
+
+    sheet = load_workbook(io.BytesIO(out.getvalue()), read_only=True)["responses"]
+    row = list(sheet.iter_rows(values_only=True))[1]
+    assert row[11] == "bad\ufffdtab\ufffdesc\ufffdsoh\tok\nline"  # tab and newline are legal
+    assert (row[1], row[3]) == ("T-\ufffd", "a\ufffdgent")
+    csv_out = io.BytesIO()
+    await export_responses(engine, WEEK, csv_out, fmt="csv", tz=MOSCOW)
+    assert "bad\x0btab\x1besc" in csv_out.getvalue().decode("utf-8-sig")  # CSV keeps them
+
+
 async def test_empty_period_has_only_the_header(engine: AsyncEngine) -> None:
     out = io.BytesIO()
     empty = Period(start=WEEK.end + timedelta(days=30), end=WEEK.end + timedelta(days=31))

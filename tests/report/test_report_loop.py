@@ -41,10 +41,13 @@ async def test_closed_loop_by_hand(engine: AsyncEngine) -> None:
              "recovery_answer": True, "recovery_answered_at": start + 6 * HOUR},
             # Alerted this week: taken, contacted after 3 h, re-announced twice, still open.
             {"created_at": start, "status": "taken", "taken_at": start + 2 * HOUR,
-             "first_contact_at": start + 3 * HOUR, "reannounce_count": 2},
-            # Alerted this week, never touched, said "no" to recovery.
+             "first_contact_at": start + 3 * HOUR, "reannounce_count": 2,
+             "first_reannounced_at": start + HOUR, "reannounced_at": start + 2 * HOUR},
+            # Alerted this week, never touched, said "no" to recovery; re-announced only after
+            # the week ended, which a digest posted late must not count.
             {"created_at": start, "status": "open", "recovery_answer": False,
-             "recovery_answered_at": start + HOUR},
+             "recovery_answered_at": start + HOUR, "reannounce_count": 1,
+             "first_reannounced_at": WEEK.end + HOUR, "reannounced_at": WEEK.end + HOUR},
             # Alerted this week, contacted only after the week ended: no wait counted yet.
             {"created_at": WEEK.end - HOUR, "status": "resolved", "taken_at": WEEK.end,
              "first_contact_at": WEEK.end + HOUR, "resolved_at": WEEK.end + 2 * HOUR},
@@ -67,7 +70,7 @@ async def test_closed_loop_by_hand(engine: AsyncEngine) -> None:
         resolved=1,
         median_first_contact=2 * HOUR,  # median of 1 h and 3 h
         open_at_end=4,  # cases 2, 3 and 4 (resolved only after the end) and 6
-        reannounced=1,
+        reannounced=1,  # the second case; the third only after the end
         recovery_answered=2,
         recovered=1,
     )

@@ -287,6 +287,22 @@ async def test_reannouncing_counts_only_while_open(sessions: SessionFactory) -> 
     assert (case.reannounce_count, case.reannounced_at) == (1, NOW + HOUR)
 
 
+async def test_reannouncing_keeps_the_first_time_and_the_latest(sessions: SessionFactory) -> None:
+    case_id = await detractor(sessions, "T-1")
+    for hours in (4, 8):
+        async with sessions() as session:
+            case = await session.get(AlertCase, case_id)
+            assert case is not None
+            assert await cases.mark_reannounced(session, case=case, now=NOW + hours * HOUR)
+            await session.commit()
+    case = await stored(sessions, case_id)
+    assert (case.reannounce_count, case.first_reannounced_at, case.reannounced_at) == (
+        2,
+        NOW + 4 * HOUR,
+        NOW + 8 * HOUR,
+    )
+
+
 async def test_forget_removes_the_cases_words_and_keeps_the_case(
     sessions: SessionFactory,
 ) -> None:

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("resolved_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolution_note", sa.Text(), nullable=True),
         sa.Column("checklist", sa.JSON(), nullable=False),
+        sa.Column("first_reannounced_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reannounced_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reannounce_count", sa.Integer(), nullable=False),
         sa.Column("recovery_asked_at", storage.types.UTCDateTime(timezone=True), nullable=True),
