@@ -222,7 +222,7 @@ class NpsBot:
             services.answers,
             services.linking,
             services.rights,
-            text_first=(managers.manager_text,),
+            text_first=(managers.manager_text, managers.client_reply),
             text_last=(managers.client_text,),
         )
         return [*managers.handlers(), *clients.handlers()]

@@ -99,6 +99,18 @@ async def survey_awaiting_comment(session: AsyncSession, *, chat_id: int) -> int
     return found.first()
 
 
+async def comment_asked_at(session: AsyncSession, *, chat_id: int) -> datetime | None:
+    """When the newest survey in this chat that waits for a comment asked for it (its score)."""
+    found = await session.exec(
+        select(Survey.answered_at)
+        .where(Survey.chat_id == chat_id)
+        .where(Survey.status == SurveyStatus.ANSWERED)
+        .order_by(col(Survey.answered_at).desc())
+        .limit(1)
+    )
+    return found.first()
+
+
 async def link_customer_chat(
     session: AsyncSession, *, customer_id: int, user_id: int, chat_id: int, language: str | None
 ) -> bool:

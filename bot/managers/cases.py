@@ -30,7 +30,7 @@ from bot.managers.alert_texts import (
 )
 from bot.managers.alerts import ALERT_PURPOSE, DetractorAlerts, as_view
 from bot.survey.outbound import RECOVERY_PURPOSE
-from storage import cases, outbox
+from storage import cases, outbox, repo
 from storage.cases import CaseContext
 from storage.db import SessionFactory
 from storage.outbox import ClaimedCall
@@ -279,6 +279,16 @@ class CaseDesk:
         self.wake()
         return True
 
+    async def stale_prompt(self, *, user_id: int) -> None:
+        """A reply or note link that no longer asks for anything: say so, and how to go on."""
+        hint = self.tr.gettext(
+            "That link is out of date or was not yours. Press the button under the alert again."
+        )
+        async with self.session_factory() as session:
+            await self._to_manager(session, user_id, self.texts.plain(hint), self.clock())
+            await session.commit()
+        self.wake()
+
     async def cancel(self, *, user_id: int) -> bool:
         """/cancel: drop the waiting reply or note; False if nothing was waiting."""
         now = self.clock()
@@ -405,8 +415,15 @@ class CaseDesk:
         await self._to_manager(session, manager, self.texts.plain(warning), now)
         logger.warning("a relayed message could not be delivered: %s", decision.reason)
 
-    async def client_message(self, *, chat_id: int, text: str) -> bool:
-        """A client's text that answers no survey: back to the manager who last wrote to them."""
+    async def client_message(
+        self, *, chat_id: int, text: str, before_comment: bool = False
+    ) -> bool:
+        """A client's text that answers no survey: back to the manager who last wrote to them.
+
+        With ``before_comment`` (asked before the survey looks for a comment) only a manager who
+        wrote after the survey's follow-up question gets it: the client is answering the latest
+        thing the bot said, and a manager's question must not end up stored as the comment.
+        """
         now = self.clock()
         async with self.session_factory() as session:
             case = await cases.conversation_for_chat(
@@ -415,6 +432,11 @@ class CaseDesk:
             found = None if case is None else await cases.load(session, case_id=case.id or 0)
             if found is None or found.case.relay_manager_id is None:
                 return False
+            if before_comment:
+                asked_at = await repo.comment_asked_at(session, chat_id=chat_id)
+                relayed_at = found.case.relay_at
+                if asked_at is not None and (relayed_at is None or asked_at > relayed_at):
+                    return False
             manager = found.case.relay_manager_id
             await self._to_manager(
                 session,
@@ -502,6 +524,8 @@ class CaseDesk:
                     survey_id=case.survey_id,
                     now=now,
                 )
+                await session.refresh(case)  # the count just set, for the alert's own line
+                await self._edit(session, case.id or 0, now)  # the alert says it waits, too
                 queued += 1
             await session.commit()
         if queued:

@@ -60,18 +60,19 @@ class ManagerHandlers:
             await query.answer(self.desk.tr.gettext("This button is out of date."))
 
     async def start(self, update: Update, context: Context) -> None:
-        """``/start reply-7`` from a manager's press asks for the text; any other is a client's."""
+        """``/start reply-7`` from a manager's press asks for the text; any other is a client's.
+
+        Only ``reply-N`` and ``note-N`` come here (the filter): one that asks for nothing any more
+        is answered as such, not as a client's broken survey link.
+        """
         message, user = update.effective_message, update.effective_user
-        if (
-            message is not None
-            and user is not None
-            and context.args
-            and await self.desk.open_prompt(
-                user_id=user.id, chat_id=message.chat_id, payload=context.args[0]
-            )
-        ):
+        if message is None or user is None or not context.args:
+            await self.client_start(update, context)
             return
-        await self.client_start(update, context)
+        if not await self.desk.open_prompt(
+            user_id=user.id, chat_id=message.chat_id, payload=context.args[0]
+        ):
+            await self.desk.stale_prompt(user_id=user.id)
 
     async def cancel(self, update: Update, context: Context) -> None:
         """/cancel: drop the reply or note the bot waits for."""
@@ -82,6 +83,10 @@ class ManagerHandlers:
     async def manager_text(self, chat_id: int, user_id: int, text: str) -> bool:
         """A private text answering a manager's prompt (tried before the client's handling)."""
         return await self.desk.manager_message(user_id=user_id, chat_id=chat_id, text=text)
+
+    async def client_reply(self, chat_id: int, user_id: int, text: str) -> bool:
+        """A client answering a manager who wrote after the survey's last question."""
+        return await self.desk.client_message(chat_id=chat_id, text=text, before_comment=True)
 
     async def client_text(self, chat_id: int, user_id: int, text: str) -> bool:
         """A text that answered no survey: a client's answer to a manager, or a manager's stray.
