@@ -85,8 +85,13 @@ class ManagerCommands:
             sorry = self.tr.gettext("That report could not be made. The bot's log says why.")
             await self.say(chat_id, escape(sorry))
 
-    def _period(self, text: str | None) -> Period:
-        return self.digest.parse_period(text, default="7d")
+    async def _period_or_explain(self, chat_id: int, text: str | None) -> Period | None:
+        """The period typed (default 7d), or None once the chat has been told what was wrong."""
+        try:
+            return self.digest.parse_period(text, default="7d")
+        except PeriodError as error:
+            await self._bad_period(chat_id, error)
+            return None
 
     def _period_problem(self, error: PeriodError) -> str:
         """The typed period's problem in the chat's language (core raises it in English)."""
@@ -116,19 +121,13 @@ class ManagerCommands:
 
     async def nps(self, *, chat_id: int, args: list[str]) -> None:
         """/nps [period]: the score with its margin, now, in this chat."""
-        try:
-            period = self._period(args[0] if args else None)
-        except PeriodError as error:
-            await self._bad_period(chat_id, error)
+        if (period := await self._period_or_explain(chat_id, args[0] if args else None)) is None:
             return
         await self.say(chat_id, await self.digest.summary(period))
 
     async def digest_now(self, *, chat_id: int, args: list[str]) -> None:
         """/digest [period]: the full digest (text, chart, CSV) in this chat now."""
-        try:
-            period = self._period(args[0] if args else None)
-        except PeriodError as error:
-            await self._bad_period(chat_id, error)
+        if (period := await self._period_or_explain(chat_id, args[0] if args else None)) is None:
             return
         await self.digest.send_digest(chat_id, period)
 
@@ -144,10 +143,7 @@ class ManagerCommands:
                 fmt = "csv"
             else:
                 period_text = arg
-        try:
-            period = self._period(period_text)
-        except PeriodError as error:
-            await self._bad_period(chat_id, error)
+        if (period := await self._period_or_explain(chat_id, period_text)) is None:
             return
         try:
             await self.digest.send_export(chat_id, period, fmt)
