@@ -120,10 +120,9 @@ def update_doc(name: str, section: str) -> None:
 
 
 def is_bench_database(url: str) -> bool:
-    """Refuse to reset any PostgreSQL database but ``bench``."""
-    return (
-        url.startswith("postgresql") and url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0] == "bench"
-    )
+    """Refuse to reset any PostgreSQL database but ``bench`` (or ``bench_<something>``)."""
+    name = url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0]
+    return url.startswith("postgresql") and (name == "bench" or name.startswith("bench_"))
 
 
 _LOCK: Any = None

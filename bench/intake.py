@@ -43,6 +43,8 @@ from _common import (
     table,
 )
 
+from bot import eventloop  # _common put the repository on sys.path
+
 TOKEN = "bench-intake-token"  # noqa: S105
 ENDPOINTS = {
     "noop": "/bench/noop",
@@ -101,10 +103,14 @@ async def serve(args: argparse.Namespace) -> None:
         access_log=False,
     )
     server = uvicorn.Server(config)
+    eventloop.freeze_startup_heap()  # as `npsbot run` does once started
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110  (uvicorn offers no event)
         await asyncio.sleep(0.01)
-    print(f"READY {server.servers[0].sockets[0].getsockname()[1]}", flush=True)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    http = server.config.http_protocol_class.__module__.rsplit(".", 1)[-1]  # type: ignore[union-attr]
+    print(f"READY {port} {loop}+{http}", flush=True)
     await task
     await services.close()
 
@@ -211,6 +217,7 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], int]:
     line = process.stdout.readline().split()
     if not line or line[0] != "READY":
         raise SystemExit("the intake server did not start")
+    args.loop_kind = line[2]  # e.g. uvloop+httptools_impl, as uvicorn and bot.eventloop chose
     return process, int(line[1])
 
 
@@ -307,11 +314,8 @@ async def orchestrate(args: argparse.Namespace) -> None:
 
 
 def loop_kind(args: argparse.Namespace) -> str:
-    return (
-        "uvloop + httptools (extra path)"
-        if args.extra_path
-        else "asyncio + h11 (uvicorn auto: uvloop/httptools not installed)"
-    )
+    extra = " (extra path)" if args.extra_path else ""
+    return f"{getattr(args, 'loop_kind', 'unknown')}{extra}"
 
 
 def main() -> None:
@@ -343,7 +347,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.role == "server":
         with contextlib.suppress(KeyboardInterrupt):  # SIGINT is how the bench stops it
-            asyncio.run(serve(args))
+            eventloop.run(serve(args))  # the loop `npsbot run` uses
     elif args.role == "client":
         asyncio.run(load(args))
     else:

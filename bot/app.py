@@ -22,11 +22,13 @@ from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
 from bot.delivery.dispatcher import Clock, utc_now
+from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.managers.handlers import ManagerHandlers, manager_command_menu
+from bot.polling import ReliablePoller
 from bot.resilience import OutagePolicy
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
@@ -86,7 +88,7 @@ async def _log_error(update: object, context: Context) -> None:
 
 
 def _polling_error(error: TelegramError) -> None:
-    """getUpdates failed; PTB retries. A 409 means another process polls with this token."""
+    """getUpdates failed and is retried. A 409 means another process polls with this token."""
     if isinstance(error, Conflict):
         logger.error(
             "Telegram reports another process polling with this bot token (409 Conflict): "
@@ -105,6 +107,9 @@ class NpsBot:
         self._server: _EmbeddedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._polling_lock = PollingLock(self.services.engine)
+        self._poller = ReliablePoller(
+            self.services.application, allowed_updates=ALLOWED_UPDATES, on_error=_polling_error
+        )
 
     @property
     def http_port(self) -> int:
@@ -140,10 +145,7 @@ class NpsBot:
         if self.webhook_mode:
             await self._set_webhook()
         else:
-            assert application.updater is not None  # noqa: S101  (built with an updater)
-            await application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
-            )
+            await self._poller.start()
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
         http_app = create_http_app(
             services.intake,
@@ -293,8 +295,8 @@ class NpsBot:
         handled before its request answers), then PTB and the dispatcher stop.
         """
         application = self.services.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if self._poller.running:
+            await self._poller.stop()
         if self._server is not None:
             self._server.should_exit = True
             for task in [task for task in self._tasks if task.get_name() == "http"]:
@@ -320,6 +322,7 @@ class NpsBot:
             loop.add_signal_handler(signum, stop.set)
         try:
             await self.start()
+            freeze_startup_heap()  # a process that runs for weeks: keep GC pauses short
             await stop.wait()
         finally:
             await self.stop()  # also after a failed start: close what was opened

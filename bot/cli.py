@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from telegram.error import InvalidToken, NetworkError
 
-from bot import commands
+from bot import commands, eventloop
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.core.periods import PERIOD_HELP, PeriodError
 from bot.core.tickets import CustomerInfo, TicketClosed
@@ -54,7 +54,7 @@ def _fail(message: str) -> typer.Exit:
 def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
-        asyncio.run(commands.run(_settings()))
+        eventloop.run(commands.run(_settings()))
     except (MissingSettingError, OverrideError, AlreadyRunningError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:

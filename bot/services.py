@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.background import CoalescedJob
 from bot.config import Settings
 from bot.core import deeplink
 from bot.core.cases import ManagerAccess
@@ -60,9 +61,12 @@ class Services:
     intake: TicketIntake
     desk: CaseDesk
     commands: ManagerCommands
+    queue_due_now: CoalescedJob
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Finish the intake's writes and the sweep they asked for, then release connections."""
+        await self.intake.aclose()
+        await self.queue_due_now.aclose()
         await self.engine.dispose()
 
 
@@ -76,6 +80,7 @@ def _application(settings: Settings, token: str) -> Application:  # type: ignore
         # wait for the cancelled long poll's connection and log a pool timeout.
         .get_updates_connection_pool_size(2)
         .read_timeout(settings.telegram_timeout_seconds)
+        .updater(None)  # bot.polling confirms updates only once handled; webhooks need none
         .build()
     )
 
@@ -180,6 +185,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         LOOP_PURPOSE: desk.delivery_hooks(),
     }
 
+    queue_due_now = CoalescedJob(sweep.queue_due, name="queue-due-surveys")
     intake = TicketIntake(
         session_factory=sessions,
         rules=settings.survey_rules,
@@ -188,7 +194,8 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         bot_username=bot_username,
         clock=clock,
         phone_region=settings.phone_region,
-        after_record=sweep.queue_due,
+        due_now=queue_due_now.kick,
+        writers=1 if engine.dialect.name == "sqlite" else 4,
     )
     return Services(
         settings,
@@ -204,4 +211,5 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         intake,
         desk,
         commands,
+        queue_due_now,
     )

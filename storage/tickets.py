@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import update
+from sqlalchemy import Executable, Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
@@ -28,86 +35,328 @@ class SurveyRecord:
     status: SurveyStatus
     created: bool
     skip_reason: str | None = None
+    # The client has a chat the bot may write to: a due survey can go out right away.
+    reachable: bool = False
 
 
-def _apply_customer_info(customer: Customer, info: CustomerInfo, phone: str | None) -> None:
-    """Newer helpdesk data wins, but a missing field never erases what we know."""
-    for name, value in (
-        ("phone", phone),
-        ("name", info.name),
-        ("language", info.language),
-        ("company", info.company),
-    ):
-        if value is not None:
-            setattr(customer, name, value)
-    if info.telegram_user_id is not None and customer.telegram_user_id is None:
-        customer.telegram_user_id = info.telegram_user_id
-        customer.chat_id = info.telegram_user_id  # a private chat's id is the user's id
+@dataclass(frozen=True, slots=True)
+class _StoredCustomer:
+    id: int
+    company: str | None
+    reachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """One helpdesk closing to record, with what the survey rules decided about it."""
+
+    event: TicketClosed
+    due_at: datetime
+    phone: str | None = None
+    skip_reason: str | None = None
+
+
+@dataclass(slots=True)
+class _KnownSurvey:
+    """A survey of a ticket in the batch: stored already, or about to be inserted."""
+
+    ticket_id: int
+    closed_at: datetime
+    created_at: datetime
+    id: int | None = None
+    status: SurveyStatus = SurveyStatus.PENDING
+    skip_reason: str | None = None
+
+
+_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
+_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
+
+
+async def _run(
+    session: AsyncSession, statement: Executable, rows: list[dict[str, Any]] | None = None
+) -> Result[Any]:
+    """A Core statement on the session's connection and transaction (rows, not ORM objects).
+
+    With ``rows`` it is an executemany: SQLAlchemy compiles the statement once and caches it,
+    then sends the rows in batches ("insertmanyvalues"), RETURNING rows in parameter order.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, rows)
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.bind
+    return bind.dialect.name if bind is not None else "sqlite"
+
+
+@functools.cache
+def _customer_upsert(dialect: str) -> Any:
+    """Insert or update a customer, returning what the survey needs (built once per dialect).
+
+    Newer helpdesk data wins, but a missing field never erases what we know, and a Telegram
+    id, once known, is not replaced by another one the helpdesk sends.
+    """
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_CUSTOMER)
+    stored, new = _CUSTOMER.c, statement.excluded
+    linked_now = and_(stored.telegram_user_id.is_(None), new.telegram_user_id.is_not(None))
+    return statement.on_conflict_do_update(
+        index_elements=[stored.helpdesk_id],
+        set_={
+            "phone": func.coalesce(new.phone, stored.phone),
+            "name": func.coalesce(new.name, stored.name),
+            "language": func.coalesce(new.language, stored.language),
+            "company": func.coalesce(new.company, stored.company),
+            "telegram_user_id": func.coalesce(stored.telegram_user_id, new.telegram_user_id),
+            "chat_id": case((linked_now, new.telegram_user_id), else_=stored.chat_id),
+        },
+    ).returning(
+        stored.id,
+        stored.helpdesk_id,
+        stored.company,
+        stored.chat_id,
+        stored.unreachable,
+        sort_by_parameter_order=True,
+    )
+
+
+@functools.cache
+def _ticket_lock(dialect: str) -> Any:
+    """Insert a ticket, or lock the one there is: the no-op update takes the row lock."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_TICKET)
+    ticket = _TICKET.c
+    return statement.on_conflict_do_update(
+        index_elements=[ticket.external_id],
+        set_={"external_id": statement.excluded.external_id},
+    ).returning(ticket.id, ticket.external_id, ticket.reopened_at, sort_by_parameter_order=True)
+
+
+_KNOWN_SURVEYS: Final = (
+    select(
+        _SURVEY.c.id,
+        _SURVEY.c.ticket_id,
+        _SURVEY.c.closed_at,
+        _SURVEY.c.created_at,
+        _SURVEY.c.status,
+        _SURVEY.c.skip_reason,
+    )
+    .where(_SURVEY.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
+    .order_by(_SURVEY.c.id)
+)
+_SURVEY_INSERT: Final = insert(_SURVEY).returning(
+    _SURVEY.c.id, _SURVEY.c.ticket_id, _SURVEY.c.closed_at, sort_by_parameter_order=True
+)
+
+
+def _customer_rows(
+    infos: Sequence[tuple[CustomerInfo, str | None]], now: datetime
+) -> list[dict[str, Any]]:
+    """One row per customer, in key order (so concurrent batches lock rows in one order).
+
+    Within a batch a later closing's data wins field by field, and the first Telegram id given
+    is the one kept, exactly as if the closings had been recorded one after another.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for info, phone in infos:
+        row = rows.setdefault(
+            info.helpdesk_id,
+            {
+                "helpdesk_id": info.helpdesk_id,
+                "phone": None,
+                "name": None,
+                "language": None,
+                "company": None,
+                "telegram_user_id": None,
+                "chat_id": None,
+                "unreachable": False,
+                "created_at": now,
+            },
+        )
+        for name, value in (
+            ("phone", phone),
+            ("name", info.name),
+            ("language", info.language),
+            ("company", info.company),
+        ):
+            if value is not None:
+                row[name] = value
+        if row["telegram_user_id"] is None and info.telegram_user_id is not None:
+            row["telegram_user_id"] = info.telegram_user_id
+            row["chat_id"] = info.telegram_user_id  # a private chat's id is the user's id
+    return [rows[key] for key in sorted(rows)]
+
+
+async def _upsert_customers(
+    session: AsyncSession, infos: Sequence[tuple[CustomerInfo, str | None]], now: datetime
+) -> dict[str, _StoredCustomer]:
+    """Insert or update the customers; returns what is now stored, by helpdesk id."""
+    statement = _customer_upsert(_dialect(session))
+    result = await _run(session, statement, _customer_rows(infos, now))
+    return {
+        row.helpdesk_id: _StoredCustomer(
+            row.id, row.company, row.chat_id is not None and not row.unreachable
+        )
+        for row in result
+    }
 
 
 async def upsert_customer(
     session: AsyncSession, info: CustomerInfo, *, phone: str | None, now: datetime
-) -> Customer:
-    """Find or create the customer; a concurrent first ticket of theirs may win the insert."""
-    query = select(Customer).where(Customer.helpdesk_id == info.helpdesk_id)
-    customer = (await session.exec(query)).first()
-    if customer is None:
-        try:
-            async with session.begin_nested():
-                customer = Customer(helpdesk_id=info.helpdesk_id, created_at=now)
-                session.add(customer)
-        except IntegrityError:
-            customer = (await session.exec(query)).one()  # theirs, committed meanwhile
-    _apply_customer_info(customer, info, phone)
-    await session.flush()
-    return customer
+) -> int:
+    """Find or create the customer and apply what the helpdesk says now; returns its id."""
+    return (await _upsert_customers(session, [(info, phone)], now))[info.helpdesk_id].id
 
 
-async def _ticket(
-    session: AsyncSession, external_id: str, customer_id: int, now: datetime
-) -> Ticket:
-    query = select(Ticket).where(Ticket.external_id == external_id)
-    ticket = (await session.exec(query)).first()
-    if ticket is None:
-        try:
-            async with session.begin_nested():
-                ticket = Ticket(external_id=external_id, customer_id=customer_id, created_at=now)
-                session.add(ticket)
-        except IntegrityError:
-            ticket = (await session.exec(query)).one()
-    return ticket
+async def _lock_tickets(
+    session: AsyncSession, owners: dict[str, int], now: datetime
+) -> dict[str, tuple[int, datetime | None]]:
+    """Insert the new tickets and lock every one of them; returns external id -> (id, reopened).
+
+    The no-op update on a conflict takes the row lock, so concurrent deliveries of one closing
+    (from two instances, too) wait for each other instead of both creating a survey.
+    """
+    rows = [
+        {"external_id": key, "customer_id": owners[key], "created_at": now}
+        for key in sorted(owners)
+    ]
+    result = await _run(session, _ticket_lock(_dialect(session)), rows)
+    return {row.external_id: (row.id, row.reopened_at) for row in result}
 
 
-def _record(survey: Survey, ticket_id: str, *, created: bool) -> SurveyRecord:
-    assert survey.id is not None  # noqa: S101  (stored rows have ids)
-    return SurveyRecord(
-        survey.id, ticket_id, SurveyStatus(survey.status), created, survey.skip_reason
-    )
+async def _known_surveys(
+    session: AsyncSession, ticket_ids: Collection[int]
+) -> dict[int, list[_KnownSurvey]]:
+    connection = await session.connection()
+    result = await connection.execute(_KNOWN_SURVEYS, {"ticket_ids": list(ticket_ids)})
+    known: dict[int, list[_KnownSurvey]] = {ticket_id: [] for ticket_id in ticket_ids}
+    for row in result:
+        known[row.ticket_id].append(
+            _KnownSurvey(
+                ticket_id=row.ticket_id,
+                closed_at=row.closed_at,
+                created_at=row.created_at,
+                id=row.id,
+                status=SurveyStatus(row.status),
+                skip_reason=row.skip_reason,
+            )
+        )
+    return known
 
 
-async def _this_closing(
-    session: AsyncSession, ticket: Ticket, closed_at: datetime
-) -> Survey | None:
+def _this_closing(
+    surveys: list[_KnownSurvey], closed_at: datetime, reopened_at: datetime | None
+) -> _KnownSurvey | None:
     """The survey this closing already has, if any.
 
     A retried webhook carries the same closing time. Otherwise the latest survey belongs to
     the current closing unless the ticket was reopened after it was made: a second event of one
     closing (Solved, then Closed) finds it, and only a closing after a reopening is new.
     """
-    same = await session.exec(
-        select(Survey).where(Survey.ticket_id == ticket.id).where(Survey.closed_at == closed_at)
-    )
-    if (retried := same.first()) is not None:
-        return retried
-    found = await session.exec(
-        select(Survey).where(Survey.ticket_id == ticket.id).order_by(col(Survey.id).desc()).limit(1)
-    )
-    latest = found.first()
-    if latest is None:
+    for survey in surveys:
+        if survey.closed_at == closed_at:
+            return survey
+    if not surveys:
         return None
-    if ticket.reopened_at is not None and ticket.reopened_at > latest.created_at:
+    latest = surveys[-1]
+    if reopened_at is not None and reopened_at > latest.created_at:
         return None
     return latest
+
+
+def _survey_row(
+    closing: Closing, ticket_id: int, customer: _StoredCustomer, now: datetime
+) -> dict[str, Any]:
+    event = closing.event
+    status = SurveyStatus.SKIPPED if closing.skip_reason else SurveyStatus.PENDING
+    return {
+        "ticket_id": ticket_id,
+        "customer_id": customer.id,
+        "status": status,
+        "skip_reason": closing.skip_reason,
+        "closed_at": event.closed_at,
+        "agent": event.agent,
+        "team": event.team,
+        "channel": event.channel,
+        "company": event.customer.company or customer.company,
+        "tags": list(event.tags),
+        "due_at": closing.due_at,
+        "completed_at": now if closing.skip_reason else None,
+        "created_at": now,
+    }
+
+
+async def _record(
+    session: AsyncSession, closings: Sequence[Closing], now: datetime
+) -> list[SurveyRecord]:
+    customers = await _upsert_customers(
+        session, [(closing.event.customer, closing.phone) for closing in closings], now
+    )
+    owners: dict[str, int] = {}
+    for closing in closings:  # a ticket belongs to the customer of its first closing
+        owners.setdefault(closing.event.ticket_id, customers[closing.event.customer.helpdesk_id].id)
+    tickets = await _lock_tickets(session, owners, now)
+    known = await _known_surveys(session, [ticket_id for ticket_id, _ in tickets.values()])
+    answers: list[tuple[_KnownSurvey, bool]] = []
+    new_rows: list[dict[str, Any]] = []
+    for closing in closings:
+        ticket_id, reopened_at = tickets[closing.event.ticket_id]
+        surveys = known[ticket_id]
+        existing = _this_closing(surveys, closing.event.closed_at, reopened_at)
+        if existing is not None:
+            answers.append((existing, False))
+            continue
+        row = _survey_row(closing, ticket_id, customers[closing.event.customer.helpdesk_id], now)
+        fresh = _KnownSurvey(
+            ticket_id=ticket_id,
+            closed_at=closing.event.closed_at,
+            created_at=now,
+            status=row["status"],
+            skip_reason=closing.skip_reason,
+        )
+        surveys.append(fresh)  # a later event of this closing in the batch finds it
+        new_rows.append(row)
+        answers.append((fresh, True))
+    if new_rows:
+        inserted = await _run(session, _SURVEY_INSERT, new_rows)
+        ids = {(row.ticket_id, row.closed_at): row.id for row in inserted}
+        for known_survey, is_new in answers:
+            if is_new:
+                known_survey.id = ids[(known_survey.ticket_id, known_survey.closed_at)]
+    return [
+        SurveyRecord(
+            survey_id=known_survey.id or 0,
+            ticket_id=closing.event.ticket_id,
+            status=known_survey.status,
+            created=created,
+            skip_reason=known_survey.skip_reason,
+            reachable=customers[closing.event.customer.helpdesk_id].reachable,
+        )
+        for closing, (known_survey, created) in zip(closings, answers, strict=True)
+    ]
+
+
+async def record_closings(
+    session: AsyncSession, closings: Sequence[Closing], *, now: datetime
+) -> list[SurveyRecord]:
+    """Store closings and their surveys in one transaction; retries return the first survey.
+
+    One statement per table for the whole batch, whatever its size: the intake groups the
+    closings that arrive together, so a burst of webhooks costs a few round trips, not a few
+    per webhook. Results are in the order of ``closings``.
+    """
+    if not closings:
+        return []
+    for attempt in (1, 2):
+        try:
+            records = await _record(session, closings, now)
+            await session.commit()
+        except IntegrityError:  # a concurrent first insert won a race the locks cannot see
+            await session.rollback()
+            if attempt == 2:
+                raise
+        else:
+            return records
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def record_ticket_closed(
@@ -119,56 +368,14 @@ async def record_ticket_closed(
     phone: str | None = None,
     skip_reason: str | None = None,
 ) -> SurveyRecord:
-    """Store a closing and its survey once; a retried webhook returns the first survey.
+    """Store one closing and its survey once; a retried webhook returns the first survey.
 
-    The ticket row is locked (an UPDATE) before looking for the current closing's survey, so
-    concurrent deliveries of one closing wait for each other instead of both creating one.
     ``skip_reason`` records a survey that a rule says must not be sent.
     """
-    status = SurveyStatus.SKIPPED if skip_reason else SurveyStatus.PENDING
-    try:
-        customer = await upsert_customer(session, event.customer, phone=phone, now=now)
-        assert customer.id is not None  # noqa: S101  (flushed)
-        ticket = await _ticket(session, event.ticket_id, customer.id, now)
-        await session.exec(
-            update(Ticket).where(col(Ticket.id) == ticket.id).values(reopened_at=Ticket.reopened_at)
-        )
-        await session.refresh(ticket)
-        existing = await _this_closing(session, ticket, event.closed_at)
-        if existing is not None:
-            await session.commit()
-            return _record(existing, event.ticket_id, created=False)
-        assert ticket.id is not None  # noqa: S101  (flushed)
-        survey = Survey(
-            ticket_id=ticket.id,
-            customer_id=customer.id,
-            status=status,
-            skip_reason=skip_reason,
-            closed_at=event.closed_at,
-            agent=event.agent,
-            team=event.team,
-            channel=event.channel,
-            company=event.customer.company or customer.company,
-            tags=list(event.tags),
-            due_at=due_at,
-            completed_at=now if skip_reason else None,
-            created_at=now,
-        )
-        session.add(survey)
-        await session.commit()
-    except IntegrityError:  # the same closing delivered twice at once: the other one won
-        await session.rollback()
-        found = await session.exec(select(Ticket).where(Ticket.external_id == event.ticket_id))
-        ticket_row = found.first()
-        existing = (
-            None
-            if ticket_row is None
-            else await _this_closing(session, ticket_row, event.closed_at)
-        )
-        if existing is None:
-            raise
-        return _record(existing, event.ticket_id, created=False)
-    return _record(survey, event.ticket_id, created=True)
+    (record,) = await record_closings(
+        session, [Closing(event, due_at, phone, skip_reason)], now=now
+    )
+    return record
 
 
 async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime) -> int:
@@ -177,7 +384,7 @@ async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime)
         update(Ticket).where(col(Ticket.external_id) == ticket_id).values(reopened_at=now)
     )
     unsent = await session.exec(
-        select(Survey.id)
+        sqlmodel_select(Survey.id)
         .join(Ticket, col(Ticket.id) == Survey.ticket_id)
         .where(Ticket.external_id == ticket_id)
         .where(col(Survey.status).in_(NOT_YET_SENT))
@@ -194,7 +401,9 @@ async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime)
     )
     await outbox.withdraw(session, survey_ids=survey_ids, reason="ticket reopened")
     customer_id = (
-        await session.exec(select(Ticket.customer_id).where(Ticket.external_id == ticket_id))
+        await session.exec(
+            sqlmodel_select(Ticket.customer_id).where(Ticket.external_id == ticket_id)
+        )
     ).one()
     await repo.recount_last_surveyed(session, customer_id=customer_id)  # the slot is free again
     await session.commit()

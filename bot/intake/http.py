@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.intake.adapters import WebhookAdapter
-from bot.intake.auth import Guard, intake_guard
+from bot.intake.auth import SECURITY, Guard, document_security, intake_guard
 from bot.intake.outage import RETRY_AFTER_HEADER, answer_outages_with_503
 from bot.intake.schemas import (
     ConnectLinkOut,
@@ -26,6 +26,7 @@ from bot.intake.service import TicketIntake
 from bot.intake.webhooks import webhook_router
 
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
+JSON = "application/json"
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON"},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token or signature"},
@@ -87,10 +88,13 @@ def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
         response_model=SurveyOut,
         responses=ERRORS,
         summary="A ticket was closed: schedule its NPS survey",
+        openapi_extra={"security": SECURITY},
     )
-    async def ticket_closed(ticket: TicketClosedIn) -> SurveyOut:
+    async def ticket_closed(ticket: TicketClosedIn) -> Response:
         """Record the ticket once; a repeat answers with the same survey."""
-        return SurveyOut.of(await intake.close_ticket(ticket.to_event()))
+        answer = SurveyOut.of(await intake.close_ticket(ticket.to_event()))
+        # Serialised here: FastAPI would validate the model it was just built from once more.
+        return Response(answer.model_dump_json(), status_code=202, media_type=JSON)
 
     @router.post(
         "/tickets/reopened",
@@ -98,6 +102,7 @@ def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
         response_model=ReopenedOut,
         responses=ERRORS,
         summary="A ticket was reopened: cancel its surveys that have not gone out",
+        openapi_extra={"security": SECURITY},
     )
     async def ticket_reopened(ticket: TicketReopenedIn) -> ReopenedOut:
         """A later closing of the ticket schedules a new survey."""
@@ -109,6 +114,7 @@ def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
         response_model=ConnectLinkOut,
         responses=ERRORS,
         summary="A customer's signed 'connect Telegram' deep link",
+        openapi_extra={"security": SECURITY},
     )
     async def connect_link(customer: CustomerIn) -> ConnectLinkOut:
         """Record (or update) the customer and sign a link that ties their chat to them."""
@@ -126,7 +132,13 @@ def create_http_app(
     webhook_max_skew: timedelta = DEFAULT_MAX_SKEW,
 ) -> FastAPI:
     """The whole HTTP surface of one npsbot process."""
-    app = FastAPI(title="npsbot", summary="NPS surveys in Telegram after closed tickets")
+    app = FastAPI(
+        title="npsbot",
+        summary="NPS surveys in Telegram after closed tickets",
+        # No OpenTelemetry here: its per-request checks of the global providers (and of the
+        # environment) cost about a tenth of the intake's CPU (docs/benchmarks.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     answer_outages_with_503(app)
@@ -137,6 +149,7 @@ def create_http_app(
         max_skew=webhook_max_skew,
     )
     app.include_router(intake_router(intake, guard))
+    document_security(app)
     app.include_router(webhook_router(intake, adapters or {}))
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.batching import GroupCommit
 from bot.core import deeplink
 from bot.core.deeplink import LinkKind
 from bot.core.rules import SurveyRules
@@ -16,6 +17,7 @@ from bot.delivery.dispatcher import Clock
 from bot.phones import normalize_phone
 from storage import tickets
 from storage.db import SessionFactory
+from storage.tickets import Closing, SurveyRecord
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +42,13 @@ class ConnectLink:
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketIntake:
-    """Stores helpdesk events once and lets the sweep know there may be work."""
+    """Stores helpdesk events once and lets the sweep know there may be work.
+
+    Closings that arrive together are written together (``GroupCommit``): the HTTP intake
+    takes bursts of webhooks at the cost of a few statements per burst, not per webhook.
+    """
 
     session_factory: SessionFactory
     rules: SurveyRules
@@ -51,7 +57,22 @@ class TicketIntake:
     bot_username: Callable[[], str]
     clock: Clock
     phone_region: str | None = None
-    after_record: Callable[[], Awaitable[object]] | None = None
+    # Told (never awaited) when a closing created a survey that is due at once.
+    due_now: Callable[[], None] | None = None
+    max_batch: int = 200
+    # Writes in flight at once: PostgreSQL works on one batch while the next is prepared.
+    # SQLite takes one writer at a time anyway, so more would only wait on its file lock.
+    writers: int = 4
+    _closings: GroupCommit[Closing, SurveyRecord] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._closings = GroupCommit(
+            self._write_closings, max_batch=self.max_batch, writers=self.writers
+        )
+
+    async def _write_closings(self, closings: Sequence[Closing]) -> list[SurveyRecord]:
+        async with self.session_factory() as session:
+            return await tickets.record_closings(session, closings, now=self.clock())
 
     def _link(self, kind: LinkKind, target_id: int) -> tuple[str, datetime]:
         expires_at = self.clock() + self.link_ttl
@@ -60,21 +81,18 @@ class TicketIntake:
 
     async def close_ticket(self, event: TicketClosed) -> IntakeResult:
         """Record a closing (idempotent) and return its survey with a deep link for the client."""
-        async with self.session_factory() as session:
-            record = await tickets.record_ticket_closed(
-                session,
+        due_at = self.rules.due_at(event.closed_at)
+        record = await self._closings.submit(
+            Closing(
                 event=event,
-                due_at=self.rules.due_at(event.closed_at),
-                now=self.clock(),
+                due_at=due_at,
                 phone=normalize_phone(event.customer.phone, region=self.phone_region),
                 skip_reason=self.rules.skip_reason(event),
             )
-        due_now = self.rules.due_at(event.closed_at) <= self.clock()
-        if record.created and due_now and self.after_record is not None:
-            try:
-                await self.after_record()  # send at once rather than at the next sweep
-            except Exception:  # the survey is stored; the sweep will send it
-                logger.exception("sending a due survey right after intake failed; the sweep will")
+        )
+        pending = record.created and record.status is SurveyStatus.PENDING
+        if pending and record.reachable and due_at <= self.clock() and self.due_now:
+            self.due_now()  # send at once rather than at the next sweep
         link, _expires = self._link(LinkKind.SURVEY, record.survey_id)
         return IntakeResult(
             survey_id=record.survey_id,
@@ -85,6 +103,10 @@ class TicketIntake:
             skip_reason=record.skip_reason,
         )
 
+    async def aclose(self) -> None:
+        """Finish the writes in flight, so a request accepted before shutdown is stored."""
+        await self._closings.aclose()
+
     async def reopen_ticket(self, ticket_id: str) -> int:
         """The ticket was reopened or updated: cancel its surveys that have not gone out."""
         async with self.session_factory() as session:
@@ -94,8 +116,9 @@ class TicketIntake:
         """A "connect Telegram" link for a customer, recorded (or updated) on the way."""
         async with self.session_factory() as session:
             phone = normalize_phone(customer.phone, region=self.phone_region)
-            stored = await tickets.upsert_customer(session, customer, phone=phone, now=self.clock())
+            customer_id = await tickets.upsert_customer(
+                session, customer, phone=phone, now=self.clock()
+            )
             await session.commit()
-        assert stored.id is not None  # noqa: S101  (committed)
-        link, expires_at = self._link(LinkKind.CUSTOMER, stored.id)
+        link, expires_at = self._link(LinkKind.CUSTOMER, customer_id)
         return ConnectLink(deep_link=link, expires_at=expires_at)

@@ -185,3 +185,83 @@ async def test_a_closing_a_rule_excludes_is_recorded_as_skipped(sessions: Sessio
     assert (record.status, record.skip_reason) == (SurveyStatus.SKIPPED, "tag:spam")
     async with sessions() as session:
         assert await repo.due_survey_ids(session, now=NOW, limit=10) == []
+
+
+def closing(
+    ticket_id: str, helpdesk_id: str = "c-1", days: int = 0, **customer: object
+) -> tickets.Closing:
+    base = event(ticket_id)
+    return tickets.Closing(
+        replace(
+            base,
+            closed_at=base.closed_at + timedelta(days=days),
+            customer=CustomerInfo(helpdesk_id=helpdesk_id, **customer),  # type: ignore[arg-type]
+        ),
+        due_at=NOW,
+    )
+
+
+async def test_one_batch_answers_each_closing_as_if_recorded_one_by_one(
+    sessions: SessionFactory,
+) -> None:
+    batch = [
+        closing("T-1"),
+        closing("T-1"),  # the webhook retried within the same burst
+        closing("T-1", days=4),  # Solved, then Closed: the same closing
+        closing("T-2", "c-2"),
+        closing("T-3", "c-1"),
+    ]
+    async with sessions() as session:
+        records = await tickets.record_closings(session, batch, now=NOW)
+    assert [record.created for record in records] == [True, False, False, True, True]
+    assert records[0].survey_id == records[1].survey_id == records[2].survey_id
+    assert len({records[0].survey_id, records[3].survey_id, records[4].survey_id}) == 3
+    assert [record.ticket_id for record in records] == ["T-1", "T-1", "T-1", "T-2", "T-3"]
+    async with sessions() as session:
+        again = await tickets.record_closings(session, batch[::-1], now=NOW)
+    assert [record.survey_id for record in again[::-1]] == [r.survey_id for r in records]
+    assert not any(record.created for record in again)
+
+
+async def test_a_batch_merges_one_customers_data_in_order(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        await tickets.record_ticket_closed(
+            session, event=event("T-0", company="Old Co"), due_at=NOW, now=NOW
+        )
+    batch = [
+        closing("T-1", name="Anna"),
+        closing("T-2", telegram_user_id=555, company="ACME"),
+        closing("T-3", telegram_user_id=777, name=None, language="ru"),
+    ]
+    async with sessions() as session:
+        await tickets.record_closings(session, batch, now=NOW)
+    async with sessions() as session:
+        (customer,) = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
+        context = await repo.load_context(session, survey_id=3)
+    assert (customer.name, customer.company, customer.language) == ("Anna", "ACME", "ru")
+    assert (customer.telegram_user_id, customer.chat_id) == (555, 555)  # the first id given
+    assert context is not None and context.survey.company == "ACME"
+
+
+async def test_concurrent_batches_with_overlapping_tickets_make_each_survey_once(
+    sessions: SessionFactory,
+) -> None:
+    closings = [closing(f"T-{n}", f"c-{n % 3}") for n in range(12)]
+
+    async def post(batch: list[tickets.Closing]) -> list[tickets.SurveyRecord]:
+        async with sessions() as session:
+            return await tickets.record_closings(session, batch, now=NOW)
+
+    results = await asyncio.gather(
+        post(closings), post(closings[::-1]), post(closings[3:9]), post(closings[::2])
+    )
+    by_ticket: dict[str, set[int]] = {}
+    for records in results:
+        for record in records:
+            by_ticket.setdefault(record.ticket_id, set()).add(record.survey_id)
+    assert all(len(ids) == 1 for ids in by_ticket.values())
+    created = sum(record.created for records in results for record in records)
+    assert created == 12
+    async with sessions() as session:
+        surveys = (await session.exec(Survey.__table__.select())).all()  # type: ignore[attr-defined]
+    assert len(surveys) == 12

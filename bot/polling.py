@@ -1,0 +1,139 @@
+"""Polling that confirms an update to Telegram only once it has been handled.
+
+Telegram forgets updates below the ``offset`` of the next ``getUpdates``. PTB's Updater asks for
+the next batch as soon as it has queued the last one, before any handler ran: ``kill -9`` in
+between loses a client's tap or comment. Here a batch is handled first, and only then does the
+next ``getUpdates`` confirm it. After a crash the unconfirmed batch comes again; the handlers are
+compare-and-set on the database, so a repeat changes nothing.
+
+A batch is handled chat by chat: chats in parallel (so one slow chat does not hold up the rest
+and a burst of presses is answered at the rate the database allows), each chat's updates in
+the order they were sent (a score before the comment that follows it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+logger = logging.getLogger(__name__)
+
+LONG_POLL_SECONDS = 10
+BATCH_LIMIT = 100  # Telegram's maximum per getUpdates
+
+
+def chat_key(update: Update) -> int:
+    """What orders updates: the chat (or, for a press without one, the user)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return -update.update_id  # nothing to order it with: on its own
+
+
+@dataclass(slots=True)
+class ReliablePoller:
+    """Long-polls ``getUpdates`` and hands each update to ``application.process_update``."""
+
+    application: Application  # type: ignore[type-arg]
+    allowed_updates: Sequence[str]
+    on_error: Callable[[TelegramError], None]
+    chats_at_once: int = 64
+    long_poll_seconds: int = LONG_POLL_SECONDS
+    max_backoff: float = 30.0
+    _offset: int | None = None
+    _confirmed: int | None = None
+    _stopping: bool = False
+    _task: asyncio.Task[None] | None = None
+    _poll: asyncio.Task[tuple[Update, ...]] | None = None
+    _limit: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._limit = asyncio.Semaphore(self.chats_at_once)
+
+    @property
+    def running(self) -> bool:
+        """Whether the polling loop is alive."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Leave webhook mode if it was on (updates stay queued), then poll in the background."""
+        await self.application.bot.delete_webhook(drop_pending_updates=False)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        """Stop asking for updates; let the batch in hand finish, then confirm it to Telegram.
+
+        Without the last confirmation a clean restart would see that batch once more.
+        """
+        self._stopping = True
+        if self._poll is not None:
+            self._poll.cancel()  # an unanswered long poll: nothing was handed out
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._offset is not None and self._offset != self._confirmed:
+            try:
+                await self.application.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+            except TelegramError as error:  # the next start confirms it instead
+                logger.warning("could not confirm the last updates (%s)", type(error).__name__)
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                updates = await self._next_batch()
+            except asyncio.CancelledError:
+                if self._stopping:
+                    return
+                raise
+            except InvalidToken:  # revoked while running: no retry can help
+                logger.critical("Telegram rejected the bot token: polling stopped")
+                return
+            except TelegramError as error:  # 409 Conflict, network errors, time-outs, 5xx
+                self.on_error(error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = 1.0
+            if updates:
+                await self.handle(updates)
+                self._offset = updates[-1].update_id + 1
+
+    async def _next_batch(self) -> tuple[Update, ...]:
+        """One long poll; its ``offset`` confirms everything handled so far."""
+        self._poll = asyncio.create_task(
+            self.application.bot.get_updates(
+                offset=self._offset,
+                timeout=self.long_poll_seconds,
+                limit=BATCH_LIMIT,
+                allowed_updates=list(self.allowed_updates),
+            )
+        )
+        try:
+            updates = await self._poll
+        finally:
+            self._poll = None
+        self._confirmed = self._offset
+        return updates
+
+    async def handle(self, updates: Sequence[Update]) -> None:
+        """Handle a batch: each chat's updates in order, up to ``chats_at_once`` chats at once."""
+        by_chat: dict[int, list[Update]] = {}
+        for update in updates:
+            by_chat.setdefault(chat_key(update), []).append(update)
+        await asyncio.gather(*(self._one_chat(chat) for chat in by_chat.values()))
+
+    async def _one_chat(self, updates: list[Update]) -> None:
+        async with self._limit:
+            for update in updates:
+                # Handler errors go to the application's error handler; nothing raises here.
+                await self.application.process_update(update)
