@@ -51,3 +51,17 @@ def test_calls_are_spaced_evenly_just_under_the_global_limit() -> None:
     # Never more than 30 in any one-second window, with room to spare for network jitter.
     assert max(sum(1 for t in booked if start <= t < start + 1.0) for start in booked) == 30
     assert booked[-1] - booked[0] == pytest.approx(89 / (30 * PACING_SHARE))
+
+
+def test_a_429_pause_holds_only_its_chat() -> None:
+    gate = FloodGate()
+    gate.pause(-100, until=60.0)
+    assert gate.chat_wait(-100, 1.0) == pytest.approx(59.0)
+    assert gate.chat_wait(7, 1.0) == 0  # other chats, private or group, go on
+    assert gate.chat_wait(-200, 1.0) == 0
+    assert gate.global_wait(1.0) == 0  # and the bot as a whole is not paused
+    gate.pause(-100, until=30.0)  # an earlier end does not cut the wait short
+    assert gate.chat_wait(-100, 1.0) == pytest.approx(59.0)
+    gate.forget_idle(40.0)  # housekeeping keeps a pause that is still running
+    assert gate.chat_wait(-100, 40.0) == pytest.approx(20.0)
+    assert gate.chat_wait(-100, 60.0) == 0

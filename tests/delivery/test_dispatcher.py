@@ -201,3 +201,70 @@ async def test_concurrent_calls_go_to_different_chats_and_keep_each_chats_order(
     assert sorted(sender.sent[8:]) == second
     for row_id in first + second:
         assert (await row(sessions, row_id)).status == "sent"
+
+
+class FloodedChatSender:
+    """Telegram answers 429 with ``retry_after`` to every call for one chat; others go through."""
+
+    def __init__(self, flooded: int, retry_after: timedelta) -> None:
+        self.flooded = flooded
+        self.retry_after = retry_after
+        self.calls: list[ClaimedCall] = []
+
+    async def __call__(self, call: ClaimedCall) -> int | None:
+        self.calls.append(call)
+        if call.chat_id == self.flooded:
+            raise RetryAfter(self.retry_after)
+        return call.id
+
+    def sent_to(self, chat_id: int) -> list[int]:
+        return [call.id for call in self.calls if call.chat_id == chat_id]
+
+
+async def drain(dispatcher: Dispatcher) -> int:
+    """One round, which must not wait for any chat's flood limit (it fails rather than hang)."""
+    return await asyncio.wait_for(dispatcher.drain_once(), timeout=10)
+
+
+async def test_a_429_holds_back_only_its_chat(sessions: SessionFactory) -> None:
+    clock = Clock()
+    sender = FloodedChatSender(flooded=5, retry_after=timedelta(hours=1))
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
+    dispatcher.gate = FloodGate(Limits(global_per_second=10_000, private_per_second=1_000))
+    # The flooded chat's calls are the oldest, so its 429 comes before anyone else's call.
+    flooded = [await queue(sessions, clock, chat_id=5) for _ in range(2)]
+    others = {
+        chat: [await queue(sessions, clock, chat_id=chat) for _ in range(3)]
+        for chat in (6, 7, -100)
+    }
+
+    assert await drain(dispatcher) == 4  # every chat's head; chat 5's answers 429
+    assert sender.sent_to(5) == flooded[:1]
+    assert {chat: sender.sent_to(chat) for chat in others} == {
+        chat: rows[:1] for chat, rows in others.items()
+    }
+    held = await row(sessions, flooded[0])
+    assert (held.status, held.attempts) == ("pending", 0)  # a flood wait is not a failure
+    assert held.not_before == clock.now + timedelta(hours=1)
+
+    # Right after the 429 the other chats' next calls go out; chat 5 is not even claimed.
+    assert await drain(dispatcher) == 3
+    assert sender.sent_to(5) == flooded[:1]
+    assert {chat: sender.sent_to(chat) for chat in others} == {
+        chat: rows[:2] for chat, rows in others.items()
+    }
+
+    # Even if its row comes due (a clock moved on, a row released), the gate still holds the
+    # chat for the rest of retry_after, and only that chat.
+    clock.now += timedelta(hours=2)
+    assert await drain(dispatcher) == 4
+    assert sender.sent_to(5) == flooded[:1]
+    assert {chat: sender.sent_to(chat) for chat in others} == others
+    for rows in others.values():
+        for row_id in rows:
+            assert (await row(sessions, row_id)).status == "sent"
+    held = await row(sessions, flooded[0])
+    assert (held.status, held.attempts) == ("pending", 0)
+    assert held.not_before > clock.now
+    waiting = await row(sessions, flooded[1])  # behind its chat's head: still in order
+    assert (waiting.status, waiting.attempts) == ("pending", 0)

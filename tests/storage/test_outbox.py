@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
+
 from bot.core.tickets import CustomerInfo, TicketClosed
 from storage import outbox, tickets
 from storage.db import SessionFactory
@@ -179,3 +183,35 @@ async def test_a_call_withdrawn_while_in_flight_is_not_retried(sessions: Session
         row = await session.get(OutboxMessage, row_id)
         assert row is not None and row.status == "failed"
         assert await outbox.claim_batch(session, now=NOW + timedelta(minutes=1), limit=10) == []
+
+
+async def test_a_claim_skips_rows_another_claim_holds_locked(sessions: SessionFactory) -> None:
+    """PostgreSQL: while one dispatcher is between reading its rows and committing its claim,
+    a second one takes the other chats' rows at once instead of waiting for its locks."""
+    async with sessions() as probe:
+        if probe.bind is None or probe.bind.dialect.name != "postgresql":
+            pytest.skip("row locks are PostgreSQL's; SQLite writers take turns on the file")
+    held = [await add(sessions, chat, "held") for chat in (1, 2)]
+    free = [await add(sessions, chat, "free") for chat in (3, 4)]
+    async with sessions() as first:  # the first claim, mid-way: rows locked and taken
+        locked = await first.exec(
+            select(OutboxMessage).where(col(OutboxMessage.id).in_(held)).with_for_update()
+        )
+        assert sorted(row.id for row in locked.all()) == held
+        await first.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(held))
+            .values(status="sending", claimed_at=NOW)
+        )
+
+        async def second_claim() -> list[int]:
+            async with sessions() as second:
+                claimed = await outbox.claim_batch(second, now=NOW, limit=10)
+            return [call.id for call in claimed]
+
+        # Without SKIP LOCKED the second claim would queue behind the first one's locks.
+        assert await asyncio.wait_for(second_claim(), timeout=5) == free
+        await first.rollback()  # the first claim fails after all: its rows are free again
+    async with sessions() as session:
+        again = await outbox.claim_batch(session, now=NOW, limit=10)
+    assert [call.id for call in again] == held
