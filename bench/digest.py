@@ -4,10 +4,12 @@ Seeds N answered surveys (20% with a comment) spread evenly over the digest's we
 before it, with ``generate_series`` on the server (about a minute for a million). Then, each in
 a fresh subprocess so peak memory is its own (``VmHWM`` from /proc/self/status):
 
-- ``build``: ``DigestService.build(period)`` -- the survey frame of both weeks, ratings, cases,
-  the 12-week score trend, and all the pandas arithmetic;
-- ``read_sql``: a bare ``pandas.read_sql`` of the same query (``survey_window_query``) over the
-  same async engine -- the floor the digest is compared with.
+- ``build``: ``DigestService.build(period)`` -- what the weekly digest does: the database counts
+  answers per score (both weeks and the 12-week trend), sent surveys, and answers per group and
+  score; the week's comments, ratings and cases are read as rows; pandas does the arithmetic;
+- ``read_sql``: a bare ``pandas.read_sql`` of ``survey_window_query`` over the same async engine:
+  every survey row of both weeks with its text columns, which is what the digest read before it
+  let the database count. It stays the yardstick: the time of merely reading the rows.
 
 Target: ``build`` within 1.5x of ``read_sql`` in time, and under 600 MB peak RSS.
 
@@ -216,11 +218,19 @@ def main() -> None:
         )
         for r in results
     ]
+    database = args.database_url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0]
     body = (
-        f"{args.rows:,} answered surveys (20% commented) over two weeks in PostgreSQL `bench` "
-        f"(seeding: {seeded}); each row below is a fresh process. `rows` is what was read "
-        "(build: responses of the week + the week before). Peak RSS is the process's VmHWM "
-        "(Python, pandas, SQLAlchemy and the frames); baseline is VmRSS just before.\n\n"
+        f"{args.rows:,} answered surveys (20% commented) over two weeks in PostgreSQL "
+        f"`{database}` (seeding: {seeded}); each row below is a fresh process.\n\n"
+        "- `read_sql`: a bare `pandas.read_sql` of `survey_window_query`, every survey row of "
+        "both weeks with its text columns (what the digest read until it let the database "
+        "count); `rows` is the rows read.\n"
+        "- `build`: `DigestService.build`, the whole digest: counts per score, per sent "
+        "survey and per group and score from the database (both weeks and the 12-week trend), "
+        "the week's comments, ratings and cases as rows, and the pandas arithmetic; `rows` is "
+        "the responses it counted (the week + the week before).\n\n"
+        "Peak RSS is the process's VmHWM (Python, pandas, SQLAlchemy and the frames); baseline "
+        "is VmRSS just before.\n\n"
         + table(["kind", "rows", "seconds", "baseline MiB", "peak MiB", "load avg after"], rows)
         + f"\n\nBest build vs best read_sql: **{ratio:.2f}x** the time (target <= 1.5x); "
         f"build peak {float(best['build']['peak_mib']):.0f} MiB (target < 600 MB). "  # type: ignore[arg-type]

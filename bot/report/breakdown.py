@@ -55,6 +55,8 @@ class Breakdown:
 def compute_breakdown(answered: pd.DataFrame, dimension: str, *, min_group_size: int) -> Breakdown:
     """Group the period's answers (columns ``score`` and ``dimension``) and rank the groups.
 
+    A row is one answer, or ``answers`` of them when the frame has that column: the database
+    sends answers with the same name and score counted together (``bot.report.aggregates``).
     A missing or blank name is a group of its own ("not set"): hiding those answers would make
     the named groups look like the whole story. Ties in NPS go to the larger group, then by name,
     so the order never depends on the database's row order.
@@ -63,18 +65,19 @@ def compute_breakdown(answered: pd.DataFrame, dimension: str, *, min_group_size:
         raise ValueError("min_group_size must be positive")
     names = answered[dimension].astype("string").str.strip().fillna("")
     scores = answered["score"].astype("int64")
+    if "answers" in answered.columns:
+        weights = answered["answers"].astype("int64")
+    else:
+        weights = pd.Series(1, index=answered.index, dtype="int64")
     counted = pd.DataFrame(
         {
             "name": names,
-            "promoter": (scores >= PROMOTER_MIN).astype("int64"),
-            "detractor": (scores <= DETRACTOR_MAX).astype("int64"),
+            "responses": weights,
+            "promoters": weights.where(scores >= PROMOTER_MIN, 0),
+            "detractors": weights.where(scores <= DETRACTOR_MAX, 0),
         }
     )
-    grouped = counted.groupby("name", sort=True).agg(
-        responses=("promoter", "size"),
-        promoters=("promoter", "sum"),
-        detractors=("detractor", "sum"),
-    )
+    grouped = counted.groupby("name", sort=True)[["responses", "promoters", "detractors"]].sum()
     groups = [
         GroupScore(
             name=str(name) or None,

@@ -1,5 +1,9 @@
 """Surveys of a time window as a pandas DataFrame with the same dtypes on SQLite and PostgreSQL.
 
+One row per survey, text included: what the digest was once computed from, and what
+``bot.report.tally.count_frame`` counts to check the database's counts (``bot.report.aggregates``).
+The digest itself no longer reads these rows: a million of them took a gigabyte of memory.
+
 The loader is synchronous on purpose: ``pandas.read_sql`` only understands sync connections, so
 async callers hand it one through ``AsyncConnection.run_sync``.
 """
@@ -14,7 +18,7 @@ from sqlalchemy import Select, Table, and_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Survey, SurveyRating, Ticket
+from storage.models import Survey, Ticket
 
 COLUMNS: Final = (
     "survey_id",
@@ -113,34 +117,3 @@ def load_survey_frame(connection: Connection, *, start: datetime, end: datetime)
         raise ValueError("end must not be before start")
     raw = pd.read_sql(survey_window_query(start=start, end=end), connection)
     return normalize_survey_frame(raw)
-
-
-def load_rating_frame(connection: Connection, *, start: datetime, end: datetime) -> pd.DataFrame:
-    """Extra 1..5 answers given in [start, end): question position, label and value."""
-    rating = SurveyRating.__table__.c  # type: ignore[attr-defined]
-    query = (
-        select(rating.question, rating.label, rating.value)
-        .where(_within(rating.answered_at, start, end))
-        .order_by(rating.question)
-    )
-    return pd.read_sql(query, connection)
-
-
-def load_score_frame(connection: Connection, *, start: datetime, end: datetime) -> pd.DataFrame:
-    """Only the scores given in [start, end) and when: enough for a trend over many periods.
-
-    Columns: ``answered_at`` as ``datetime64[us, UTC]`` and ``score`` as int64.
-    """
-    survey = _SURVEY.c
-    query = (
-        select(survey.answered_at, survey.score)
-        .where(_within(survey.answered_at, start, end), survey.score.is_not(None))
-        .order_by(survey.answered_at)
-    )
-    raw = pd.read_sql(query, connection)
-    return pd.DataFrame(
-        {
-            "answered_at": pd.to_datetime(raw["answered_at"], utc=True).astype(DATETIME_DTYPE),
-            "score": raw["score"].astype("int64"),
-        }
-    )

@@ -1,9 +1,10 @@
 """The digest: NPS with its margin, bands, distribution, response rate, breakdowns, the closed
 loop and comments of one period against the period before, plus the trend for the chart.
 
-Everything except ``build_weekly_digest`` is a pure function of frames (see
-``bot.report.frames``), so the arithmetic is tested without a database. The name is historical:
-the period may be a week, a month or any range a manager asks for.
+The arithmetic is pandas on counts (``bot.report.tally.DigestCounts``): the database makes them
+for ``build_weekly_digest`` (``bot.report.aggregates``), and ``compute_digest`` makes them from a
+frame of rows, so the same functions serve both and are tested without a database. The name is
+historical: the period may be a week, a month or any range a manager asks for.
 """
 
 from __future__ import annotations
@@ -25,9 +26,19 @@ from bot.core.nps import (
     compare,
 )
 from bot.core.periods import Period
+from bot.report.aggregates import load_digest_counts, load_rating_counts
 from bot.report.breakdown import Breakdown, compute_breakdowns
-from bot.report.frames import COLUMNS, load_rating_frame, load_score_frame, load_survey_frame
+from bot.report.frames import COLUMNS
 from bot.report.loop import LoopStats, compute_loop, load_case_frame
+from bot.report.tally import (
+    DigestCounts,
+    count_answers,
+    count_frame,
+    in_period,
+    slice_bounds,
+    timestamp,
+    within,
+)
 
 DEFAULT_MIN_GROUP_SIZE = 5
 
@@ -118,63 +129,50 @@ class _PeriodFigures:
     answered_of_sent: int
 
 
-def _timestamp(moment: datetime) -> pd.Timestamp:
-    """A period bound as a UTC Timestamp; naive bounds are refused, not guessed."""
-    if moment.tzinfo is None:
-        raise ValueError("period bounds must be timezone-aware")
-    return pd.Timestamp(moment).tz_convert("UTC")
-
-
-def _in_period(moments: pd.Series[pd.Timestamp], period: Period) -> pd.Series[bool]:
-    """Rows whose time is in [start, end); NaT compares False, so missing times never count."""
-    return (moments >= _timestamp(period.start)) & (moments < _timestamp(period.end))
-
-
-def _bands(scores: pd.Series[int]) -> NpsSummary:
-    """Count scores into bands with the limits of ``bot.core.nps`` (same answer as classify)."""
-    invalid = scores[(scores < MIN_SCORE) | (scores > MAX_SCORE)]
+def _bands(counts: pd.DataFrame) -> NpsSummary:
+    """Count answers (``score``, ``answers``) into bands with the limits of ``bot.core.nps``."""
+    scores, answers = counts["score"], counts["answers"]
+    invalid = scores[((scores < MIN_SCORE) | (scores > MAX_SCORE)) & (answers > 0)]
     if not invalid.empty:
         # classify() refuses such scores; counting them anywhere would skew the NPS silently.
         raise ValueError(
             f"score must be between {MIN_SCORE} and {MAX_SCORE}, got {int(invalid.iloc[0])}"
         )
-    promoters = int((scores >= PROMOTER_MIN).sum())
-    detractors = int((scores <= DETRACTOR_MAX).sum())
+    promoters = int(answers[scores >= PROMOTER_MIN].sum())
+    detractors = int(answers[scores <= DETRACTOR_MAX].sum())
     return NpsSummary(
         promoters=promoters,
-        passives=len(scores) - promoters - detractors,
+        passives=int(answers.sum()) - promoters - detractors,
         detractors=detractors,
     )
 
 
-def _distribution(scores: pd.Series[int]) -> tuple[int, ...]:
+def _distribution(counts: pd.DataFrame) -> tuple[int, ...]:
     """How many answers gave each score 0..10, zeros included, so the chart has every bar."""
-    counts = scores.value_counts().reindex(range(MIN_SCORE, MAX_SCORE + 1), fill_value=0)
-    return tuple(int(count) for count in counts.tolist())
+    per_score = counts.groupby("score")["answers"].sum()
+    per_score = per_score.reindex(range(MIN_SCORE, MAX_SCORE + 1), fill_value=0)
+    return tuple(int(count) for count in per_score.tolist())
 
 
-def _answered(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Rows whose score was given in the period: the answers every figure of it is made of."""
-    return frame.loc[_in_period(frame["answered_at"], period) & frame["score"].notna()]
+def trend_from_counts(counts: DigestCounts, periods: Sequence[Period]) -> tuple[TrendPoint, ...]:
+    """Bands per period; ``counts`` must have been made with every one of ``periods``."""
+    return tuple(TrendPoint(period, _bands(counts.answered_in(period))) for period in periods)
 
 
 def compute_trend(frame: pd.DataFrame, periods: Sequence[Period]) -> tuple[TrendPoint, ...]:
-    """Bands per period from a frame with ``answered_at`` and ``score`` (``load_score_frame``)."""
-    return tuple(
-        TrendPoint(period, _bands(_answered(frame, period)["score"].astype("int64")))
-        for period in periods
-    )
+    """Bands per period from rows with ``answered_at`` and ``score`` (``load_score_frame``)."""
+    bounds = slice_bounds(periods)
+    answers = count_answers(frame, bounds)
+    return tuple(TrendPoint(period, _bands(within(answers, bounds, period))) for period in periods)
 
 
-def _figures(frame: pd.DataFrame, period: Period) -> _PeriodFigures:
+def _figures(counts: DigestCounts, period: Period) -> _PeriodFigures:
     """A score counts in the period it was given; a survey counts as sent in its sending period."""
-    scored = frame["score"].notna()
-    answered = _in_period(frame["answered_at"], period) & scored
-    sent = _in_period(frame["sent_at"], period)
+    sent = counts.sent_in(period)
     return _PeriodFigures(
-        summary=_bands(frame.loc[answered, "score"].astype("int64")),
-        surveys_sent=int(sent.sum()),
-        answered_of_sent=int((sent & scored).sum()),
+        summary=_bands(counts.answered_in(period)),
+        surveys_sent=int(sent["sent"].sum()),
+        answered_of_sent=int(sent["scored"].sum()),
     )
 
 
@@ -186,7 +184,7 @@ def _comments(frame: pd.DataFrame, period: Period) -> list[DigestComment]:
     """
     text = frame["comment"].astype("string").str.strip()
     chosen = frame.assign(text=text).loc[
-        _in_period(frame["commented_at"], period) & text.fillna("").ne("") & frame["score"].notna()
+        in_period(frame["commented_at"], period) & text.fillna("").ne("") & frame["score"].notna()
     ]
     chosen = chosen.sort_values(["commented_at", "survey_id"], ascending=False, kind="stable")
     return [
@@ -208,26 +206,18 @@ def _comments(frame: pd.DataFrame, period: Period) -> list[DigestComment]:
     ]
 
 
-def compute_digest(
-    frame: pd.DataFrame,
+def digest_from_counts(
+    counts: DigestCounts,
     *,
     period: Period,
     previous: Period,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> WeeklyDigest:
-    """Compute the digest of ``period`` from a frame covering [previous.start, period.end).
-
-    The frame must include every survey sent, answered or commented on in that span (what
-    ``load_survey_frame`` returns); rows outside both periods are ignored, so a wider frame is fine.
-    """
-    missing = [name for name in COLUMNS if name not in frame.columns]
-    if missing:
-        raise ValueError(f"survey frame lacks columns: {', '.join(missing)}")
-    current = _figures(frame, period)
-    before = _figures(frame, previous)
+    """The digest of ``period`` against ``previous`` from counts made for both periods."""
+    current = _figures(counts, period)
+    before = _figures(counts, previous)
     nps = current.summary.nps
     previous_nps = before.summary.nps
-    answered = _answered(frame, period)
     return WeeklyDigest(
         period=period,
         responses=current.summary.responses,
@@ -243,10 +233,32 @@ def compute_digest(
         previous_nps=previous_nps,
         nps_change=nps - previous_nps if nps is not None and previous_nps is not None else None,
         previous_responses=before.summary.responses,
-        comments=_comments(frame, period),
+        comments=_comments(counts.comments, period),
         previous_bands=before.summary,
-        distribution=_distribution(answered["score"].astype("int64")),
-        breakdowns=compute_breakdowns(answered, min_group_size=min_group_size),
+        distribution=_distribution(counts.answered_in(period)),
+        breakdowns=compute_breakdowns(counts.groups, min_group_size=min_group_size),
+    )
+
+
+def compute_digest(
+    frame: pd.DataFrame,
+    *,
+    period: Period,
+    previous: Period,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> WeeklyDigest:
+    """Compute the digest of ``period`` from a frame of rows covering [previous.start, period.end).
+
+    The frame must include every survey sent, answered or commented on in that span (what
+    ``load_survey_frame`` returns); rows outside both periods are ignored, so a wider frame is fine.
+    The rows are counted first, exactly as the database counts them for ``build_weekly_digest``.
+    """
+    missing = [name for name in COLUMNS if name not in frame.columns]
+    if missing:
+        raise ValueError(f"survey frame lacks columns: {', '.join(missing)}")
+    counts = count_frame(frame, period=period, previous=previous)
+    return digest_from_counts(
+        counts, period=period, previous=previous, min_group_size=min_group_size
     )
 
 
@@ -258,43 +270,49 @@ async def build_weekly_digest(
     trend: Sequence[Period] = (),
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> WeeklyDigest:
-    """Load both periods in one read, the trend's scores in another, and compute the digest.
+    """Let the database count both periods and the trend, then compute the digest from counts.
 
-    ``trend`` lists the periods of the chart, oldest first (empty: no trend is loaded).
+    ``trend`` lists the periods of the chart, oldest first (empty: no trend). Only counts, the
+    period's comments and its cases are read, so time and memory hardly grow with the answers.
     """
+    for moment in (period.start, period.end, previous.start, previous.end):
+        timestamp(moment)  # refuse naive bounds before any query
     async with engine.connect() as conn:
-        frame = await conn.run_sync(
-            lambda sync_conn: load_survey_frame(sync_conn, start=previous.start, end=period.end)
-        )
-        ratings = await conn.run_sync(
-            lambda sync_conn: load_rating_frame(sync_conn, start=period.start, end=period.end)
-        )
-        cases = await conn.run_sync(lambda sync_conn: load_case_frame(sync_conn, period=period))
-        scores = None
-        if trend:
-            scores = await conn.run_sync(
-                lambda sync_conn: load_score_frame(
-                    sync_conn, start=trend[0].start, end=trend[-1].end
-                )
+        counts = await conn.run_sync(
+            lambda sync_conn: load_digest_counts(
+                sync_conn, period=period, previous=previous, trend=trend
             )
-    digest = compute_digest(frame, period=period, previous=previous, min_group_size=min_group_size)
+        )
+        ratings = await conn.run_sync(lambda sync_conn: load_rating_counts(sync_conn, period))
+        cases = await conn.run_sync(lambda sync_conn: load_case_frame(sync_conn, period=period))
+    digest = digest_from_counts(
+        counts, period=period, previous=previous, min_group_size=min_group_size
+    )
     return replace(
         digest,
         ratings=summarize_ratings(ratings),
         loop=compute_loop(cases, period),
-        trend=() if scores is None else compute_trend(scores, trend),
+        trend=trend_from_counts(counts, trend),
     )
 
 
 def summarize_ratings(frame: pd.DataFrame) -> tuple[RatingSummary, ...]:
-    """Mean and count per extra question, in the order the questions are asked."""
+    """Mean and count per extra question, in the order the questions are asked.
+
+    ``frame`` has ``question``, ``label``, ``total`` and ``answers`` (``load_rating_counts``); a
+    label asked at two positions is one question, placed at the first.
+    """
     if frame.empty:
         return ()
     grouped = frame.groupby("label", sort=False).agg(
-        mean=("value", "mean"), count=("value", "size"), order=("question", "min")
+        total=("total", "sum"), count=("answers", "sum"), order=("question", "min")
     )
-    grouped = grouped.sort_values("order")
+    grouped = grouped.sort_values("order", kind="stable")
     return tuple(
-        RatingSummary(label=str(label), mean=float(row["mean"]), count=int(row["count"]))
+        RatingSummary(
+            label=str(label),
+            mean=float(row["total"]) / float(row["count"]),
+            count=int(row["count"]),
+        )
         for label, row in grouped.iterrows()
     )
