@@ -113,7 +113,14 @@ def stop_fake(process: subprocess.Popen[str]) -> dict[str, object]:
 
 
 async def dispatch(
-    url: str, base_url: str, token: str, count: int, rate: float, *, profile_for: float = 0.0
+    url: str,
+    base_url: str,
+    token: str,
+    count: int,
+    rate: float,
+    *,
+    concurrency: int = 1,
+    profile_for: float = 0.0,
 ) -> dict[str, object]:
     """Run the product's dispatcher (wired by build_services) until every row is settled."""
     from sqlalchemy import func, select
@@ -127,6 +134,7 @@ async def dispatch(
         telegram_api_url=base_url,
         database_url=url,
         global_rate_per_second=rate,
+        outbox_concurrency=concurrency,
         _env_file=None,  # type: ignore[call-arg]
     )
     services = build_services(settings)
@@ -181,6 +189,12 @@ async def main() -> None:
         default=None,
         help="Settings.global_rate_per_second (default: 30, or 100000 unlimited)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="NPSBOT_OUTBOX_CONCURRENCY (default: 1 at the limit, 64 unlimited)",
+    )
     parser.add_argument("--fake-cpu", type=int, default=None, help="pin the fake to this CPU")
     parser.add_argument(
         "--profile", type=float, default=0.0, metavar="SECONDS", help="py-spy the dispatcher"
@@ -189,6 +203,7 @@ async def main() -> None:
     args = parser.parse_args()
     limited = args.mode == "limited"
     rate = args.rate or (TELEGRAM_LIMIT if limited else 100_000.0)
+    concurrency = args.concurrency or (1 if limited else 64)
 
     load_before = loadavg()
     await reset_database(args.database_url)
@@ -198,7 +213,13 @@ async def main() -> None:
     fake, base_url, token = start_fake(args.count, limited=limited, cpu=args.fake_cpu)
     try:
         result = await dispatch(
-            args.database_url, base_url, token, args.count, rate, profile_for=args.profile
+            args.database_url,
+            base_url,
+            token,
+            args.count,
+            rate,
+            concurrency=concurrency,
+            profile_for=args.profile,
         )
     finally:
         stats = stop_fake(fake)
@@ -207,6 +228,7 @@ async def main() -> None:
     achieved = (accepted - 1) / span if span > 0 else float("nan")
     rows: list[tuple[str, object]] = [
         ("database", args.database_url.split("://")[0]),
+        ("NPSBOT_OUTBOX_CONCURRENCY", concurrency),
         ("surveys queued", args.count),
         ("accepted by the fake", accepted),
         ("surveys marked sent", result["surveys_sent"]),
@@ -251,4 +273,6 @@ async def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    asyncio.run(main())
+    from bot import eventloop  # _common put the repository on sys.path
+
+    eventloop.run(main())  # the loop `npsbot run` uses

@@ -102,8 +102,11 @@ class Settings(BaseSettings):
     outbox_concurrency: int = Field(
         default=1,
         ge=1,
-        le=16,
-        description="Bot API calls in flight at once; more than 1 only for paid broadcasts",
+        le=128,
+        description=(
+            "Bot API calls in flight at once; more than 1 only for paid broadcasts, and then at "
+            "most this many messages may go twice after a crash"
+        ),
     )
     telegram_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a Bot API call may take before it is retried"

@@ -6,9 +6,10 @@ between loses a client's tap or comment. Here a batch is handled first, and only
 next ``getUpdates`` confirm it. After a crash the unconfirmed batch comes again; the handlers are
 compare-and-set on the database, so a repeat changes nothing.
 
-A batch is handled chat by chat: chats in parallel (so one slow chat does not hold up the rest
-and a burst of presses is answered at the rate the database allows), each chat's updates in
-the order they were sent (a score before the comment that follows it).
+A batch is handled person by person: people in parallel (so one slow chat does not hold up the
+rest and a burst of presses is answered at the rate the database allows), each person's updates
+in the order they were sent: a score before the comment that follows it, and a manager's press
+under an alert in the group before the reply they then type in the bot's private chat.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ LONG_POLL_SECONDS = 10
 BATCH_LIMIT = 100  # Telegram's maximum per getUpdates
 
 
-def chat_key(update: Update) -> int:
-    """What orders updates: the chat (or, for a press without one, the user)."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
+def order_key(update: Update) -> int:
+    """What orders updates: who sent them (or, with no sender, the chat they are in)."""
     if update.effective_user is not None:
         return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
     return -update.update_id  # nothing to order it with: on its own
 
 
@@ -45,7 +46,7 @@ class ReliablePoller:
     application: Application  # type: ignore[type-arg]
     allowed_updates: Sequence[str]
     on_error: Callable[[TelegramError], None]
-    chats_at_once: int = 64
+    people_at_once: int = 64
     long_poll_seconds: int = LONG_POLL_SECONDS
     max_backoff: float = 30.0
     _offset: int | None = None
@@ -56,7 +57,7 @@ class ReliablePoller:
     _limit: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
-        self._limit = asyncio.Semaphore(self.chats_at_once)
+        self._limit = asyncio.Semaphore(self.people_at_once)
 
     @property
     def running(self) -> bool:
@@ -126,13 +127,13 @@ class ReliablePoller:
         return updates
 
     async def handle(self, updates: Sequence[Update]) -> None:
-        """Handle a batch: each chat's updates in order, up to ``chats_at_once`` chats at once."""
-        by_chat: dict[int, list[Update]] = {}
+        """Handle a batch: each person's updates in order, ``people_at_once`` people at once."""
+        by_sender: dict[int, list[Update]] = {}
         for update in updates:
-            by_chat.setdefault(chat_key(update), []).append(update)
-        await asyncio.gather(*(self._one_chat(chat) for chat in by_chat.values()))
+            by_sender.setdefault(order_key(update), []).append(update)
+        await asyncio.gather(*(self._in_order(queue) for queue in by_sender.values()))
 
-    async def _one_chat(self, updates: list[Update]) -> None:
+    async def _in_order(self, updates: list[Update]) -> None:
         async with self._limit:
             for update in updates:
                 # Handler errors go to the application's error handler; nothing raises here.

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core import deeplink
 from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
+from bot.delivery.aiohttp_request import AiohttpRequest
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
@@ -76,10 +77,12 @@ def _application(settings: Settings, token: str) -> Application:  # type: ignore
         .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
-        # A second connection for getUpdates: PTB's last getUpdates at shutdown would otherwise
-        # wait for the cancelled long poll's connection and log a pool timeout.
-        .get_updates_connection_pool_size(2)
-        .read_timeout(settings.telegram_timeout_seconds)
+        .request(AiohttpRequest(read_timeout=settings.telegram_timeout_seconds))
+        # A second connection for getUpdates: the last getUpdates at shutdown (which confirms
+        # the updates handled) must not wait for the cancelled long poll's connection.
+        .get_updates_request(
+            AiohttpRequest(connection_pool_size=2, read_timeout=settings.telegram_timeout_seconds)
+        )
         .updater(None)  # bot.polling confirms updates only once handled; webhooks need none
         .build()
     )
@@ -179,11 +182,13 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         wake=dispatcher.wake,
         clock=clock,
     )
-    dispatcher.hooks = {
-        SURVEY_PURPOSE: sweep.delivery_hooks(),
-        DIGEST_PURPOSE: digest.delivery_hooks(),
-        LOOP_PURPOSE: desk.delivery_hooks(),
-    }
+    dispatcher.set_hooks(
+        {
+            SURVEY_PURPOSE: sweep.delivery_hooks(),
+            DIGEST_PURPOSE: digest.delivery_hooks(),
+            LOOP_PURPOSE: desk.delivery_hooks(),
+        }
+    )
 
     queue_due_now = CoalescedJob(sweep.queue_due, name="queue-due-surveys")
     intake = TicketIntake(

@@ -7,12 +7,12 @@ there and ``release_stale`` hands it back, which is the one window where a messa
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -121,22 +121,29 @@ async def claim_batch(
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list((await session.exec(query)).all())
     targets = await _target_rows(session, rows)
-    claimed: list[ClaimedCall] = []
+    message_ids: dict[int, int | None] = {}  # what each row to take will edit or reply to
     for row in rows:
         assert row.id is not None  # noqa: S101  (loaded rows have ids)
-        message_id = row.message_id
+        message_ids[row.id] = row.message_id
         if row.target_outbox_id is not None:
             target = targets.get(row.target_outbox_id)
             if target is not None and target.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
-                continue  # the message to edit is not out yet
+                del message_ids[row.id]  # the message to edit is not out yet
+                continue
             if target is None or target.status == OutboxStatus.FAILED or target.message_id is None:
+                del message_ids[row.id]
                 await mark_failed(
                     session, outbox_id=row.id, error="the message to edit was never delivered"
                 )
                 continue
-            message_id = target.message_id
-        if not await _take(session, outbox_id=row.id, message_id=message_id, now=now):
-            continue  # another process claimed it between our read and our write
+            message_ids[row.id] = target.message_id
+    taken = await _take_all(session, message_ids, now=now)
+    claimed: list[ClaimedCall] = []
+    for row in rows:
+        assert row.id is not None  # noqa: S101  (loaded rows have ids)
+        if row.id not in taken:
+            continue  # waiting for its target, or another process claimed it meanwhile
+        message_id = message_ids[row.id]
         claimed.append(
             ClaimedCall(
                 id=row.id,
@@ -154,18 +161,27 @@ async def claim_batch(
     return claimed
 
 
-async def _take(
-    session: AsyncSession, *, outbox_id: int, message_id: int | None, now: datetime
-) -> bool:
-    """Compare-and-set pending -> sending, so two dispatchers never both send a row."""
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == outbox_id)
-        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENDING, claimed_at=now, message_id=message_id)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
+async def _take_all(
+    session: AsyncSession, message_ids: dict[int, int | None], *, now: datetime
+) -> set[int]:
+    """Compare-and-set pending -> sending, so two dispatchers never both send a row.
+
+    One statement for the whole batch; returns the ids this call took. Edits then record the
+    message id of the message they edit (its row is sent by now), in one more statement.
+    """
+    if not message_ids:
+        return set()
+    connection = await session.connection()
+    result = await connection.execute(_TAKE, {"b_ids": list(message_ids), "b_now": now})
+    taken = {row.id for row in result}
+    targets = [
+        {"b_id": row_id, "b_message_id": message_ids[row_id]}
+        for row_id in taken
+        if message_ids[row_id] is not None
+    ]
+    if targets:
+        await connection.execute(_SET_TARGET, targets)
+    return taken
 
 
 async def _target_rows(
@@ -187,6 +203,48 @@ async def mark_sent(
         values["message_id"] = message_id
     await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id).values(**values)
+    )
+
+
+_OUTBOX: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+_TAKE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)))
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING)
+    .values(status=OutboxStatus.SENDING, claimed_at=bindparam("b_now"))
+    .returning(_OUTBOX.c.id)
+)
+_SET_TARGET = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(message_id=bindparam("b_message_id"))
+)
+# One statement for a whole batch of delivered calls (an executemany, compiled once).
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("b_now"),
+        last_error=None,
+        message_id=func.coalesce(bindparam("b_message_id"), _OUTBOX.c.message_id),
+    )
+)
+
+
+async def mark_sent_many(
+    session: AsyncSession, *, delivered: Sequence[tuple[int, int | None]], now: datetime
+) -> None:
+    """Record delivered calls ``(outbox id, message id)`` at once."""
+    if not delivered:
+        return
+    connection = await session.connection()
+    await connection.execute(
+        _MARK_SENT,
+        [
+            {"b_id": row_id, "b_message_id": message_id, "b_now": now}
+            for row_id, message_id in delivered
+        ],
     )
 
 
@@ -222,14 +280,22 @@ async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> N
     )
 
 
-async def release_stale(session: AsyncSession, *, now: datetime, older_than: timedelta) -> int:
-    """Hand back rows a crashed process claimed but never finished."""
-    result = await session.exec(
+async def release_stale(
+    session: AsyncSession, *, now: datetime, older_than: timedelta, keep: Collection[int] = ()
+) -> int:
+    """Hand back rows a crashed process claimed but never finished.
+
+    ``keep`` are the caller's own calls still in hand (say, waiting for the database to come
+    back to record that Telegram has them): handing those back would send them twice.
+    """
+    query = (
         update(OutboxMessage)
         .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
         .where(col(OutboxMessage.claimed_at) < now - older_than)
-        .values(status=OutboxStatus.PENDING, claimed_at=None)
     )
+    if keep:
+        query = query.where(col(OutboxMessage.id).not_in(list(keep)))
+    result = await session.exec(query.values(status=OutboxStatus.PENDING, claimed_at=None))
     await session.commit()
     return int(result.rowcount or 0)
 

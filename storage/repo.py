@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -85,6 +86,37 @@ async def change_status(
         .values(**values)
     )
     return bool(result.rowcount)
+
+
+_SURVEY_TABLE: Any = Survey.__table__  # type: ignore[attr-defined]
+# A batch of questions Telegram accepted: each survey becomes "sent" if it still waits for it.
+_QUESTION_DELIVERED = (
+    update(_SURVEY_TABLE)
+    .where(_SURVEY_TABLE.c.id == bindparam("b_id"))
+    .where(_SURVEY_TABLE.c.status == SurveyStatus.QUEUED)
+    .values(
+        status=SurveyStatus.SENT,
+        sent_at=bindparam("b_now"),
+        chat_id=bindparam("b_chat_id"),
+        message_id=bindparam("b_message_id"),
+    )
+)
+
+
+async def mark_questions_sent(
+    session: AsyncSession, *, sent: Sequence[tuple[int, int, int | None]], now: datetime
+) -> None:
+    """``(survey id, chat id, message id)`` of questions Telegram has: queued -> sent, at once."""
+    if not sent:
+        return
+    connection = await session.connection()
+    await connection.execute(
+        _QUESTION_DELIVERED,
+        [
+            {"b_id": survey_id, "b_chat_id": chat_id, "b_message_id": message_id, "b_now": now}
+            for survey_id, chat_id, message_id in sent
+        ],
+    )
 
 
 async def survey_awaiting_comment(session: AsyncSession, *, chat_id: int) -> int | None:

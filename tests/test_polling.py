@@ -98,7 +98,9 @@ async def test_a_process_that_dies_mid_update_gets_it_again(fake: FakeBotApi) ->
     assert again == first  # the same update, handled after the restart
 
 
-async def test_each_chats_updates_run_in_order_and_chats_side_by_side(fake: FakeBotApi) -> None:
+async def test_each_persons_updates_run_in_order_and_people_side_by_side(
+    fake: FakeBotApi,
+) -> None:
     order: list[tuple[int, str]] = []
     running = 0
     most_at_once = 0
@@ -107,8 +109,9 @@ async def test_each_chats_updates_run_in_order_and_chats_side_by_side(fake: Fake
         nonlocal running, most_at_once
         running += 1
         most_at_once = max(most_at_once, running)
-        await asyncio.sleep(0.05)
         assert update.effective_chat is not None and update.effective_message is not None
+        slow = update.effective_message.text == "in the group first"  # would be overtaken
+        await asyncio.sleep(0.3 if slow else 0.05)
         order.append((update.effective_chat.id, update.effective_message.text or ""))
         running -= 1
 
@@ -116,17 +119,26 @@ async def test_each_chats_updates_run_in_order_and_chats_side_by_side(fake: Fake
     app.add_handler(MessageHandler(filters.TEXT, handler))
     polling = poller(app)
     clients = [fake.client(600 + n, f"Client {n}") for n in range(5)]
+    group = -100777
+    fake.add_group(group, "Managers")
+    manager = fake.client(700, "Olga")
+    await manager.send_text("in the group first", chat_id=group)  # e.g. a press under an alert
+    await manager.send_text("then in private")  # ... then the reply it asked for
     for client in clients:  # queued before polling starts: one batch
         for step in range(3):
             await client.send_text(f"{client.user_id}-{step}")
     async with app:
         await polling.start()
         for _ in range(200):
-            if len(order) == 15:
+            if len(order) == 17:
                 break
             await asyncio.sleep(0.05)
         await polling.stop()
     for client in clients:
         texts = [text for chat, text in order if chat == client.user_id]
         assert texts == [f"{client.user_id}-{step}" for step in range(3)]
-    assert most_at_once > 1  # chats were handled side by side
+    assert [text for _chat, text in order if "then" in text or "first" in text] == [
+        "in the group first",
+        "then in private",
+    ]  # one person's updates in order, even across chats
+    assert most_at_once > 1  # people were handled side by side

@@ -6,42 +6,33 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.ratelimit import FloodGate
 from bot.delivery.policy import Cause, Decision, Verdict, judge
+from bot.delivery.settle import Clock, PurposeHooks, Recorder, Result
 from bot.delivery.telegram import Sender
+from bot.resilience import is_outage
 from storage import outbox
 from storage.db import SessionFactory
 from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
-DeliveredHook = Callable[[AsyncSession, ClaimedCall, int | None, datetime], Awaitable[None]]
-FailedHook = Callable[[AsyncSession, ClaimedCall, Decision, datetime], Awaitable[None]]
-Clock = Callable[[], datetime]
+__all__ = ["Clock", "Dispatcher", "PurposeHooks", "utc_now"]
 
 # A claimed call older than this belongs to a process that died. Batches are small enough
 # (batch_size calls, each bounded by PTB's timeouts) to finish well within it.
 STALE_CLAIM = timedelta(minutes=10)
 HOUSEKEEPING_EVERY = 60.0  # seconds between releases of stale claims and flood-window cleanup
+ROUND_CLAIMS = 50  # batches per round before housekeeping gets its turn
 
 
 def utc_now() -> datetime:
     """The wall clock, aware and in UTC."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class PurposeHooks:
-    """What the rest of the app wants to hear about calls of one purpose (e.g. "survey")."""
-
-    delivered: DeliveredHook | None = None
-    failed: FailedHook | None = None
 
 
 @dataclass(slots=True)
@@ -62,6 +53,17 @@ class Dispatcher:
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _next_housekeeping: float = 0.0
+    # Claimed by this process and not yet recorded: never "stale", however long that takes.
+    _in_flight: set[int] = field(default_factory=set)
+    _recorder: Recorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._recorder = Recorder(self.session_factory, self.clock, self.hooks)
+
+    def set_hooks(self, hooks: Mapping[str, PurposeHooks]) -> None:
+        """What each purpose wants to hear (wired after the services that provide them)."""
+        self.hooks = hooks
+        self._recorder.hooks = hooks
 
     def wake(self) -> None:
         """Tell the loop there is new work (called after a commit that enqueued calls)."""
@@ -73,17 +75,24 @@ class Dispatcher:
             self._wakeup.clear()
             try:
                 await self._housekeeping()
-                handled = await self.drain_once()
-            except Exception:
-                logger.exception("outbox round failed; retrying")
+                handled = await self.drain_once(batches=ROUND_CLAIMS)
+            except Exception as error:
+                if is_outage(error):
+                    logger.warning(
+                        "outbox round: the database is unavailable (%s)", error_name(error)
+                    )
+                else:
+                    logger.exception("outbox round failed; retrying")
                 handled = 0
             if handled == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
+        await self._recorder.aclose()
 
     def stop(self) -> None:
-        """Finish the call in flight and leave the loop."""
+        """Finish the calls in flight, record them, and leave the loop."""
         self._stopping = True
+        self._recorder.stopping = True
         self._wakeup.set()
 
     async def _housekeeping(self) -> None:
@@ -94,27 +103,67 @@ class Dispatcher:
         self._next_housekeeping = monotonic + HOUSEKEEPING_EVERY
         self.gate.forget_idle(monotonic)
         async with self.session_factory() as session:
-            released = await outbox.release_stale(session, now=self.clock(), older_than=STALE_CLAIM)
+            released = await outbox.release_stale(
+                session, now=self.clock(), older_than=STALE_CLAIM, keep=self._in_flight
+            )
         if released:
             logger.warning("re-queued %d outbox calls left claimed by a stopped process", released)
 
-    async def drain_once(self, *, only_ids: Collection[int] | None = None) -> int:
-        """Claim one batch and make its calls in order; return how many were attempted."""
+    async def _claim(self, only_ids: Collection[int] | None) -> list[ClaimedCall]:
+        limit = max(self.batch_size, 4 * self.concurrency)
         async with self.session_factory() as session:
             batch = await outbox.claim_batch(
-                session, now=self.clock(), limit=self.batch_size, only_ids=only_ids
+                session, now=self.clock(), limit=limit, only_ids=only_ids
             )
-        waiting = list(batch)  # one call per chat: calls of a batch never share a chat
+        self._in_flight.update(call.id for call in batch)
+        return batch
+
+    async def drain_once(self, *, only_ids: Collection[int] | None = None, batches: int = 1) -> int:
+        """Make due calls, up to ``batches`` claims of them; return how many were tried.
+
+        ``concurrency`` workers take calls oldest first. With more than one batch, the next is
+        claimed while the last calls of the one before are still being made, so the workers
+        never wait for a claim; a claim never takes a chat with a call in flight, so each
+        chat's order holds.
+        """
+        waiting = await self._claim(only_ids)
+        waiting.reverse()  # popped from the end: oldest first
+        tried, claims = 0, 1
+        more = bool(waiting) and batches > 1
+        refill: asyncio.Task[None] | None = None
+
+        async def claim_more() -> None:
+            nonlocal more, claims
+            claims += 1
+            try:
+                batch = await self._claim(only_ids)
+            except Exception as error:  # the round ends; run() tries again
+                logger.warning("claiming outbox calls failed (%s)", error_name(error))
+                batch = []
+            if not batch or claims >= batches:
+                more = False
+            waiting[:0] = reversed(batch)  # newer than anything still waiting
 
         async def worker() -> None:
-            while waiting and not self._stopping:
-                await self._attempt(waiting.pop(0))
+            nonlocal tried, refill
+            while not self._stopping:
+                if more and len(waiting) <= self.concurrency and (refill is None or refill.done()):
+                    refill = asyncio.create_task(claim_more())
+                if not waiting:
+                    if refill is None or refill.done():
+                        return
+                    await asyncio.shield(refill)
+                    continue
+                tried += 1
+                await self._attempt(waiting.pop())
 
         workers = max(1, min(self.concurrency, len(waiting)))
         await asyncio.gather(*(worker() for _ in range(workers)))
+        if refill is not None:
+            await refill
         if waiting:  # stopping: hand back what was not started
             await self._release(waiting)
-        return len(batch)
+        return tried
 
     async def deliver(self, outbox_ids: Collection[int], *, within: float) -> int:
         """Deliver just these calls, for one-shot commands that run beside the bot.
@@ -143,12 +192,20 @@ class Dispatcher:
                     count=False,
                 )
             await session.commit()
+        self._in_flight.difference_update(call.id for call in calls)
 
     async def _attempt(self, call: ClaimedCall) -> None:
+        try:
+            result = await self._make(call)
+            await self._recorder.record(result)
+        finally:
+            self._in_flight.discard(call.id)
+
+    async def _make(self, call: ClaimedCall) -> Result:
+        """Make the call under the flood limits; say what became of it."""
         chat_wait = self.gate.chat_wait(call.chat_id, time.monotonic())
         if chat_wait > 0:
-            await self._postpone(call, chat_wait, "chat flood limit", count=False)
-            return
+            return Result.later(call, chat_wait, "chat flood limit", counts=False)
         while (global_wait := self.gate.global_wait(time.monotonic())) > 0:  # noqa: ASYNC110  (pacing, not waiting for an event)
             await asyncio.sleep(global_wait)
         self.gate.book(call.chat_id, time.monotonic())
@@ -156,54 +213,30 @@ class Dispatcher:
             message_id = await self.sender(call)
         except Exception as error:
             age = self.clock() - call.created_at
-            decision = judge(error, attempts=call.attempts, age=age, max_age=self.max_age)
-            await self._settle_failure(call, decision)
-            return
-        await self._settle_success(call, message_id)
-
-    async def _postpone(self, call: ClaimedCall, delay: float, reason: str, *, count: bool) -> None:
-        async with self.session_factory() as session:
-            await outbox.mark_retry(
-                session,
-                outbox_id=call.id,
-                not_before=self.clock() + timedelta(seconds=delay),
-                error=reason,
-                count=count,
+            return self._judged(
+                call, judge(error, attempts=call.attempts, age=age, max_age=self.max_age)
             )
-            await session.commit()
-
-    async def _settle_success(self, call: ClaimedCall, message_id: int | None) -> None:
-        now = self.clock()
-        async with self.session_factory() as session:
-            await outbox.mark_sent(session, outbox_id=call.id, message_id=message_id, now=now)
-            hooks = self.hooks.get(call.purpose)
-            if hooks and hooks.delivered:
-                await hooks.delivered(session, call, message_id, now)
-            await session.commit()
         logger.debug("outbox %d delivered (%s %s)", call.id, call.purpose, call.method)
+        return Result.sent(call, message_id)
 
-    async def _settle_failure(self, call: ClaimedCall, decision: Decision) -> None:
+    def _judged(self, call: ClaimedCall, decision: Decision) -> Result:
         if decision.verdict is Verdict.DELIVERED:
-            await self._settle_success(call, call.message_id)
-            return
+            return Result.sent(call, call.message_id)
         if decision.verdict is Verdict.FLOOD:
             self.gate.pause(call.chat_id, time.monotonic() + decision.delay)
-            await self._postpone(call, decision.delay, decision.reason, count=False)
             logger.info("outbox %d hit a flood limit; waiting %.1fs", call.id, decision.delay)
-            return
+            return Result.later(call, decision.delay, decision.reason, counts=False)
         if decision.verdict is Verdict.RETRY:
-            await self._postpone(call, decision.delay, decision.reason, count=True)
             logger.warning(
                 "outbox %d failed (%s); retry in %.1fs", call.id, decision.reason, decision.delay
             )
-            return
-        now = self.clock()
-        async with self.session_factory() as session:
-            await outbox.mark_failed(session, outbox_id=call.id, error=decision.reason)
-            hooks = self.hooks.get(call.purpose)
-            if hooks and hooks.failed:
-                await hooks.failed(session, call, decision, now)
-            await session.commit()
+            return Result.later(call, decision.delay, decision.reason, counts=True)
         # A client who has not started the bot yet is a normal state, not an operator's problem.
         level = logging.INFO if decision.cause is Cause.NO_CHAT else logging.WARNING
         logger.log(level, "outbox %d (%s) given up: %s", call.id, call.purpose, decision.reason)
+        return Result.failed(call, decision)
+
+
+def error_name(error: BaseException) -> str:
+    """An error's type, for logs: its message may quote a statement's parameters."""
+    return type(error).__name__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -184,23 +184,22 @@ class SurveySweep:
 
     def delivery_hooks(self) -> PurposeHooks:
         """Outbox callbacks for the question itself: it is "sent" only once Telegram has it."""
-        return PurposeHooks(delivered=self._question_delivered, failed=self._question_failed)
+        return PurposeHooks(delivered_many=self._questions_delivered, failed=self._question_failed)
 
-    async def _question_delivered(
-        self, session: AsyncSession, call: ClaimedCall, message_id: int | None, now: datetime
+    async def _questions_delivered(
+        self,
+        session: AsyncSession,
+        delivered: Sequence[tuple[ClaimedCall, int | None]],
+        now: datetime,
     ) -> None:
-        if call.survey_id is None:
-            return
-        await repo.change_status(
+        await repo.mark_questions_sent(
             session,
-            survey_id=call.survey_id,
-            expected=SurveyStatus.QUEUED,
-            values={
-                "status": SurveyStatus.SENT,
-                "sent_at": now,
-                "chat_id": call.chat_id,
-                "message_id": message_id,
-            },
+            sent=[
+                (call.survey_id, call.chat_id, message_id)
+                for call, message_id in delivered
+                if call.survey_id is not None
+            ],
+            now=now,
         )
 
     async def _question_failed(

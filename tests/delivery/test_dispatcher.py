@@ -268,3 +268,21 @@ async def test_a_429_holds_back_only_its_chat(sessions: SessionFactory) -> None:
     assert held.not_before > clock.now
     waiting = await row(sessions, flooded[1])  # behind its chat's head: still in order
     assert (waiting.status, waiting.attempts) == ("pending", 0)
+
+
+async def test_a_round_claims_the_next_batch_while_the_last_calls_are_made(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock()
+    sender = SlowSender()
+    dispatcher = Dispatcher(
+        session_factory=sessions, sender=sender, clock=clock, concurrency=2, batch_size=5
+    )
+    dispatcher.gate = FloodGate(Limits(global_per_second=10_000))
+    rows = [await queue(sessions, clock, chat_id=chat) for chat in range(1, 31)]
+
+    assert await dispatcher.drain_once() == 8  # one batch: max(batch_size, 4 x concurrency)
+    assert await dispatcher.drain_once(batches=10) == 22  # the rest, claimed as it went
+    assert sorted(sender.sent) == rows  # each once
+    assert sender.most_in_flight == 2
+    assert await dispatcher.drain_once(batches=10) == 0
