@@ -1,9 +1,14 @@
 """The fake Bot API in its own process, with benchmark users, reporting what it received.
 
-Used by bench/dispatch.py so the fake's own CPU does not share the dispatcher's event loop
-(``python -m bot.sandbox`` cannot pre-register thousands of users). Prints ``READY <base_url>``
-once listening; on SIGTERM/SIGINT prints ``STATS <json>`` (calls by method and status, and the
-accepted sends' arrival times summarised) and exits.
+Used by bench/dispatch.py and bench/answer.py so the fake's own CPU does not share the bot's
+event loop (``python -m bot.sandbox`` cannot pre-register thousands of users). Prints
+``READY <base_url> <token>`` once listening; on SIGTERM/SIGINT prints ``STATS <json>`` (calls
+by method and status, the accepted sends' arrival times summarised, and the wall-clock time of
+each scripted press) and exits.
+
+``--press-plan FILE`` (JSON ``[[user_id, callback_data], ...]``) gives each user a question
+message and, from ``--press-at`` (Unix time) on, presses it at ``--press-rate`` per second:
+the clients of the answer benchmark, pressing from outside the bot's process.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import json
 import os
 import signal
 import sys
+import time
 from collections import Counter, deque
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,6 +51,24 @@ def summarize(fake: FakeBotApi) -> dict[str, object]:
     }
 
 
+async def press_on_schedule(
+    fake: FakeBotApi, plan: list[list[Any]], *, rate: float, start: float, times: list[float]
+) -> None:
+    """Press each planned button at its slot; record when each press was made."""
+    questions = {
+        int(user): fake.world.add_message(int(user), from_bot=True, text="How likely...")
+        for user, _data in plan
+    }
+    loop = asyncio.get_running_loop()
+    begin = loop.time() + max(0.0, start - time.time())
+    for index, (user, data) in enumerate(plan):
+        delay = begin + index / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        times.append(time.time())
+        fake.world.press(int(user), questions[int(user)], str(data))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--first-user", type=int, default=1_000_000)
@@ -52,6 +77,9 @@ async def main() -> None:
     parser.add_argument("--no-flood-limits", action="store_true")
     parser.add_argument("--global-per-second", type=int, default=30)
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
+    parser.add_argument("--press-plan", default=None, help="JSON [[user_id, data], ...]")
+    parser.add_argument("--press-rate", type=float, default=200.0)
+    parser.add_argument("--press-at", type=float, default=0.0, help="Unix time of the first")
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
@@ -62,14 +90,25 @@ async def main() -> None:
     for group in args.group:
         fake.add_group(group)
     await fake.start()
+    press_times: list[float] = []
+    pressing = None
+    if args.press_plan:
+        plan = json.loads(Path(args.press_plan).read_text())  # noqa: ASYNC240  (before serving)
+        pressing = asyncio.create_task(
+            press_on_schedule(
+                fake, plan, rate=args.press_rate, start=args.press_at, times=press_times
+            )
+        )
     print(f"READY {fake.base_url} {fake.token}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    if pressing is not None:
+        pressing.cancel()
     await fake.stop()
-    print("STATS " + json.dumps(summarize(fake)), flush=True)
+    print("STATS " + json.dumps({**summarize(fake), "press_times": press_times}), flush=True)
 
 
 if __name__ == "__main__":

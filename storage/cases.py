@@ -34,9 +34,14 @@ class CaseContext:
 
 
 async def open_case(
-    session: AsyncSession, *, survey_id: int, chat_id: int, outbox_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    survey_id: int,
+    chat_id: int,
+    now: datetime,
+    outbox_id: int | None = None,
 ) -> AlertCase:
-    """Record the alert just queued as a case, open and unclaimed."""
+    """Record a detractor's case, open and unclaimed (``outbox_id``: its alert, once queued)."""
     case = AlertCase(survey_id=survey_id, chat_id=chat_id, outbox_id=outbox_id, created_at=now)
     session.add(case)
     await session.flush()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,34 +56,29 @@ async def enqueue(
     target_outbox_id: int | None = None,
     message_id: int | None = None,
 ) -> int:
-    """Add a call to the outbox inside the caller's transaction and return its id."""
-    row = OutboxMessage(
-        method=method,
-        chat_id=chat_id,
-        payload=payload,
-        purpose=purpose,
-        survey_id=survey_id,
-        target_outbox_id=target_outbox_id,
-        message_id=message_id,
-        not_before=now,
-        created_at=now,
+    """Add a call to the outbox inside the caller's transaction and return its id.
+
+    A Core INSERT ... RETURNING rather than an ORM add and flush: answering one press queues
+    several calls, and each flush walked the whole session (docs/benchmarks.md).
+    """
+    connection = await session.connection()
+    result = await connection.execute(
+        _ENQUEUE,
+        {
+            "method": method,
+            "chat_id": chat_id,
+            "payload": payload,
+            "purpose": purpose,
+            "survey_id": survey_id,
+            "target_outbox_id": target_outbox_id,
+            "message_id": message_id,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        },
     )
-    session.add(row)
-    await session.flush()
-    assert row.id is not None  # noqa: S101  (the flush assigned it)
-    return row.id
-
-
-async def replace_payload(
-    session: AsyncSession, *, outbox_id: int, payload: dict[str, Any]
-) -> None:
-    """Rewrite a call that has not been claimed yet (in the transaction that queued it)."""
-    row = await session.get(OutboxMessage, outbox_id)
-    if row is None or row.status != OutboxStatus.PENDING:
-        raise ValueError(f"outbox row {outbox_id} is not waiting to be sent")
-    row.payload = payload
-    session.add(row)
-    await session.flush()
+    return int(result.scalar_one())
 
 
 async def claim_batch(
@@ -92,12 +87,14 @@ async def claim_batch(
     now: datetime,
     limit: int,
     only_ids: Collection[int] | None = None,
+    skip_chats: Collection[int] = (),
 ) -> list[ClaimedCall]:
     """Claim the oldest waiting call of each chat whose time has come.
 
     A call is taken only when no older call of its chat is pending or being sent, so a chat's
     messages go out in order even with several dispatchers, and a chat waiting out a retry
-    holds back only itself. Edits take the message id their target row recorded.
+    holds back only itself. Edits take the message id their target row recorded. Chats in
+    ``skip_chats`` (held by the caller's flood limits) are not claimed at all.
     """
     older = aliased(OutboxMessage)
     has_older = (
@@ -117,6 +114,8 @@ async def claim_batch(
     )
     if only_ids is not None:
         query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
+    if skip_chats:
+        query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list((await session.exec(query)).all())
@@ -207,6 +206,7 @@ async def mark_sent(
 
 
 _OUTBOX: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+_ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
 _TAKE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)))

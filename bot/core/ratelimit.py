@@ -75,6 +75,16 @@ class FloodGate:
         self._next_global = max(now, self._next_global) + self._interval
         self._chat_window(chat_id).stamps.append(now)
 
+    def held(self, now: float) -> set[int]:
+        """Chats that may not receive a call right now (their window is full, or a 429).
+
+        The dispatcher leaves their calls in the queue instead of claiming them only to put
+        them back: a group with a backlog would otherwise be claimed and put back all day.
+        """
+        held = {chat for chat, until in self._paused_until.items() if until > now}
+        held.update(chat for chat, window in self._chats.items() if window.wait(now) > 0)
+        return held
+
     def pause(self, chat_id: int, until: float) -> None:
         """Hold a chat after Telegram answered 429 with retry_after."""
         self._paused_until[chat_id] = max(until, self._paused_until.get(chat_id, 0.0))

@@ -113,7 +113,11 @@ class Dispatcher:
         limit = max(self.batch_size, 4 * self.concurrency)
         async with self.session_factory() as session:
             batch = await outbox.claim_batch(
-                session, now=self.clock(), limit=limit, only_ids=only_ids
+                session,
+                now=self.clock(),
+                limit=limit,
+                only_ids=only_ids,
+                skip_chats=self.gate.held(time.monotonic()),
             )
         self._in_flight.update(call.id for call in batch)
         return batch

@@ -56,26 +56,23 @@ class DetractorAlerts:
             return
         survey_id = context.survey.id
         assert survey_id is not None  # noqa: S101  (loaded rows have ids)
-        view = await self._view(session, context)
+        history = await cases.score_history(
+            session, customer_id=context.customer.id or 0, until=context.survey
+        )
+        # The case first: the alert's buttons carry its id. (A survey that already has a case
+        # never comes here: a changed score edits that case's alert instead.)
+        case = await cases.open_case(session, survey_id=survey_id, chat_id=chat_id, now=now)
         alert_id = await outbox.enqueue(
             session,
             method="sendMessage",
             chat_id=chat_id,
-            payload=self.texts.payload(view),  # no case yet: no buttons until it exists
+            payload=self.texts.payload(AlertView(context, case, history)),
             purpose=ALERT_PURPOSE,
             survey_id=survey_id,
             now=now,
         )
         context.survey.alert_outbox_id = alert_id
-        case = await cases.open_case(
-            session, survey_id=survey_id, chat_id=chat_id, outbox_id=alert_id, now=now
-        )
-        # The buttons carry the case id, known only now: write them into the queued row.
-        await outbox.replace_payload(
-            session,
-            outbox_id=alert_id,
-            payload=self.texts.payload(AlertView(context, case, view.history)),
-        )
+        case.outbox_id = alert_id  # written with the rest at commit
 
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
         """Edit the alert, whether or not it has been delivered yet, to show the comment."""

@@ -172,7 +172,7 @@ class SurveyAnswers:
                 session, survey_id=survey_id, expected=OPEN_FOR_SCORE, values=answer
             ):
                 return texts.press_answer(tr, "already_answered")
-            await session.refresh(context.survey)
+            # The ORM update above has already put the new values on context.survey.
             shown = self._answered(tr, context, score)
             await queue_message(
                 session,

@@ -65,3 +65,15 @@ def test_a_429_pause_holds_only_its_chat() -> None:
     gate.forget_idle(40.0)  # housekeeping keeps a pause that is still running
     assert gate.chat_wait(-100, 40.0) == pytest.approx(20.0)
     assert gate.chat_wait(-100, 60.0) == 0
+
+
+def test_held_names_the_chats_that_may_not_get_a_call_now() -> None:
+    gate = FloodGate(Limits(global_per_second=1000, private_per_second=1, group_per_minute=2))
+    gate.book(7, 100.0)  # a private chat: one a second
+    gate.book(-5, 100.0)
+    gate.book(-5, 100.5)  # a group at its 2 a minute
+    gate.book(-6, 100.5)  # a group with room left
+    gate.pause(8, until=200.0)  # a 429 for an hour or so
+    assert gate.held(100.6) == {7, -5, 8}
+    assert gate.held(101.1) == {-5, 8}  # the private chat's second is over
+    assert gate.held(160.6) == {8}  # and the group's minute

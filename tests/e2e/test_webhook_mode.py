@@ -110,3 +110,59 @@ async def test_a_second_polling_instance_refuses_to_start(harness: Harness) -> N
     client = harness.fake.client(5501, "Anna")
     await harness.close_ticket(ticket("P-1", {"id": "c-p1", "telegram_user_id": 5501}))
     await client.wait_for_bot_message(lambda m: "recommend" in m.content)
+
+
+async def test_stopping_finishes_the_update_in_hand_before_it_goes(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy stops the instance mid-update: the update is handled and answered 200 first."""
+    await webhook_mode(harness)
+    assert harness.bot is not None
+    client = harness.fake.client(5501, "Anna")
+    closed = await harness.close_ticket(ticket("W-9", {"id": "c-w9", "telegram_user_id": 5501}))
+    survey_id = closed.json()["survey_id"]
+    question = await client.wait_for_bot_message(lambda m: "recommend" in m.content)
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    answers = type(harness.bot.services.answers)
+    record = answers.record_score
+
+    async def slow(self: object, **kwargs: object) -> str:
+        entered.set()
+        await release.wait()
+        return await record(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(answers, "record_score", slow)
+    secret = derive_webhook_secret(harness.settings.require_token())
+    update = {
+        "update_id": 777,
+        "callback_query": {
+            "id": "9",
+            "from": {"id": 5501, "is_bot": False, "first_name": "Anna"},
+            "chat_instance": "1",
+            "message": {
+                "message_id": question.message_id,
+                "date": 1_700_000_000,
+                "chat": {"id": 5501, "type": "private"},
+            },
+            "data": f"nps:{survey_id}:9",
+        },
+    }
+    posting = asyncio.create_task(
+        harness.http.post("/tg/updates", json=update, headers={SECRET_HEADER: secret})
+    )
+    await asyncio.wait_for(entered.wait(), timeout=5)
+    stopping = asyncio.create_task(harness.bot.stop())
+    await asyncio.sleep(0.3)
+    assert not stopping.done()  # it waits for the update in hand
+    release.set()
+    answer = await asyncio.wait_for(posting, timeout=10)
+    await asyncio.wait_for(stopping, timeout=30)
+    assert answer.status_code == 200
+    harness.bot = None  # stopped already: the fixture need not stop it again
+    await harness.http.aclose()
+    await harness.start()
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        stored = await session.get(Survey, survey_id)
+    assert stored is not None and stored.score == 9
