@@ -1,10 +1,11 @@
 """Flood gate: Telegram's windows, with time passed in."""
 
 import itertools
+import random
 
 import pytest
 
-from bot.core.ratelimit import PACING_SHARE, FloodGate, Limits
+from bot.core.ratelimit import GLOBAL_WINDOW, PACING_SHARE, FloodGate, Limits
 
 
 def test_private_chat_gets_one_message_a_second() -> None:
@@ -28,12 +29,44 @@ def test_global_limit_and_429_pause() -> None:
     gate = FloodGate(Limits(global_per_second=2))
     gate.book(1, 0.0)
     gate.book(2, 0.0)
-    # Both window (full until 1.0) and pacing (two intervals of 1 / (2 * 0.98) s) hold it.
-    assert gate.global_wait(0.1) == pytest.approx(2 / 1.96 - 0.1)
+    # Both window (full until 1.0) and pacing (two intervals of 1 / (2 * share) s) hold it.
+    assert gate.global_wait(0.1) == pytest.approx(2 / (2 * PACING_SHARE) - 0.1)
     gate.pause(3, until=5.0)
     assert gate.chat_wait(3, 1.0) == pytest.approx(4.0)
     gate.forget_idle(10.0)
     assert gate.chat_wait(3, 10.0) == 0
+
+
+def test_a_call_made_a_little_late_keeps_the_schedule() -> None:
+    gate = FloodGate(Limits(global_per_second=10))
+    interval = 1 / (10 * PACING_SHARE)
+    gate.book(1, 0.0)
+    gate.book(2, interval + interval / 4)  # the loop was busy for a quarter of a slot
+    assert gate.global_wait(interval + interval / 4) == pytest.approx(interval * 3 / 4)
+    gate.book(3, 10.0)  # after a long pause the schedule starts afresh
+    assert gate.global_wait(10.0) == pytest.approx(interval)
+
+
+def test_late_calls_never_bring_n_calls_within_a_stretched_second() -> None:
+    # The loop wakes a little late, now and then by half a slot; the schedule catches up
+    # behind a late call, yet any 31 calls in a row still span the stretched window, so a
+    # call delayed in transit by 20 ms more than the one 30 calls later is no 429.
+    gate = FloodGate(Limits(global_per_second=30))
+    interval = 1 / (30 * PACING_SHARE)
+    jitter = random.Random(7)
+    now, booked = 0.0, []
+    while len(booked) < 3000:
+        wait = gate.global_wait(now)
+        if wait > 0:
+            late = interval / 2 if jitter.random() < 0.02 else jitter.uniform(0, 0.002)
+            now += wait + late
+            continue
+        gate.book(len(booked) + 1, now)
+        booked.append(now)
+    spans = [b - a for a, b in zip(booked, booked[30:], strict=False)]
+    assert min(spans) >= GLOBAL_WINDOW - 1e-9
+    rate = (len(booked) - 1) / (booked[-1] - booked[0])
+    assert rate >= 30 * 0.97  # lateness costs no share of the rate for good
 
 
 def test_calls_are_spaced_evenly_just_under_the_global_limit() -> None:
