@@ -196,8 +196,14 @@ async def test_known_id_of_a_client_who_never_started_the_bot_waits_for_start(
     await harness.fake.wait_for_call(
         lambda call: call.method == "sendMessage" and call.status == 400
     )  # Telegram: chat not found
+    for _ in range(200):  # the refusal is recorded a moment after the fake answered it
+        if (await stored_survey(harness, survey_id)).status == "pending":
+            break
+        await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # a few sweeps: the survey must wait, not be retried or dropped
     assert (await stored_survey(harness, survey_id)).status == "pending"
+    refused = [c for c in harness.fake.calls_of("sendMessage") if c.params.get("chat_id") == 9100]
+    assert [c.status for c in refused] == [400]
 
     client = harness.fake.client(9100, "Gleb")
     await client.send_text("/start")
