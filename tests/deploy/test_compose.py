@@ -63,7 +63,7 @@ def config(project: Path, **environment: str) -> subprocess.CompletedProcess[str
         capture_output=True,
         text=True,
         check=False,
-        cwd=project,
+        cwd=project.parent,  # the repository root, as deploy/README.md runs it
         env={**env, **environment},
         timeout=120,
     )
