@@ -238,6 +238,17 @@ def demo_command(
         raise _fail(str(error)) from None
 
 
+@app.command("doctor")
+def doctor_command() -> None:
+    """Check this deployment: token, chats, managers, database, webhook, time zone, secrets."""
+    from bot.doctor import doctor, render  # noqa: PLC0415  (loaded only for this command)
+    from bot.doctor.result import passed  # noqa: PLC0415
+
+    checks = asyncio.run(doctor(now=datetime.now(UTC)))
+    render(checks, typer.get_text_stream("stdout"))
+    raise typer.Exit(code=0 if passed(checks) else 1)
+
+
 def main() -> None:
     """Entry point of the ``npsbot`` script."""
     app()
