@@ -22,6 +22,7 @@ from typing import TextIO
 
 import httpx
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.app import NpsBot
 from bot.config import Settings
@@ -41,6 +42,7 @@ from bot.managers.digest import PostOutcome
 from bot.sandbox import FakeBotApi, SentMessage, SimulatedClient
 from storage import repo
 from storage.db import make_engine, make_session_factory
+from storage.locks import AlreadyRunningError
 from storage.migrate import upgrade_to_head
 
 BOT_USERNAME = "acme_nps_bot"
@@ -149,15 +151,21 @@ def prepare_folder(out: Path | None, now: datetime) -> Path:
 
 async def require_empty_database(url: str) -> None:
     """Migrate the database and make sure it holds no surveys: the digest must be the demo's."""
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except ArgumentError:
+        raise DemoError(f"{url!r} is not a database URL") from None
+    shown = engine.url.render_as_string(hide_password=True)
     try:
         await upgrade_to_head(engine)
         async with make_session_factory(engine)() as session:
             used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
+    except (SQLAlchemyError, OSError) as error:
+        raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
     finally:
         await engine.dispose()
     if used:
-        raise DemoError("the database already holds surveys: give the demo an empty one")
+        raise DemoError(f"{shown} already holds surveys: give the demo an empty database")
 
 
 @contextlib.asynccontextmanager
@@ -409,11 +417,16 @@ async def run_demo(
                     fake, cast, database_url=url, clock=clock, say=say
                 )
                 managers_chat = fake.bot_messages(MANAGERS_CHAT)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only if still empty: nothing was written
-        raise
-    return _save(folder, seed, runs, managers_chat=managers_chat, manager=manager, digest=digest)
+        return _save(
+            folder, seed, runs, managers_chat=managers_chat, manager=manager, digest=digest
+        )
+    except AlreadyRunningError as error:
+        raise DemoError(str(error)) from None
+    except TimeoutError as error:  # the product did not do what the story expects: say what
+        raise DemoError(f"the bot did not answer as expected: {error}") from None
+    finally:
+        if not any(folder.iterdir()):  # it failed before writing anything: leave no litter
+            folder.rmdir()
 
 
 def _save(

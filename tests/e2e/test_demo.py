@@ -126,8 +126,13 @@ def test_npsbot_demo_ignores_the_developers_settings(
     assert sorted(p.suffix for p in out.iterdir()) == [".csv", ".png", ".txt"]
 
 
-def test_npsbot_demo_says_what_is_wrong_with_its_folder(tmp_path: Path) -> None:
+def test_npsbot_demo_says_what_is_wrong_with_its_folder_or_database(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "file")])
     assert result.exit_code == 2
     assert "not an empty folder" in result.output
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--database-url", "nonsense"])
+    assert result.exit_code == 2
+    assert "'nonsense' is not a database URL" in result.output
+    assert not out.exists()
