@@ -241,8 +241,7 @@ def demo_command(
 @app.command("doctor")
 def doctor_command() -> None:
     """Check this deployment: token, chats, managers, database, webhook, time zone, secrets."""
-    from bot.doctor import doctor, render  # noqa: PLC0415  (loaded only for this command)
-    from bot.doctor.result import passed  # noqa: PLC0415
+    from bot.doctor import doctor, passed, render  # noqa: PLC0415  (loaded for this command only)
 
     checks = asyncio.run(doctor(now=datetime.now(UTC)))
     render(checks, typer.get_text_stream("stdout"))

@@ -6,7 +6,7 @@ zone, secrets), ``telegram`` asks the Bot API (token, chats, webhook) without se
 and ``run`` runs them in order.
 """
 
-from bot.doctor.result import Check, Status, render
+from bot.doctor.result import Check, Status, passed, render
 from bot.doctor.run import doctor
 
-__all__ = ["Check", "Status", "doctor", "render"]
+__all__ = ["Check", "Status", "doctor", "passed", "render"]

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.delivery.aiohttp_request import AiohttpRequest
 from bot.doctor.result import Check, Status, mask_token
 
+IDENTITY_CHECK = "bot token"
 OUT_OF_CHAT = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 IN_CHAT = frozenset(
     {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
@@ -46,10 +47,9 @@ def scrub(error: TelegramError, token: str) -> str:
 @contextlib.asynccontextmanager
 async def connect(settings: Settings) -> AsyncIterator[tuple[Check, Telegram | None]]:
     """getMe with the configured token: the token check, and a session if it passed."""
-    name = "bot token"
     raw = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
     if not raw:
-        yield Check(name, Status.FAIL, "NPSBOT_TELEGRAM_TOKEN is not set"), None
+        yield Check(IDENTITY_CHECK, Status.FAIL, "NPSBOT_TELEGRAM_TOKEN is not set"), None
         return
     timeout = settings.telegram_timeout_seconds
     bot = Bot(
@@ -58,34 +58,31 @@ async def connect(settings: Settings) -> AsyncIterator[tuple[Check, Telegram | N
         request=AiohttpRequest(read_timeout=timeout, connect_timeout=timeout),
         get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=timeout),
     )
-    masked, host = mask_token(raw), urlsplit(settings.telegram_api_url).netloc
     try:
-        try:
-            await bot.initialize()  # getMe
-        except InvalidToken:  # its message carries the whole token
-            yield (
-                Check(name, Status.FAIL, f"Telegram rejected {masked}: check it with @BotFather"),
-                None,
-            )
-            return
-        except NetworkError as error:
-            yield (
-                Check(
-                    name, Status.FAIL, f"cannot reach the Bot API at {host}: {scrub(error, raw)}"
-                ),
-                None,
-            )
-            return
-        except TelegramError as error:
-            yield Check(name, Status.FAIL, f"getMe failed: {scrub(error, raw)}"), None
-            return
-        me = bot.bot
-        yield (
-            Check(name, Status.PASS, f"@{me.username} (id {me.id}), token {masked}"),
-            Telegram(bot, me, raw),
-        )
+        check = await _get_me(bot, raw, urlsplit(settings.telegram_api_url).netloc)
+        session = Telegram(bot, bot.bot, raw) if check.status is Status.PASS else None
+        yield check, session
     finally:
         await bot.shutdown()
+
+
+async def _get_me(bot: Bot, token: str, host: str) -> Check:
+    """The token check. Returns rather than yields from ``except``, so that no later error
+    carries PTB's InvalidToken (whose message holds the whole token) as its context."""
+    masked = mask_token(token)
+    try:
+        await bot.initialize()  # getMe
+    except InvalidToken:
+        return Check(
+            IDENTITY_CHECK, Status.FAIL, f"Telegram rejected {masked}: check it with @BotFather"
+        )
+    except NetworkError as error:
+        detail = f"cannot reach the Bot API at {host}: {scrub(error, token)}"
+        return Check(IDENTITY_CHECK, Status.FAIL, detail)
+    except TelegramError as error:
+        return Check(IDENTITY_CHECK, Status.FAIL, f"getMe failed: {scrub(error, token)}")
+    me = bot.bot
+    return Check(IDENTITY_CHECK, Status.PASS, f"@{me.username} (id {me.id}), token {masked}")
 
 
 def chats_to_check(settings: Settings) -> dict[int, list[str]]:
@@ -118,29 +115,29 @@ def _may_post(chat_type: str, member: object) -> str | None:
 
 async def check_chat(telegram: Telegram, chat_id: int, roles: list[str]) -> Check:
     """The bot is in the chat and may post there (nothing is sent)."""
-    name = f"chat {chat_id}"
-    what = ", ".join(roles)
+    name, what = f"chat {chat_id}", ", ".join(roles)
     try:
         chat = await telegram.bot.get_chat(chat_id)
-        member = await telegram.bot.get_chat_member(chat_id, telegram.me.id)
-    except BadRequest as error:
-        if "not found" in error.message.lower():
+        if chat.type == ChatType.PRIVATE:  # known to the bot: the person started it
             return Check(
-                name,
-                Status.FAIL,
-                f"{what}: Telegram knows no such chat for this bot: add the bot, check the id",
+                name, Status.PASS, f"{what}: a private chat with someone who started the bot"
             )
-        return Check(name, Status.FAIL, f"{what}: {telegram.scrub(error)}")
-    except Forbidden as error:
-        return Check(name, Status.FAIL, f"{what}: {telegram.scrub(error)}: add the bot again")
+        member = await telegram.bot.get_chat_member(chat_id, telegram.me.id)
     except TelegramError as error:
-        return Check(name, Status.FAIL, f"{what}: {telegram.scrub(error)}")
-    # A private chat's title would be a person's name: not for the terminal or a pasted report.
-    title = f"“{chat.title}”" if chat.title else "a private chat"
+        return Check(name, Status.FAIL, f"{what}: {_chat_error(telegram, error)}")
+    title = f"“{chat.title}”" if chat.title else "(no title)"
     problem = _may_post(chat.type, member)
     if problem is not None:
         return Check(name, Status.FAIL, f"{what}: {chat.type} {title}: {problem}")
     return Check(name, Status.PASS, f"{what}: {chat.type} {title}, the bot is {member.status}")
+
+
+def _chat_error(telegram: Telegram, error: TelegramError) -> str:
+    if isinstance(error, BadRequest) and "not found" in error.message.lower():
+        return "Telegram knows no such chat for this bot: add the bot, check the id"
+    if isinstance(error, Forbidden):
+        return f"{telegram.scrub(error)}: add the bot again"
+    return telegram.scrub(error)
 
 
 async def check_chats(telegram: Telegram | None, settings: Settings) -> list[Check]:

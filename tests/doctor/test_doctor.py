@@ -280,3 +280,14 @@ def test_tokens_are_masked_to_the_bot_id_and_four_characters() -> None:
     assert mask_token(TOKEN) == "123456:…Dsaw"
     assert mask_token("short:abc") == "****"
     assert mask_token("no-colon") == "****"
+
+
+async def test_a_private_manager_chat_passes_without_naming_the_person(
+    good_env: dict[str, str], fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.client(BOSS, "Olga")
+    monkeypatch.setenv("NPSBOT_MANAGER_CHAT_ID", str(BOSS))
+    checks = by_name(await doctor(now=NOW))
+    private = checks[f"chat {BOSS}"]
+    assert private.status is Status.PASS and "a private chat" in private.detail
+    assert "Olga" not in report(list(checks.values()))
