@@ -7,6 +7,7 @@ puts them together for the CLI.
 """
 
 from bot.demo.command import demo
-from bot.demo.scenario import DemoError, DemoResult, run_demo
+from bot.demo.results import DemoError, DemoResult
+from bot.demo.scenario import run_demo
 
 __all__ = ["DemoError", "DemoResult", "demo", "run_demo"]

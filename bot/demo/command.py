@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.demo.output import render, save_transcript
-from bot.demo.scenario import DemoResult, run_demo
+from bot.demo.results import DemoResult
+from bot.demo.scenario import run_demo
 
 
 async def demo(

@@ -11,7 +11,7 @@ import csv
 import io
 from typing import TextIO
 
-from bot.demo.scenario import ClientRun, DemoResult
+from bot.demo.results import ClientRun, DemoResult
 from bot.sandbox import SentMessage
 from bot.sandbox.formatting import plain_text
 

@@ -5,17 +5,17 @@ the same time (as they would), a manager takes and resolves one detractor's case
 scheduled digest is posted to the managers' chat through ``DigestService``. Nothing is
 short-cut: each step goes through the same code and the same Bot API calls as in production,
 so what the demo prints is what people would see.
+
+The people's parts are in ``bot.demo.actors``; what happened is returned as ``DemoResult``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -26,20 +26,34 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.app import NpsBot
 from bot.config import Settings
-from bot.core.callback import CasePress, Press, ScorePress, SkipPress, decode
+from bot.core.callback import CasePress
 from bot.core.nps import Category
+from bot.demo.actors import (
+    MANAGERS_WAIT,
+    about,
+    alert_after_comment,
+    answer_survey,
+    close_the_loop,
+    close_tickets,
+)
 from bot.demo.cast import (
     MANAGER_ID,
     MANAGER_NAME,
     MANAGERS_CHAT,
     MANAGERS_CHAT_TITLE,
-    RESOLUTION_NOTE,
     ClientPlan,
     make_cast,
 )
+from bot.demo.results import (
+    ClientRun,
+    DemoError,
+    DemoResult,
+    ManagerRun,
+    find_button,
+)
 from bot.demo.settings import demo_settings
 from bot.managers.digest import PostOutcome
-from bot.sandbox import FakeBotApi, SentMessage, SimulatedClient
+from bot.sandbox import FakeBotApi, SentMessage
 from storage import repo
 from storage.db import make_engine, make_session_factory
 from storage.locks import AlreadyRunningError
@@ -47,14 +61,7 @@ from storage.migrate import upgrade_to_head
 
 BOT_USERNAME = "acme_nps_bot"
 MAX_CLIENTS = 200
-# Waits are generous: the managers' chat takes 20 messages a minute, and the bot keeps to it.
-CLIENT_WAIT = 60.0
-MANAGERS_WAIT = 180.0
 DIGEST_PARTS = 3  # text, chart, CSV
-
-
-class DemoError(RuntimeError):
-    """The demo cannot run as asked (a used folder or database) or the product misbehaved."""
 
 
 class ShiftedClock:
@@ -71,70 +78,6 @@ def midweek(now: datetime) -> datetime:
     """Wednesday noon (UTC) of ``now``'s week, far from the Monday a digest week starts on."""
     monday = now.astimezone(UTC).date() - timedelta(days=now.astimezone(UTC).weekday())
     return datetime.combine(monday + timedelta(days=2), time(12), tzinfo=UTC)
-
-
-@dataclass
-class ClientRun:
-    """One client's part: their survey, what they saw when it arrived and what they pressed."""
-
-    plan: ClientPlan
-    survey_id: int
-    deep_link: str | None
-    seen: dict[int, SentMessage] = field(default_factory=dict)  # as received, keyboard and all
-    pressed: dict[int, str] = field(default_factory=dict)  # message id -> button label
-    messages: list[SentMessage] = field(default_factory=list)  # the chat at the end
-    alert: SentMessage | None = None  # the managers' alert about this client, at the end
-
-
-@dataclass(frozen=True, slots=True)
-class ManagerStep:
-    """A button a manager pressed and the toast Telegram showed them."""
-
-    button: str
-    toast: str | None
-
-
-@dataclass
-class ManagerRun:
-    """The manager who closed the loop on one detractor."""
-
-    name: str
-    case_of: ClientRun
-    steps: list[ManagerStep] = field(default_factory=list)
-    private_chat: list[SentMessage] = field(default_factory=list)
-
-
-@dataclass
-class DemoResult:
-    """What happened, for the report and for tests."""
-
-    folder: Path
-    seed: int
-    clients: list[ClientRun]
-    managers_chat: list[SentMessage]
-    manager: ManagerRun | None
-    digest: list[SentMessage]  # text, chart, CSV, as the managers' chat shows them
-    chart: Path
-    csv: Path
-    transcript: Path | None = None
-
-    @property
-    def alerts(self) -> list[SentMessage]:
-        """Messages in the managers' chat that carry a case's buttons."""
-        return [m for m in self.managers_chat if _button(m, lambda p: isinstance(p, CasePress))]
-
-    @property
-    def digest_text(self) -> SentMessage:
-        return self.digest[0]
-
-
-def _button(message: SentMessage, wanted: Callable[[Press], bool]) -> dict[str, str] | None:
-    """The first inline button whose callback data decodes to a press ``wanted`` accepts."""
-    for button in message.buttons():
-        press = decode(button.get("callback_data"))
-        if press is not None and wanted(press):
-            return {"text": str(button["text"]), "data": str(button["callback_data"])}
-    return None
 
 
 def prepare_folder(out: Path | None, now: datetime) -> Path:
@@ -178,147 +121,6 @@ async def _running(settings: Settings, clock: ShiftedClock) -> AsyncIterator[Nps
         await bot.stop()
 
 
-async def _close_tickets(
-    http: httpx.AsyncClient, token: str, cast: tuple[ClientPlan, ...], clock: ShiftedClock
-) -> list[ClientRun]:
-    """What a helpdesk does when agents close tickets: one POST each, with the bearer token."""
-    runs = []
-    for plan in cast:
-        customer: dict[str, object] = {
-            "id": plan.customer_id,
-            "name": plan.name,
-            "language": plan.language,
-        }
-        if plan.company is not None:
-            customer["company"] = plan.company
-        if not plan.via_link:
-            customer["telegram_user_id"] = plan.user_id
-        body = {
-            "ticket_id": plan.ticket_id,
-            "closed_at": (clock() - plan.closed_ago).isoformat(),
-            "customer": customer,
-            "agent": plan.agent,
-            "team": plan.team,
-            "channel": plan.channel,
-        }
-        answer = await http.post(
-            "/api/v1/tickets/closed", json=body, headers={"Authorization": f"Bearer {token}"}
-        )
-        if answer.status_code != httpx.codes.ACCEPTED:
-            raise DemoError(
-                f"the intake refused {plan.ticket_id}: {answer.status_code} {answer.text}"
-            )
-        created = answer.json()
-        runs.append(ClientRun(plan, int(created["survey_id"]), created.get("deep_link")))
-    return runs
-
-
-async def _answer(fake: FakeBotApi, run: ClientRun) -> None:
-    """One client: open the link if need be, tap the score, then comment or press Skip."""
-    plan, client = run.plan, fake.client(run.plan.user_id)
-    if plan.via_link:
-        if not run.deep_link:
-            raise DemoError(f"the intake gave no deep link for {plan.ticket_id}")
-        await client.send_text(f"/start {run.deep_link.rsplit('start=', 1)[1]}")
-
-    def survey_button(kind: type[ScorePress | SkipPress]) -> Callable[[Press], bool]:
-        return lambda press: isinstance(press, kind) and press.survey_id == run.survey_id
-
-    question = await client.wait_for_bot_message(
-        lambda m: _button(m, survey_button(ScorePress)) is not None, CLIENT_WAIT
-    )
-    run.seen[question.message_id] = question
-    run.pressed[question.message_id] = str(plan.score)
-    await client.press_button(question, str(plan.score))
-    prompt = await client.wait_for_bot_message(
-        lambda m: _button(m, survey_button(SkipPress)) is not None, CLIENT_WAIT
-    )
-    run.seen[prompt.message_id] = prompt
-    if plan.comment is not None:
-        sent = await client.send_text(plan.comment)
-        await client.wait_for_bot_message(
-            lambda _m: True, CLIENT_WAIT, after_message_id=sent.message_id
-        )
-        return
-    skip = _button(prompt, survey_button(SkipPress))
-    assert skip is not None  # noqa: S101  (found by the wait above)
-    run.pressed[prompt.message_id] = skip["text"]
-    await client.press(prompt, skip["data"])
-    await client.wait_for_bot_message(
-        lambda m: (
-            m.message_id == prompt.message_id and _button(m, survey_button(SkipPress)) is None
-        ),
-        CLIENT_WAIT,
-    )
-
-
-def _about(ticket_id: str) -> Callable[[SentMessage], bool]:
-    pattern = re.compile(rf"(?<![\w-]){re.escape(ticket_id)}(?![\w-])")
-    return lambda m: bool(pattern.search(m.content))
-
-
-async def _alert_after_comment(fake: FakeBotApi, run: ClientRun) -> SentMessage:
-    """The detractor's alert once it shows the comment (or that the client skipped it)."""
-    about = _about(run.plan.ticket_id)
-    return await fake.wait_for(
-        lambda m: about(m) and m.edits >= 1 and _button(m, _case("take")) is not None,
-        chat_id=MANAGERS_CHAT,
-        timeout=MANAGERS_WAIT,
-    )
-
-
-def _case(action: str) -> Callable[[Press], bool]:
-    return lambda press: isinstance(press, CasePress) and press.action == action
-
-
-async def _edited(fake: FakeBotApi, message: SentMessage) -> SentMessage:
-    return await fake.wait_for(
-        lambda m: m.message_id == message.message_id and m.edits > message.edits,
-        chat_id=message.chat_id,
-        timeout=MANAGERS_WAIT,
-    )
-
-
-async def _reply(manager: SimulatedClient, text: str) -> SentMessage:
-    sent = await manager.send_text(text)
-    return await manager.wait_for_bot_message(
-        lambda _m: True, CLIENT_WAIT, after_message_id=sent.message_id
-    )
-
-
-async def _close_the_loop(fake: FakeBotApi, run: ClientRun, alert: SentMessage) -> ManagerRun:
-    """Take the case, tick "apologised", save it as resolved and write the note privately."""
-    manager = fake.client(MANAGER_ID)
-    result = ManagerRun(MANAGER_NAME, run)
-    current = alert
-    toast: dict[str, object] = {}
-    for action in ("take", "resolve", "step", "done"):
-        button = _button(current, _case(action))
-        if button is None:
-            raise DemoError(f"the alert about {run.plan.ticket_id} has no {action!r} button")
-        toast = await fake.wait_for_callback_answer(
-            await manager.press(current, button["data"]), timeout=CLIENT_WAIT
-        )
-        result.steps.append(ManagerStep(button["text"], _str_or_none(toast.get("text"))))
-        current = await _edited(fake, current)
-    link = _str_or_none(toast.get("url"))
-    if link is None or "start=" not in link:
-        raise DemoError("saving the case as resolved did not offer the note link")
-    await _reply(manager, f"/start {link.rsplit('start=', 1)[1]}")  # the manager opens the link
-    await _reply(manager, RESOLUTION_NOTE)
-    await fake.wait_for(
-        lambda m: m.message_id == alert.message_id and RESOLUTION_NOTE in m.content,
-        chat_id=MANAGERS_CHAT,
-        timeout=MANAGERS_WAIT,
-    )
-    result.private_chat = manager.messages()
-    return result
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 async def _post_digest(fake: FakeBotApi, bot: NpsBot, clock: ShiftedClock) -> list[SentMessage]:
     """The digest the scheduler would post next: text, chart and CSV in the managers' chat."""
     settings = bot.settings
@@ -359,26 +161,26 @@ async def _play(
             say(
                 f"helpdesk: closing {len(cast)} tickets through POST {intake}/api/v1/tickets/closed"
             )
-            runs = await _close_tickets(http, api_token, cast, clock)
+            runs = await close_tickets(http, api_token, cast, clock)
         say("clients: answering their surveys")
-        await asyncio.gather(*(_answer(fake, run) for run in runs))
+        await asyncio.gather(*(answer_survey(fake, run) for run in runs))
         detractors = [run for run in runs if run.plan.category is Category.DETRACTOR]
-        alerts = await asyncio.gather(*(_alert_after_comment(fake, run) for run in detractors))
+        alerts = await asyncio.gather(*(alert_after_comment(fake, run) for run in detractors))
         manager = None
         if detractors:
             first = detractors[0]
             say(f"manager: {MANAGER_NAME} takes and resolves the case of {first.plan.ticket_id}")
-            manager = await _close_the_loop(fake, first, alerts[0])
+            manager = await close_the_loop(fake, first, alerts[0])
         say("scheduler: posting the weekly digest to the managers' chat")
         digest = await _post_digest(fake, bot, clock)
     alerts_now = [
         m
         for m in fake.bot_messages(MANAGERS_CHAT)
-        if _button(m, lambda p: isinstance(p, CasePress)) is not None
+        if find_button(m, lambda p: isinstance(p, CasePress)) is not None
     ]
     for run in runs:
         run.messages = fake.messages(run.plan.user_id)
-        run.alert = next(filter(_about(run.plan.ticket_id), alerts_now), None)
+        run.alert = next(filter(about(run.plan.ticket_id), alerts_now), None)
     return runs, manager, digest
 
 
