@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -194,6 +195,57 @@ def export(
         except OSError as error:
             raise _fail(f"cannot write {out}: {error.strerror}") from None
     typer.echo(f"{rows} responses written to {path}")
+
+
+@app.command("demo")
+def demo_command(
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=200, help="How many simulated clients")
+    ] = 30,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the clients' choices: same seed, same run")
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for the chart and CSV (default: a new npsbot-demo-<time> here)"
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="Database to use (default: a temporary SQLite file); empty"
+        ),
+    ] = None,
+) -> None:
+    """Run the whole product locally against a fake Telegram: no token, network or settings."""
+    from bot.demo import DemoError, demo  # noqa: PLC0415  (the sandbox loads only for the demo)
+
+    configure_logging("WARNING")
+    # A 0.2 s sweep that overruns is skipped with a warning; in the demo that is only noise.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    try:
+        asyncio.run(
+            demo(
+                typer.get_text_stream("stdout"),
+                clients=clients,
+                seed=seed,
+                out=out,
+                database_url=database_url,
+            )
+        )
+    except DemoError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command("doctor")
+def doctor_command() -> None:
+    """Check this deployment: token, chats, managers, database, webhook, time zone, secrets."""
+    from bot.doctor import doctor, passed, render  # noqa: PLC0415  (loaded for this command only)
+
+    checks = asyncio.run(doctor(now=datetime.now(UTC)))
+    render(checks, typer.get_text_stream("stdout"))
+    raise typer.Exit(code=0 if passed(checks) else 1)
 
 
 def main() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,3 +34,34 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Apply every pending migration in one transaction."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database stands against the migrations this version of npsbot ships."""
+
+    current: tuple[str, ...]  # the revisions the database is at; empty: no schema yet
+    heads: tuple[str, ...]  # the newest revisions shipped
+    known: frozenset[str]  # every revision shipped
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    @property
+    def from_the_future(self) -> bool:
+        """Migrated by a newer npsbot: this one would not know its tables."""
+        return any(revision not in self.known for revision in self.current)
+
+
+def _current(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+async def schema_status(engine: AsyncEngine) -> SchemaStatus:
+    """Read the database's revision without changing anything (``npsbot doctor``)."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    scripts = ScriptDirectory.from_config(alembic_config())
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return SchemaStatus(current, tuple(scripts.get_heads()), known)

@@ -199,6 +199,7 @@ class BotApi:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
         }
         self._methods = {name.lower(): (name, handler) for name, handler in handlers.items()}
 
@@ -340,15 +341,23 @@ class BotApi:
             raise bad_request("chat not found")
         return chat
 
-    def _writable_chat(self, params: Params) -> ChatRecord:
-        """A chat the bot may post to right now: 403 when blocked or removed from it."""
+    def _member_chat(self, params: Params) -> ChatRecord:
+        """A chat the bot is still in: 403 when it was removed, as Telegram answers then."""
         chat = self._chat(params)
-        if chat.type == "private" and self.world.users[chat.id].blocked:
-            raise forbidden("bot was blocked by the user")
         if chat.bot_removed:
             if chat.type == "channel":
                 raise forbidden("bot is not a member of the channel chat")
             raise forbidden(f"bot was kicked from the {chat.type} chat")
+        return chat
+
+    def _writable_chat(self, params: Params) -> ChatRecord:
+        """A chat the bot may post to right now: 403 when blocked or removed from it, 400 in a
+        channel where it may not post."""
+        chat = self._member_chat(params)
+        if chat.type == "private" and self.world.users[chat.id].blocked:
+            raise forbidden("bot was blocked by the user")
+        if chat.type == "channel" and not (chat.bot_admin and chat.bot_can_post_messages):
+            raise bad_request("need administrator rights in the channel chat")
         return chat
 
     @staticmethod
@@ -519,6 +528,7 @@ class BotApi:
         url = _optional_str(params, "url") or ""
         if params.get("drop_pending_updates") is True:
             self.world.drop_updates()
+        self.world.webhook_error = None
         if not url:
             self.world.webhook = None
             return True
@@ -536,6 +546,7 @@ class BotApi:
 
     async def _delete_webhook(self, params: Params, request: Request) -> bool:
         self.world.webhook = None
+        self.world.webhook_error = None
         if params.get("drop_pending_updates") is True:
             self.world.drop_updates()
         return True
@@ -550,6 +561,8 @@ class BotApi:
         for key in ("max_connections", "allowed_updates", "ip_address"):
             if key in webhook:
                 info[key] = webhook[key]
+        if webhook and self.world.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.world.webhook_error
         return info
 
     # -- methods: sending ----------------------------------------------------------------
@@ -706,7 +719,7 @@ class BotApi:
         return True
 
     async def _get_chat(self, params: Params, request: Request) -> dict[str, Any]:
-        chat = self._chat(params)
+        chat = self._member_chat(params)
         return {
             **chat.to_json(),
             "accent_color_id": 0,
@@ -719,3 +732,11 @@ class BotApi:
                 "gifts_from_channels": True,
             },
         }
+
+    async def _get_chat_member(self, params: Params, request: Request) -> dict[str, Any]:
+        chat = self._member_chat(params)
+        user_id = _int_param(params, "user_id", "user_id is empty")
+        member = self.world.member_json(chat, user_id)
+        if member is None:
+            raise bad_request("user not found")
+        return member

@@ -211,6 +211,36 @@ class FakeBotApi:
         """The bot was removed from a group: sends there now fail with 403."""
         self.world.chats[chat_id].bot_removed = True
 
+    def set_bot_rights(self, chat_id: int, *, admin: bool, can_post_messages: bool = True) -> None:
+        """Make the bot an administrator of a group or channel (or not), as ``getChatMember``
+        reports it; in a channel it may post only as an administrator with ``can_post_messages``.
+        """
+        chat = self.world.chats[chat_id]
+        chat.bot_admin, chat.bot_can_post_messages = admin, can_post_messages
+
+    def add_member(self, chat_id: int, user_id: int, status: str = "member") -> None:
+        """Put a user into a group with ``status`` (member, administrator, left, kicked...)."""
+        if user_id not in self.world.users:
+            self.client(user_id)
+        self.world.chats[chat_id].members[user_id] = status
+
+    def webhook_failed(self, message: str) -> None:
+        """Record a failed webhook delivery, as ``getWebhookInfo`` then reports it."""
+        self.world.webhook_error = (self.world.now(), message)
+        self.world.changed.notify()
+
+    async def wait_for_webhook_error(
+        self,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109 -- the documented test-facing API
+    ) -> str:
+        """Wait until a webhook delivery has failed; returns the error getWebhookInfo reports."""
+        return await self._wait_until(
+            lambda: None if self.world.webhook_error is None else self.world.webhook_error[1],
+            timeout,
+            lambda: f"no webhook delivery failed within {timeout:g}s",
+        )
+
     def block(self, user_id: int) -> None:
         """The user blocked the bot: sends to them fail with 403 Forbidden."""
         if user_id not in self.world.users:
@@ -353,13 +383,18 @@ class FakeBotApi:
                 try:
                     answer = await http.post(target, json=update, headers=headers)
                     delivered = answer.is_success
+                    error = (
+                        "Wrong response from the webhook: "
+                        f"{answer.status_code} {answer.reason_phrase}"
+                    )
                 except httpx.HTTPError:
-                    delivered = False
+                    delivered, error = False, "Connection refused"
                 if delivered:
                     self.world.confirm_updates(int(update["update_id"]) + 1)
                     self.webhook_deliveries += 1
                 else:
                     self.webhook_failures += 1
+                    self.webhook_failed(error)
                     await asyncio.sleep(0.2)  # Telegram backs off, then tries the same update
 
     # -- the wire ------------------------------------------------------------------------

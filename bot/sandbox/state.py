@@ -14,7 +14,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.formatting import utf16_length
@@ -65,7 +65,12 @@ class UserRecord:
 
 @dataclass
 class ChatRecord:
-    """A chat the bot can post to; ``bot_removed`` means the bot was kicked from it."""
+    """A chat the bot can post to; ``bot_removed`` means the bot was kicked from it.
+
+    ``bot_admin`` and ``bot_can_post_messages`` are the bot's rights there: a bot posts to a
+    channel only as an administrator allowed to post. ``members`` holds the users known to be
+    in a group (they wrote or pressed there, or a test added them), for ``getChatMember``.
+    """
 
     id: int
     type: str
@@ -74,6 +79,9 @@ class ChatRecord:
     first_name: str | None = None
     last_name: str | None = None
     bot_removed: bool = False
+    bot_admin: bool = False
+    bot_can_post_messages: bool = True
+    members: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -194,6 +202,8 @@ class World:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.chat_actions: dict[int, list[str]] = {}
         self.webhook: dict[str, Any] | None = None
+        # (unix time, message) of the last failed webhook delivery, as getWebhookInfo reports it
+        self.webhook_error: tuple[int, str] | None = None
         self.changed = ChangeSignal()
         self._messages: dict[int, dict[int, SentMessage]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -236,7 +246,8 @@ class World:
             chat_type = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
         if chat_type not in ("group", "supergroup", "channel"):
             raise ValueError(f"unknown chat type {chat_type!r}")
-        chat = ChatRecord(chat_id, chat_type, title=title)
+        # Telegram adds bots to channels only as administrators.
+        chat = ChatRecord(chat_id, chat_type, title=title, bot_admin=chat_type == "channel")
         self.chats[chat_id] = chat
         return chat
 
@@ -264,6 +275,57 @@ class World:
                 "new_chat_member": member(new),
             },
         )
+
+    def _seen_in(self, chat_id: int, user_id: int) -> None:
+        """Only members write or press in a group, so one who did is a member."""
+        chat = self.chats.get(chat_id)
+        if chat is not None and chat.type != "private":
+            chat.members.setdefault(user_id, "member")
+
+    def member_json(self, chat: ChatRecord, user_id: int) -> dict[str, Any] | None:
+        """``getChatMember``'s ChatMember object, or None for a user Telegram does not know."""
+        if user_id == self.bot.id:
+            if chat.bot_admin:
+                return self._administrator(chat)
+            return {"user": self.bot.to_json(), "status": "member"}
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        if chat.type == "private":
+            status = "member" if chat.id == user_id else "left"
+        else:
+            status = chat.members.get(user_id, "left")
+        data: dict[str, Any] = {"user": user.to_json(), "status": status}
+        if status == "kicked":
+            data["until_date"] = 0
+        return data
+
+    def _administrator(self, chat: ChatRecord) -> dict[str, Any]:
+        """The bot as a ChatMemberAdministrator, with the rights Telegram reports per chat type."""
+        data: dict[str, Any] = {
+            "user": self.bot.to_json(),
+            "status": "administrator",
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": True,
+            "can_restrict_members": chat.type != "channel",
+            "can_promote_members": False,
+            "can_change_info": True,
+            "can_invite_users": True,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+        }
+        if chat.type == "channel":
+            data["can_post_messages"] = chat.bot_can_post_messages
+            data["can_edit_messages"] = chat.bot_can_post_messages
+        else:
+            data["can_pin_messages"] = True
+        if chat.type == "supergroup":
+            data["can_manage_topics"] = False
+        return data
 
     # -- messages --------------------------------------------------------------------
 
@@ -430,6 +492,7 @@ class World:
         self, user_id: int, chat_id: int, text: str, reply_to_message_id: int | None = None
     ) -> SentMessage:
         """A user writes into a chat: store the message and queue its ``message`` update."""
+        self._seen_in(chat_id, user_id)
         message = self.add_message(
             chat_id,
             from_bot=False,
@@ -482,6 +545,7 @@ class World:
 
     def press(self, user_id: int, message: SentMessage, data: str) -> CallbackQueryRecord:
         """A user taps an inline button: record the query and queue its update."""
+        self._seen_in(message.chat_id, user_id)
         query = CallbackQueryRecord(
             id=str(4_000_000_000_000_000_000 + next(self._query_ids)),
             user_id=user_id,
