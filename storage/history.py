@@ -206,16 +206,20 @@ async def store_answers(
     owners = await _owners(connection, answers, now)
     taken = await _taken(connection, [row.id for row in owners.tickets.values()], now)
     new_rows: list[dict[str, Any]] = []
+    seen: set[tuple[int, datetime]] = set()
     for line, answer in answers:
         ticket = owners.tickets[answer.ticket_id]
         key = (ticket.id, answer.answered_at)
+        if key in seen:
+            outcome.duplicates.append(line)
+            continue
+        seen.add(key)
         if key in taken:
             if taken[key]:
                 outcome.duplicates.append(line)
             else:
                 outcome.existing += 1
             continue
-        taken[key] = True
         new_rows.append(_survey_row(answer, ticket.id, owners.customer_of(answer), now))
     if new_rows:
         statement = (
