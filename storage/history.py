@@ -75,20 +75,14 @@ async def _tickets(connection: AsyncConnection, external_ids: Sequence[str]) -> 
 
 
 async def _customers(
-    connection: AsyncConnection, wanted: dict[str, str | None], now: datetime
+    connection: AsyncConnection, wanted: dict[str, dict[str, str | None]], now: datetime
 ) -> dict[str, Any]:
-    """Insert or find the customers by helpdesk id (``wanted``: id -> language)."""
+    """Insert or find the customers by helpdesk id (``wanted``: id -> language and company)."""
     if not wanted:
         return {}
     rows = [
-        {
-            "helpdesk_id": helpdesk_id,
-            "language": language,
-            "company": None,
-            "unreachable": False,
-            "created_at": now,
-        }
-        for helpdesk_id, language in sorted(wanted.items())  # one lock order for every batch
+        {"helpdesk_id": helpdesk_id, **known, "unreachable": False, "created_at": now}
+        for helpdesk_id, known in sorted(wanted.items())  # one lock order for every batch
     ]
     result = await connection.execute(_customer_upsert(connection.dialect.name), rows)
     return {row.helpdesk_id: row for row in result}
@@ -145,14 +139,16 @@ async def _owners(
     ticket_keys = sorted({answer.ticket_id for _line, answer in answers})
     tickets = await _tickets(connection, ticket_keys)
     owner_of: dict[str, str] = {}
-    wanted: dict[str, str | None] = {}
+    wanted: dict[str, dict[str, str | None]] = {}
     for _line, answer in answers:
         if answer.customer_id is None and answer.ticket_id in tickets:
             continue
         key = answer.customer_id or ANONYMOUS_CUSTOMER
         owner_of.setdefault(answer.ticket_id, key)
-        if wanted.get(key) is None:
-            wanted[key] = answer.language if answer.customer_id else None
+        known = wanted.setdefault(key, {"language": None, "company": None})
+        if answer.customer_id is not None:  # the first value in the file fills a gap
+            known["language"] = known["language"] or answer.language
+            known["company"] = known["company"] or answer.company
     named = await _customers(connection, wanted, now)
     new_tickets = [
         {"external_id": key, "customer_id": named[owner_of[key]].id, "created_at": now}

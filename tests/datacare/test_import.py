@@ -84,8 +84,14 @@ async def test_answers_become_finished_surveys_attributed_like_live_ones(
         assert survey.score_locked_at == survey.answered_at == survey.closed_at
         assert survey.completed_at == survey.answered_at
     async with sessions() as session:
-        customers = (await session.exec(select(Customer.helpdesk_id, Customer.language))).all()
-        assert sorted(customers) == [("c-1", "ru"), ("c-2", "en"), ("import:anonymous", None)]
+        customers = (
+            await session.exec(select(Customer.helpdesk_id, Customer.language, Customer.company))
+        ).all()
+        assert sorted(customers) == [
+            ("c-1", "ru", "Globex"),
+            ("c-2", "en", "Initech"),
+            ("import:anonymous", None, None),
+        ]
         tickets = (await session.exec(select(Ticket.external_id).order_by(col(Ticket.id)))).all()
         assert tickets == ["T-1", "T-2", "T-3"]
         # Nothing is sent for an imported answer: no message, no alert, no case.
