@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
 from bot import commands, eventloop
@@ -221,10 +222,17 @@ def purge(
         )
     except AgeError as error:
         raise _fail(str(error)) from None
+    except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
+        raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None
     if dry_run:
         typer.echo("dry run: nothing was changed")
     for line in report.lines():
         typer.echo(line)
+
+
+def _first_line(error: Exception) -> str:
+    """An error's first line: the engine hides parameters, so it holds no personal data."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 # Rejected lines printed to the terminal; the rest are only counted (--rejects keeps them all).
@@ -271,7 +279,13 @@ def import_(
         except HeaderError as error:
             raise _fail(f"{file}: {error}") from None
         except OSError as error:
-            raise _fail(f"{error.filename or file}: {error.strerror}") from None
+            if error.filename is None:  # not a file: the database's connection
+                raise _fail(
+                    f"the database failed: {_first_line(error)}; run import again"
+                ) from None
+            raise _fail(f"{error.filename}: {error.strerror}") from None
+        except SQLAlchemyError as error:  # stored batches stay; a second run adds the rest
+            raise _fail(f"the database failed: {_first_line(error)}; run import again") from None
     for rejected in shown:
         typer.echo(f"line {rejected.line}: {rejected.reason}", err=True)
     if report.rejected > len(shown) and rejects is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,8 @@ _LIMITS: Final = {
     "language": 16,
 }
 _SCORE: Final = re.compile(r"[0-9]{1,2}")
+# NPS dates from 2003; an earlier year is a typo, and year 1 with an offset is not even a UTC time.
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -90,6 +92,8 @@ def parse_answered_at(text: str, *, tz: ZoneInfo, now: datetime) -> datetime:
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise RowError("answered_at has no UTC offset: add one (+03:00, Z) or give just a date")
+    if moment.year < EARLIEST.year or moment < EARLIEST:
+        raise RowError("answered_at is before the year 2000")
     if moment > now:
         raise RowError("answered_at is in the future")
     return moment

@@ -65,6 +65,8 @@ def test_times_with_an_offset_or_dates(text: str, expected: datetime) -> None:
         ({"answered_at": "05.10.2026"}, "not an ISO 8601"),
         ({"answered_at": "2026-13-01"}, "not an ISO 8601"),
         ({"answered_at": "2026-11-18T12:00:01Z"}, "in the future"),
+        ({"answered_at": "0001-01-01T00:00:00+14:00"}, "before the year 2000"),
+        ({"answered_at": "1999-12-31"}, "before the year 2000"),
         ({"score": ""}, "score is empty"),
         ({"score": "11"}, "from 0 to 10"),
         ({"score": "-1"}, "from 0 to 10"),

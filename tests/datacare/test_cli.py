@@ -87,3 +87,14 @@ def test_purge_dry_run_and_refusals(env: dict[str, str]) -> None:
     assert forced.exit_code == 0, forced.output
     bad = runner.invoke(app, ["purge", "--older-than", "two years"], env=env)
     assert bad.exit_code == 2 and "2y, 18m, 12w or 90d" in bad.stderr
+
+
+@pytest.mark.parametrize("args", [["purge", "--older-than", "2y"], ["import", "history.csv"]])
+def test_an_unreachable_database_is_an_error_not_a_traceback(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "history.csv").write_text("ticket_id,answered_at,score\n", encoding="utf-8")
+    unreachable = {**env, "NPSBOT_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
+    result = runner.invoke(app, args, env=unreachable)
+    assert result.exit_code == 2
+    assert "the database failed" in result.stderr and "Traceback" not in result.output
