@@ -60,7 +60,7 @@ same transactions, without writing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -347,7 +347,6 @@ class _Runner:
     engine: AsyncEngine
     report: PurgeReport
     batch_size: int
-    on_batch: Callable[[str, int], None] = field(default=lambda _table, _rows: None)
 
     async def run(self, purge: _Pass) -> None:
         key = purge.table.primary_key.columns.values()[0]
@@ -363,7 +362,6 @@ class _Runner:
             last = ids[-1]
             async with self.engine.begin() as connection:
                 await self._batch(connection, purge, key.in_(ids))
-            self.on_batch(purge.table.name, len(ids))
 
     async def _batch(
         self, connection: AsyncConnection, purge: _Pass, in_batch: ColumnElement[bool]
@@ -404,19 +402,15 @@ async def purge(
     cutoff: datetime,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_batch: Callable[[str, int], None] | None = None,
 ) -> PurgeReport:
     """Anonymise everything of surveys closed before ``cutoff``; see the module docstring.
 
-    ``on_batch`` is told each batch's table and how many rows were looked at (a progress hook).
     Safe to run again, and while the bot runs: it only touches rows nothing writes to any more.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
     runner = _Runner(engine, report, batch_size)
-    if on_batch is not None:
-        runner.on_batch = on_batch
     # Cases and messages before surveys, customers before Telegram users: the order does not
     # change what is eligible, it only keeps each pass's rows together.
     for make in (
