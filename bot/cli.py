@@ -14,12 +14,17 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
 from bot import commands, eventloop
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.core.periods import PERIOD_HELP, PeriodError
+from bot.core.retention import AGE_HELP, MINIMUM_AGE, AgeError
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.datacare import commands as datacare
+from bot.datacare.csvfile import HeaderError
+from bot.datacare.importer import Rejected
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
@@ -246,6 +251,107 @@ def doctor_command() -> None:
     checks = asyncio.run(doctor(now=datetime.now(UTC)))
     render(checks, typer.get_text_stream("stdout"))
     raise typer.Exit(code=0 if passed(checks) else 1)
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help=f"Anonymise surveys closed before {AGE_HELP}")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would change, change nothing")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help=f"Allow an age under {MINIMUM_AGE.days} days"),
+    ] = False,
+) -> None:
+    """Remove personal data of old surveys; scores, dates and attribution stay for the numbers."""
+    settings = _settings()
+    try:
+        report = asyncio.run(
+            datacare.purge_old_data(settings, older_than=older_than, force=force, dry_run=dry_run)
+        )
+    except AgeError as error:
+        raise _fail(str(error)) from None
+    except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
+        raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None
+    if dry_run:
+        typer.echo("dry run: nothing was changed")
+    for line in report.lines():
+        typer.echo(line)
+
+
+def _first_line(error: Exception) -> str:
+    """An error's first line: the engine hides parameters, so it holds no personal data."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# Rejected lines printed to the terminal; the rest are only counted (--rejects keeps them all).
+SHOWN_REJECTS = 100
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV file of past answers (see README)")],
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Write the rejected lines, with the reason, to this CSV"),
+    ] = None,
+) -> None:
+    """Import past NPS answers from CSV; never sends anything. Exit code 1 if a line was refused."""
+    settings = _settings()
+    shown: list[Rejected] = []
+    with contextlib.ExitStack() as stack:
+
+        def progress(total: int) -> Callable[[int], None]:
+            if total < PROGRESS_BAR_ROWS:
+                return lambda _lines: None
+            bar = stack.enter_context(
+                typer.progressbar(length=total, label="Importing", file=sys.stderr)
+            )
+            done = [0]
+
+            def advance(lines: int) -> None:
+                bar.update(lines - done[0])
+                done[0] = lines
+
+            return advance
+
+        def on_reject(rejected: Rejected) -> None:
+            if len(shown) < SHOWN_REJECTS:
+                shown.append(rejected)
+
+        try:
+            report = asyncio.run(
+                datacare.import_file(
+                    settings, file, on_reject=on_reject, rejects=rejects, progress=progress
+                )
+            )
+        except HeaderError as error:
+            raise _fail(f"{file}: {error}") from None
+        except OSError as error:
+            if error.filename is None:  # not a file: the database's connection
+                raise _fail(
+                    f"the database failed: {_first_line(error)}; run import again"
+                ) from None
+            raise _fail(f"{error.filename}: {error.strerror}") from None
+        except SQLAlchemyError as error:  # stored batches stay; a second run adds the rest
+            raise _fail(f"the database failed: {_first_line(error)}; run import again") from None
+    for rejected in shown:
+        typer.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+    if report.rejected > len(shown) and rejects is None:
+        typer.echo(
+            f"... and {report.rejected - len(shown)} more rejected lines; "
+            "--rejects FILE writes them all",
+            err=True,
+        )
+    for line in report.lines():
+        typer.echo(line)
+    if rejects is not None and report.rejected:
+        typer.echo(f"rejected lines written to {rejects}")
+    if report.rejected:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Data care: retention (``npsbot purge``) and importing past answers (``npsbot import``)."""

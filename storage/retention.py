@@ -1,0 +1,428 @@
+"""Retention: personal data of old surveys is removed, their numbers stay.
+
+``npsbot purge --older-than 2y`` anonymises what belongs to surveys whose ticket closed before
+the cut-off, so the NPS history, the digests of past periods and the closed-loop timings read
+the same afterwards. A survey is *purgeable* when it closed before the cut-off, has reached a
+final state (completed, expired, skipped, cancelled, unreachable) and has no case that is still
+open or taken: words still being worked on are held back, and counted in the report.
+
+Every column that can hold personal data, and what happens to it:
+
+======================================  ==========================================================
+``survey.comment``                      removed (NULL): the client's own words
+``survey.voice_file_id``                removed: Telegram serves the recording to anyone with it
+``survey.chat_id``, ``message_id``      removed: the client's private chat is their Telegram id
+``survey.voice_seconds``, ``tags``      kept: a length and the helpdesk's ticket tags
+``survey`` score, status, times,        kept: the statistics (NPS, bands, trend, response rate,
+agent/team/channel/company              breakdowns) are made of these
+``survey_rating``                       kept: numbers 1-5 and the operator's own question labels
+                                        (there are no free-text extra questions)
+``alert_case.resolution_note``          removed: a manager's note about the client
+``alert_case.relay_manager_id``         removed: it only routes the client's replies (14 days)
+``alert_case`` timings, status,         kept: the digest's closed loop (taken, resolved, median
+checklist, recovery answer              first contact, recovered) is made of these
+``alert_case.taken_by(_name)``,         kept: staff attribution of the case, as ``agent`` is of
+``resolved_by(_name)``                  the ticket; not client data
+``case_message``                        deleted: the conversation relayed between manager and client
+``manager_prompt``                      deleted: a manager's pending "next message is a reply/note"
+``outbox.payload``                      emptied (``{}``) on sent and failed rows created before the
+                                        cut-off: alerts, questions, relays and digests quote names,
+                                        comments and notes
+``outbox.chat_id``, ``message_id``      0 and NULL on those rows when the chat is private (a
+                                        positive id is a person's Telegram id); group and channel
+                                        ids stay. Rows are blanked, not deleted: every delete would
+                                        scan the whole table for edits pointing at the row
+                                        (``target_outbox_id`` has no index)
+``customer.name``, ``phone``,           removed when every survey of the customer is purgeable (or
+``telegram_user_id``, ``chat_id``       the customer has none and was created before the cut-off);
+                                        ``unreachable`` is reset with the chat it described
+``customer.helpdesk_id``,               kept: pseudonymous keys the helpdesk assigned. They let a
+``ticket.external_id``                  retried webhook or a re-imported file be recognised instead
+                                        of counted twice; the person behind them is the helpdesk's
+                                        record, under its own retention
+``customer.company``, ``language``      kept: not personal, and they are the defaults of a future
+                                        closing's attribution and language
+``telegram_user``                       deleted (created before the cut-off, and no customer that
+                                        keeps its data has this Telegram id); one that opted out
+                                        with /stop keeps only the bare opt-out, as /forget does, so
+                                        the opt-out goes on being respected
+``digest``                              kept: chat ids of groups and periods
+======================================  ==========================================================
+
+Work is done in batches of rows found by primary key (``id > last ORDER BY id LIMIT n``), each
+batch in its own short transaction, so a database of millions of rows is purged without one
+giant transaction, without holding anything but one batch of ids in memory, and while the bot
+runs. Every pass looks only for rows that still hold something to remove, so a second run
+changes nothing and reports zeros. A dry run finds the same rows and counts them, inside the
+same transactions, without writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    Executable,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from bot.core.cases import CaseStatus
+from bot.core.survey import SurveyStatus
+from storage.models import (
+    AlertCase,
+    CaseMessage,
+    Customer,
+    ManagerPrompt,
+    OutboxMessage,
+    Survey,
+    TelegramUser,
+)
+from storage.outbox import OutboxStatus
+
+DEFAULT_BATCH_SIZE: Final = 1000
+
+# States a survey never leaves: nothing will write to it again.
+FINAL_STATUSES: Final = (
+    SurveyStatus.COMPLETED,
+    SurveyStatus.EXPIRED,
+    SurveyStatus.SKIPPED,
+    SurveyStatus.CANCELLED,
+    SurveyStatus.UNREACHABLE,
+)
+_FINISHED_CALLS: Final = (OutboxStatus.SENT, OutboxStatus.FAILED)
+_WAITING_CALLS: Final = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
+_CASE: Final[Table] = AlertCase.__table__  # type: ignore[attr-defined]
+_MESSAGE: Final[Table] = CaseMessage.__table__  # type: ignore[attr-defined]
+_PROMPT: Final[Table] = ManagerPrompt.__table__  # type: ignore[attr-defined]
+_OUTBOX: Final[Table] = OutboxMessage.__table__  # type: ignore[attr-defined]
+_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
+_TELEGRAM_USER: Final[Table] = TelegramUser.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class PurgeReport:
+    """What a purge changed (or, in a dry run, would change), by kind of row."""
+
+    cutoff: datetime
+    dry_run: bool
+    surveys: int = 0
+    comments: int = 0
+    voice_messages: int = 0
+    cases: int = 0
+    notes: int = 0
+    case_messages: int = 0
+    manager_prompts: int = 0
+    outbox_rows: int = 0
+    customers: int = 0
+    telegram_users: int = 0
+    opt_outs_kept: int = 0
+    # Surveys closed before the cut-off that still have something going on: left alone.
+    held_back: int = 0
+
+    def lines(self) -> list[str]:
+        """The report as lines for a terminal (counts only, never any of the data)."""
+        verb = "would be" if self.dry_run else "were"
+        return [
+            f"cut-off: {self.cutoff.isoformat(timespec='seconds')} "
+            f"(surveys closed before it {verb} anonymised)",
+            f"surveys anonymised: {self.surveys} "
+            f"(comments removed: {self.comments}, voice messages removed: {self.voice_messages})",
+            f"cases cleared: {self.cases} (notes removed: {self.notes})",
+            f"case messages deleted: {self.case_messages}",
+            f"manager prompts deleted: {self.manager_prompts}",
+            f"outbox messages blanked: {self.outbox_rows}",
+            f"customers anonymised: {self.customers}",
+            f"Telegram users deleted: {self.telegram_users} "
+            f"(opt-outs kept without their language: {self.opt_outs_kept})",
+            f"held back (not finished yet, or a case still open): {self.held_back}",
+        ]
+
+
+def _purgeable(survey: FromClause, cutoff: datetime) -> ColumnElement[bool]:
+    """The survey's data may go: closed before the cut-off, final, and no case still open."""
+    open_case = exists().where(
+        _CASE.c.survey_id == survey.c.id, _CASE.c.status != CaseStatus.RESOLVED
+    )
+    return and_(survey.c.closed_at < cutoff, survey.c.status.in_(FINAL_STATUSES), ~open_case)
+
+
+def _purgeable_survey_id(column: Any, cutoff: datetime) -> ColumnElement[bool]:
+    """``column`` names a purgeable survey (a correlated look-up by primary key)."""
+    inner = _SURVEY.alias("purged_survey")
+    return exists().where(inner.c.id == column, _purgeable(inner, cutoff))
+
+
+def _customer_cleared(customer: FromClause, cutoff: datetime) -> ColumnElement[bool]:
+    """The customer has no newer or unfinished survey (and is no fresh, survey-less link)."""
+    survey = _SURVEY.alias("customer_survey")
+    any_survey = exists().where(survey.c.customer_id == customer.c.id)
+    kept_survey = exists().where(
+        survey.c.customer_id == customer.c.id, not_(_purgeable(survey, cutoff))
+    )
+    return and_(~kept_survey, or_(any_survey, customer.c.created_at < cutoff))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """One table's share of the purge.
+
+    ``candidates`` is cheap (the table's own columns) and picks the batch; ``eligible`` is the
+    whole rule and is checked again by the statements, so a row that changed in between is
+    left alone. ``counts`` are (report field, aggregate over the eligible rows of the batch).
+    """
+
+    table: Table
+    candidates: ColumnElement[bool]
+    eligible: ColumnElement[bool]
+    counts: Sequence[tuple[str, Any]]
+    writes: Callable[[ColumnElement[bool]], Sequence[Executable]]
+
+
+def _survey_pass(cutoff: datetime) -> _Pass:
+    survey = _SURVEY.c
+    holds_data = or_(
+        survey.comment.is_not(None),
+        survey.voice_file_id.is_not(None),
+        survey.chat_id.is_not(None),
+        survey.message_id.is_not(None),
+    )
+    return _Pass(
+        table=_SURVEY,
+        candidates=and_(survey.closed_at < cutoff, survey.status.in_(FINAL_STATUSES), holds_data),
+        eligible=and_(_purgeable(_SURVEY, cutoff), holds_data),
+        counts=[
+            ("surveys", func.count()),
+            ("comments", func.count(survey.comment)),
+            ("voice_messages", func.count(survey.voice_file_id)),
+        ],
+        writes=lambda where: [
+            update(_SURVEY)
+            .where(where)
+            .values(comment=None, voice_file_id=None, chat_id=None, message_id=None)
+        ],
+    )
+
+
+def _case_pass(cutoff: datetime) -> _Pass:
+    alert_case = _CASE.c
+    holds_data = or_(
+        alert_case.resolution_note.is_not(None), alert_case.relay_manager_id.is_not(None)
+    )
+    resolved = alert_case.status == CaseStatus.RESOLVED
+    return _Pass(
+        table=_CASE,
+        candidates=and_(resolved, holds_data),
+        eligible=and_(resolved, holds_data, _purgeable_survey_id(alert_case.survey_id, cutoff)),
+        counts=[("cases", func.count()), ("notes", func.count(alert_case.resolution_note))],
+        writes=lambda where: [
+            update(_CASE).where(where).values(resolution_note=None, relay_manager_id=None)
+        ],
+    )
+
+
+def _case_of_purgeable_survey(case_id: Any, cutoff: datetime) -> ColumnElement[bool]:
+    return exists().where(
+        _CASE.c.id == case_id,
+        _CASE.c.status == CaseStatus.RESOLVED,
+        _purgeable_survey_id(_CASE.c.survey_id, cutoff),
+    )
+
+
+def _case_message_pass(cutoff: datetime) -> _Pass:
+    return _Pass(
+        table=_MESSAGE,
+        candidates=true(),
+        eligible=_case_of_purgeable_survey(_MESSAGE.c.case_id, cutoff),
+        counts=[("case_messages", func.count())],
+        writes=lambda where: [delete(_MESSAGE).where(where)],
+    )
+
+
+def _outbox_pass(cutoff: datetime) -> _Pass:
+    row = _OUTBOX.c
+    waiting_edit = _OUTBOX.alias("waiting_edit")
+    holds_data = or_(cast(row.payload, Text) != "{}", row.chat_id > 0)
+    candidates = and_(row.status.in_(_FINISHED_CALLS), row.created_at < cutoff, holds_data)
+    # An edit still waiting takes its message id from the row it names; an unresolved case's
+    # alert is still edited and re-announced.
+    still_needed = or_(
+        exists().where(
+            waiting_edit.c.target_outbox_id == row.id, waiting_edit.c.status.in_(_WAITING_CALLS)
+        ),
+        exists().where(_CASE.c.outbox_id == row.id, _CASE.c.status != CaseStatus.RESOLVED),
+    )
+    private = row.chat_id > 0
+    return _Pass(
+        table=_OUTBOX,
+        candidates=candidates,
+        eligible=and_(
+            candidates,
+            ~still_needed,
+            or_(row.survey_id.is_(None), _purgeable_survey_id(row.survey_id, cutoff)),
+        ),
+        counts=[("outbox_rows", func.count())],
+        writes=lambda where: [
+            update(_OUTBOX)
+            .where(where)
+            .values(
+                payload={},
+                # Every SET reads the row as it was, so message_id still sees the old chat_id.
+                chat_id=case((private, 0), else_=row.chat_id),
+                message_id=case((private, None), else_=row.message_id),
+            )
+        ],
+    )
+
+
+def _customer_pass(cutoff: datetime) -> _Pass:
+    customer = _CUSTOMER.c
+    holds_data = or_(
+        customer.name.is_not(None),
+        customer.phone.is_not(None),
+        customer.telegram_user_id.is_not(None),
+        customer.chat_id.is_not(None),
+        customer.unreachable.is_(True),
+    )
+    return _Pass(
+        table=_CUSTOMER,
+        candidates=holds_data,
+        eligible=and_(holds_data, _customer_cleared(_CUSTOMER, cutoff)),
+        counts=[("customers", func.count())],
+        writes=lambda where: [
+            update(_CUSTOMER)
+            .where(where)
+            .values(name=None, phone=None, telegram_user_id=None, chat_id=None, unreachable=False)
+        ],
+    )
+
+
+def _telegram_user_pass(cutoff: datetime) -> _Pass:
+    user = _TELEGRAM_USER.c
+    customer = _CUSTOMER.alias("their_customer")
+    # Judged by the rule, not by whether the customer pass has run yet, so a dry run counts the
+    # same rows a real run changes.
+    kept_by_customer = exists().where(
+        customer.c.telegram_user_id == user.id, not_(_customer_cleared(customer, cutoff))
+    )
+    holds_data = or_(user.opted_out_at.is_(None), user.language.is_not(None))
+    candidates = and_(user.created_at < cutoff, holds_data)
+    opted_out = user.opted_out_at.is_not(None)
+    return _Pass(
+        table=_TELEGRAM_USER,
+        candidates=candidates,
+        eligible=and_(candidates, ~kept_by_customer),
+        counts=[
+            ("telegram_users", func.count(case((~opted_out, 1)))),
+            ("opt_outs_kept", func.count(case((opted_out, 1)))),
+        ],
+        writes=lambda where: [
+            delete(_TELEGRAM_USER).where(where, ~opted_out),
+            update(_TELEGRAM_USER).where(where, opted_out).values(language=None),
+        ],
+    )
+
+
+@dataclass(slots=True)
+class _Runner:
+    engine: AsyncEngine
+    report: PurgeReport
+    batch_size: int
+
+    async def run(self, purge: _Pass) -> None:
+        key = purge.table.primary_key.columns.values()[0]
+        last: Any = None
+        while True:
+            async with self.engine.connect() as connection:
+                query = select(key).where(purge.candidates).order_by(key).limit(self.batch_size)
+                if last is not None:
+                    query = query.where(key > last)
+                ids = list((await connection.execute(query)).scalars())
+            if not ids:
+                return
+            last = ids[-1]
+            async with self.engine.begin() as connection:
+                await self._batch(connection, purge, key.in_(ids))
+
+    async def _batch(
+        self, connection: AsyncConnection, purge: _Pass, in_batch: ColumnElement[bool]
+    ) -> None:
+        where = and_(in_batch, purge.eligible)
+        aggregates = [aggregate for _name, aggregate in purge.counts]
+        counted = (await connection.execute(select(*aggregates).where(where))).one()
+        for (name, _aggregate), value in zip(purge.counts, counted, strict=True):
+            setattr(self.report, name, getattr(self.report, name) + int(value or 0))
+        if not self.report.dry_run:
+            for statement in purge.writes(where):
+                await connection.execute(statement)
+
+
+async def _prompts(connection: AsyncConnection, report: PurgeReport) -> None:
+    """Manager prompts are one row per manager at most: one statement, no batches."""
+    where = or_(
+        _PROMPT.c.created_at < report.cutoff,
+        _case_of_purgeable_survey(_PROMPT.c.case_id, report.cutoff),
+    )
+    found = await connection.execute(select(func.count()).where(where))
+    report.manager_prompts += int(found.scalar_one())
+    if not report.dry_run:
+        await connection.execute(delete(_PROMPT).where(where))
+
+
+async def _held_back(connection: AsyncConnection, cutoff: datetime) -> int:
+    """Surveys closed before the cut-off whose data must stay for now."""
+    query = select(func.count()).where(
+        _SURVEY.c.closed_at < cutoff, not_(_purgeable(_SURVEY, cutoff))
+    )
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def purge(
+    engine: AsyncEngine,
+    *,
+    cutoff: datetime,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> PurgeReport:
+    """Anonymise everything of surveys closed before ``cutoff``; see the module docstring.
+
+    Safe to run again, and while the bot runs: it only touches rows nothing writes to any more.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
+    runner = _Runner(engine, report, batch_size)
+    # Cases and messages before surveys, customers before Telegram users: the order does not
+    # change what is eligible, it only keeps each pass's rows together.
+    for make in (
+        _case_message_pass,
+        _case_pass,
+        _survey_pass,
+        _outbox_pass,
+        _customer_pass,
+        _telegram_user_pass,
+    ):
+        await runner.run(make(cutoff))
+    async with engine.begin() as connection:
+        await _prompts(connection, report)
+        report.held_back = await _held_back(connection, cutoff)
+    return report

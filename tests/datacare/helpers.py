@@ -1,0 +1,30 @@
+"""What the data care tests share: settings for a test database, and a digest to compare."""
+
+from __future__ import annotations
+
+from bot.commands import _digest_service
+from bot.config import Settings
+from bot.core.periods import Period
+from bot.report.weekly import WeeklyDigest
+from storage.db import make_engine
+
+
+def settings_for(database_url: str, **extra: object) -> Settings:
+    """Settings of a one-shot command on ``database_url``, in the harness's time zone."""
+    return Settings(
+        database_url=database_url,
+        timezone="Europe/Moscow",
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+async def digest_of(settings: Settings, period: str) -> tuple[WeeklyDigest, str, Period]:
+    """The digest, the /nps summary and the period, as the digest service makes them."""
+    engine = make_engine(settings.database_url)
+    try:
+        service = _digest_service(settings, engine)
+        chosen = service.parse_period(period)
+        return await service.build(chosen), await service.summary(chosen), chosen
+    finally:
+        await engine.dispose()
