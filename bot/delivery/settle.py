@@ -140,7 +140,10 @@ class Recorder:
                     await self._apply(session, result, now)
             await session.commit()
         if self.observer is not None:
-            self.observer(results)
+            try:
+                self.observer(results)
+            except Exception:  # counting must never make a recorded result look unrecorded
+                logger.exception("counting %d outbox results failed", len(results))
         return [None] * len(results)
 
     async def _delivered(self, session: AsyncSession, sent: list[Result], now: datetime) -> None:

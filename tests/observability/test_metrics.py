@@ -169,6 +169,26 @@ async def test_a_result_is_counted_once_however_long_its_commit_takes(
     assert value(scrape(metrics), "npsbot_survey_deliveries_total", outcome="sent") == 1
 
 
+async def test_a_failing_count_leaves_the_result_recorded(
+    sessions: SessionFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_results: object) -> None:
+        raise RuntimeError("a bug in counting")
+
+    sender = OneShotSender()
+    dispatcher = Dispatcher(
+        session_factory=sessions, sender=sender, clock=lambda: NOW, observer=broken
+    )
+    row_id = await enqueue(sessions, 9, "survey")
+    await dispatcher.drain_once()
+    await dispatcher.drain_once()
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, row_id)
+        assert row is not None and row.status == "sent"
+    assert sender.sent == [row_id]  # recorded, so never handed back and sent again
+    assert "counting 1 outbox results failed" in caplog.text
+
+
 def context(score: int, *, comment: str | None = None, voice: str | None = None) -> SurveyContext:
     survey = Survey(id=1, score=score, comment=comment, voice_file_id=voice)
     return SurveyContext(survey=survey, ticket=Ticket(id=1), customer=Customer(id=1))
