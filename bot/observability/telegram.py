@@ -45,6 +45,7 @@ REACHED = frozenset(
         ErrorKind.CHAT_MIGRATED,
     }
 )
+_SUCCESS = range(HTTPStatus.OK, HTTPStatus.MULTIPLE_CHOICES)
 _BY_STATUS: dict[int, ErrorKind] = {
     HTTPStatus.TOO_MANY_REQUESTS: ErrorKind.TOO_MANY_REQUESTS,
     HTTPStatus.FORBIDDEN: ErrorKind.FORBIDDEN,
@@ -78,7 +79,7 @@ def answer_kind(status: int, body: bytes) -> ErrorKind | None:
     raises the same ``NetworkError`` for a 5xx answer and for no answer at all. Only a 400's
     body is read, to tell an unknown chat from a refused call.
     """
-    if HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
+    if status in _SUCCESS:  # the common case first, on plain ints: once per Bot API call
         return None
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return ErrorKind.SERVER_ERROR
