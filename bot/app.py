@@ -28,6 +28,8 @@ from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.managers.handlers import ManagerHandlers, manager_command_menu
+from bot.observability.readiness import DatabaseCheck, Readiness, TelegramCheck
+from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
 from bot.resilience import OutagePolicy
 from bot.services import build_services
@@ -110,6 +112,10 @@ class NpsBot:
         self._poller = ReliablePoller(
             self.services.application, allowed_updates=ALLOWED_UPDATES, on_error=_polling_error
         )
+        # Telegram is judged by the calls the process makes anyway, getMe only when idle.
+        self._telegram_check = TelegramCheck(
+            self.services.metrics.telegram, probe=self.services.application.bot.get_me
+        )
 
     @property
     def http_port(self) -> int:
@@ -162,6 +168,12 @@ class NpsBot:
                     path=webhook_path(settings.telegram_webhook_url),
                 )
             )
+        readiness = Readiness(
+            {"database": DatabaseCheck(services.engine), "telegram": self._telegram_check}
+        )
+        http_app.include_router(
+            ops_router(readiness, services.metrics, metrics_token=_secret(settings.metrics_token))
+        )
         config = uvicorn.Config(
             http_app,
             host=settings.http_host,
@@ -304,6 +316,7 @@ class NpsBot:
                     await task
         if application.running:
             await application.stop()
+        await self._telegram_check.aclose()
         self.services.dispatcher.stop()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):

@@ -52,7 +52,7 @@ async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, ob
         if not settings.bot_username:
             async with services.application.bot:  # getMe tells the username for the deep link
                 pass
-        result = await services.intake.close_ticket(event)
+        result = await services.intake.close_ticket(event, source="cli")
     finally:
         await services.close()
     return {

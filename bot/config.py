@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="How long a Bot API call may take before it is retried"
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object per line"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token GET /metrics asks for; unset: /metrics is open"
+    )
 
     @field_validator("skip_tags", "skip_channels", mode="before")
     @classmethod

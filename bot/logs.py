@@ -1,16 +1,70 @@
-"""Logging set-up for the CLI: one line per event, no personal data in our own messages."""
+"""Logging set-up for the CLI: one line per event, as text or JSON, no personal data.
+
+Our own messages carry ids and error types only. Libraries that would log secrets or personal
+data are held above the levels where they do: httpx logs every request URL, and a Bot API URL
+holds the token; python-telegram-bot's DEBUG lines hold the token (the API URL) and every
+call's parameters and answers (message texts, names); aiosqlite's DEBUG lines hold every
+statement with its parameters.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
+from typing import IO, Literal
+
+from pythonjsonlogger.json import JsonFormatter
+
+LogFormat = Literal["text", "json"]
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The least level of each library logger, whatever NPSBOT_LOG_LEVEL says.
+FLOORS = {
+    "httpx": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
+    "telegram": logging.INFO,
+    "aiosqlite": logging.INFO,
+}
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr; keep httpx quiet, since it would log every Bot API URL with the token."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: timestamp (UTC, ISO 8601), level, logger, message, extras.
+
+    Fields passed with ``extra=`` are included; an exception's traceback is ``exception``.
+    """
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        timestamp=True,
+        json_ensure_ascii=False,
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def formatter(log_format: LogFormat) -> logging.Formatter:
+    """The formatter of ``NPSBOT_LOG_FORMAT``."""
+    if log_format == "json":
+        return json_formatter()
+    return logging.Formatter(TEXT_FORMAT)
+
+
+def hold_back_libraries(level: str) -> None:
+    """Keep each library logger in ``FLOORS`` at its floor, or at ``level`` if that is higher."""
+    numeric = logging.getLevelNamesMapping().get(level.upper())
+    if numeric is None:
+        raise ValueError(f"unknown log level {level!r}")
+    for name, floor in FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, numeric))
+
+
+def configure_logging(
+    level: str, log_format: LogFormat = "text", *, stream: IO[str] | None = None
+) -> None:
+    """Log to ``stream`` (stderr) at ``level``, as text or JSON.
+
+    Like ``logging.basicConfig`` (which it uses), it leaves a root logger that already has
+    handlers alone, e.g. under a test runner; the library floors apply either way.
+    """
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    hold_back_libraries(level)
+    logging.basicConfig(level=level.upper(), handlers=[handler])

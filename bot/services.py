@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.core import deeplink
 from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
-from bot.delivery.aiohttp_request import AiohttpRequest
+from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
@@ -27,6 +27,7 @@ from bot.managers.alerts import DetractorAlerts
 from bot.managers.cases import LOOP_PURPOSE, CaseDesk
 from bot.managers.commands import ManagerCommands
 from bot.managers.digest import DIGEST_PURPOSE, DigestService
+from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
 from bot.survey.outbound import SURVEY_PURPOSE
@@ -63,6 +64,7 @@ class Services:
     desk: CaseDesk
     commands: ManagerCommands
     queue_due_now: CoalescedJob
+    metrics: Metrics
 
     async def close(self) -> None:
         """Finish the intake's writes and the sweep they asked for, then release connections."""
@@ -71,17 +73,20 @@ class Services:
         await self.engine.dispose()
 
 
-def _application(settings: Settings, token: str) -> Application:  # type: ignore[type-arg]
+def _application(
+    settings: Settings, token: str, observer: CallObserver | None = None
+) -> Application:  # type: ignore[type-arg]
+    timeout = settings.telegram_timeout_seconds
     return (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
-        .request(AiohttpRequest(read_timeout=settings.telegram_timeout_seconds))
+        .request(AiohttpRequest(read_timeout=timeout, observer=observer))
         # A second connection for getUpdates: the last getUpdates at shutdown (which confirms
         # the updates handled) must not wait for the cancelled long poll's connection.
         .get_updates_request(
-            AiohttpRequest(connection_pool_size=2, read_timeout=settings.telegram_timeout_seconds)
+            AiohttpRequest(connection_pool_size=2, read_timeout=timeout, observer=observer)
         )
         .updater(None)  # bot.polling confirms updates only once handled; webhooks need none
         .build()
@@ -95,7 +100,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     use_overrides(load_overrides(settings.texts_file))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    application = _application(settings, token)
+    metrics = Metrics()  # this instance's own registry
+    metrics.gauge_outbox(sessions, clock)
+    application = _application(settings, token, metrics.telegram)
     link_secret = (
         settings.link_secret.get_secret_value().encode()
         if settings.link_secret
@@ -108,6 +115,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         max_age=timedelta(hours=settings.outbox_give_up_hours),
         concurrency=settings.outbox_concurrency,
         clock=clock,  # the same clock stamps rows and decides when they are due
+        observer=metrics.results_recorded,
     )
     language = normalize_language(settings.language)
     client_side = {
@@ -127,6 +135,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         default_chat_id=settings.manager_chat_id,
         texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template),
         routes=tuple(settings.alert_routes),
+        on_alert=metrics.alert_queued,
     )
     answers = SurveyAnswers(
         lifetime=settings.survey_rules.lifetime,
@@ -134,7 +143,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         review_url=settings.review_url,
         extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
-        listeners=(alerts,),
+        listeners=(alerts, metrics.answers),
         **client_side,  # type: ignore[arg-type]
     )
     linking = ClientLinking(
@@ -201,6 +210,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         phone_region=settings.phone_region,
         due_now=queue_due_now.kick,
         writers=1 if engine.dialect.name == "sqlite" else 4,
+        observer=metrics.ticket,
     )
     return Services(
         settings,
@@ -217,4 +227,5 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         desk,
         commands,
         queue_due_now,
+        metrics,
     )

@@ -7,19 +7,30 @@ every request); aiohttp spends about a third of a millisecond at any concurrency
 makes every call, so this is what lets one process keep up with paid broadcasts.
 
 Error mapping follows PTB's own transport: time-outs become ``TimedOut``, other transport
-failures ``NetworkError``; HTTP status codes are judged by PTB (``BaseRequest``).
+failures ``NetworkError``; HTTP status codes are judged by PTB (``BaseRequest``). An optional
+``CallObserver`` hears how every call ended (``bot.observability.telegram`` judges it).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # PTB's "not given" marker
+
+
+class CallObserver(Protocol):
+    """Hears how each Bot API call ended, as the transport sees it."""
+
+    def answered(self, status: int, body: bytes) -> None:
+        """Telegram answered, with any HTTP status (PTB judges the status after this)."""
+
+    def unanswered(self, error: Exception) -> None:
+        """No HTTP answer: a time-out (``TimeoutError``) or a transport failure."""
 
 
 def _or(value: object, default: float | None) -> float | None:
@@ -46,7 +57,9 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         media_write_timeout: float | None = 20.0,
+        observer: CallObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -101,11 +114,18 @@ class AiohttpRequest(BaseRequest):
                 async with self._session.request(
                     method, url, data=body, timeout=timeout
                 ) as response:
-                    return response.status, await response.read()
+                    answer = response.status, await response.read()
         except TimeoutError as error:
+            if self._observer is not None:
+                self._observer.unanswered(error)
             raise TimedOut from error
         except aiohttp.ClientError as error:
+            if self._observer is not None:
+                self._observer.unanswered(error)
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        if self._observer is not None:
+            self._observer.answered(*answer)
+        return answer
 
 
 def _body(request_data: RequestData | None) -> Any:

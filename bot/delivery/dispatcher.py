@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.ratelimit import FloodGate
 from bot.delivery.policy import Cause, Decision, Verdict, judge
-from bot.delivery.settle import Clock, PurposeHooks, Recorder, Result
+from bot.delivery.settle import Clock, PurposeHooks, Recorder, Result, ResultObserver
 from bot.delivery.telegram import Sender
 from bot.resilience import is_outage
 from storage import outbox
@@ -50,6 +50,7 @@ class Dispatcher:
     concurrency: int = 1
     poll_interval: float = 1.0
     clock: Clock = utc_now
+    observer: ResultObserver | None = None  # hears every recorded result (the metrics)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _next_housekeeping: float = 0.0
@@ -58,7 +59,9 @@ class Dispatcher:
     _recorder: Recorder = field(init=False)
 
     def __post_init__(self) -> None:
-        self._recorder = Recorder(self.session_factory, self.clock, self.hooks)
+        self._recorder = Recorder(
+            self.session_factory, self.clock, self.hooks, observer=self.observer
+        )
 
     def set_hooks(self, hooks: Mapping[str, PurposeHooks]) -> None:
         """What each purpose wants to hear (wired after the services that provide them)."""

@@ -34,6 +34,8 @@ DeliveredManyHook = Callable[
 ]
 FailedHook = Callable[[AsyncSession, ClaimedCall, Decision, datetime], Awaitable[None]]
 Clock = Callable[[], datetime]
+# Told the results of each committed batch (the metrics): once per result, never for a rollback.
+ResultObserver = Callable[[Sequence["Result"]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class Recorder:
     patience_when_stopping: timedelta = timedelta(seconds=10)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     stopping: bool = False
+    observer: ResultObserver | None = None
     _commit: GroupCommit[Result, None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +139,11 @@ class Recorder:
                 if result.fate is not Fate.SENT:
                     await self._apply(session, result, now)
             await session.commit()
+        if self.observer is not None:
+            try:
+                self.observer(results)
+            except Exception:  # counting must never make a recorded result look unrecorded
+                logger.exception("counting %d outbox results failed", len(results))
         return [None] * len(results)
 
     async def _delivered(self, session: AsyncSession, sent: list[Result], now: datetime) -> None:

@@ -44,13 +44,14 @@ Endpoint = Callable[[Request], Awaitable[WebhookOut]]
 async def apply_event(intake: TicketIntake, helpdesk: str, event: WebhookEvent) -> WebhookOut:
     """Record what the event means; ids only in the log, never personal data."""
     if isinstance(event, TicketClosed):
-        result = await intake.close_ticket(event)
+        result = await intake.close_ticket(event, source=helpdesk)
         logger.info("%s closed %s: survey %d", helpdesk, event.ticket_id, result.survey_id)
         return SurveyOut.of(result)
     if isinstance(event, Ignored):
+        intake.ignored(helpdesk)
         logger.info("%s webhook ignored: %s", helpdesk, event.reason)
         return IgnoredOut(ignored=event.reason)
-    cancelled = await intake.reopen_ticket(event.ticket_id)
+    cancelled = await intake.reopen_ticket(event.ticket_id, source=helpdesk)
     logger.info("%s reopened %s: %d survey(s) cancelled", helpdesk, event.ticket_id, cancelled)
     return ReopenedOut(ticket_id=event.ticket_id, cancelled=cancelled)
 

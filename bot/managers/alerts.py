@@ -6,6 +6,7 @@ exist without the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -29,6 +30,8 @@ class DetractorAlerts:
     default_chat_id: int | None
     texts: AlertTexts
     routes: tuple[AlertRoute, ...] = ()
+    # Told of each alert queued, in its transaction (the metrics count it on commit).
+    on_alert: Callable[[AsyncSession], None] | None = None
 
     def chat_for(self, context: SurveyContext) -> int | None:
         """The chat the routing rules pick for this survey (None: alerts are off)."""
@@ -73,6 +76,8 @@ class DetractorAlerts:
         )
         context.survey.alert_outbox_id = alert_id
         case.outbox_id = alert_id  # written with the rest at commit
+        if self.on_alert is not None:
+            self.on_alert(session)
 
     async def commented(self, session: AsyncSession, context: SurveyContext, now: datetime) -> None:
         """Edit the alert, whether or not it has been delivered yet, to show the comment."""
