@@ -19,6 +19,7 @@ from bot import commands, eventloop
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.core.periods import PERIOD_HELP, PeriodError
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.enps import cli as enps_cli
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
@@ -30,6 +31,8 @@ app = typer.Typer(
     # Rich tracebacks would print local variables, tokens and personal data included.
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(enps_cli.app, name="campaign")
 
 
 def _settings() -> Settings:

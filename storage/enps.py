@@ -1,0 +1,531 @@
+"""Employee NPS queries: campaigns, members, rounds, invitations and the anonymous answers.
+
+The score is written to ``enps_response`` in the transaction that moves the invitation to
+``scored``, and the two rows share nothing but the round: no member id, no time, a random key.
+Every change of state is a compare-and-set, so a repeated or forged press changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, update
+from sqlalchemy.engine import CursorResult
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.enps import (
+    ASKED,
+    OPEN_FOR_SCORE,
+    RESPONDED,
+    InvitationStatus,
+    MemberStatus,
+    RoundPlan,
+    RoundStatus,
+)
+from storage.models import (
+    EnpsCampaign,
+    EnpsComment,
+    EnpsInvitation,
+    EnpsMember,
+    EnpsResponse,
+    EnpsRound,
+    TelegramUser,
+)
+
+
+def _random_id() -> str:
+    """A key that says nothing about when its row was written (unlike a sequence)."""
+    return secrets.token_hex(16)
+
+
+def _changed(result: object) -> int:
+    assert isinstance(result, CursorResult)  # noqa: S101  (UPDATE/DELETE results)
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationContext:
+    """An invitation with its round and campaign, as a press or a comment is checked."""
+
+    invitation: EnpsInvitation
+    round: EnpsRound
+    campaign: EnpsCampaign
+
+    @property
+    def id(self) -> int:
+        """The invitation's id (loaded rows have one)."""
+        assert self.invitation.id is not None  # noqa: S101
+        return self.invitation.id
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCounts:
+    """A round's raw numbers, before the anonymity rule decides what may be shown."""
+
+    score_counts: tuple[int, ...]  # answers per score 0..10
+    invited: int  # invitations the question reached or may still reach
+    answered: int
+    unreachable: int
+
+    @property
+    def scores(self) -> list[int]:
+        """The scores as a list (their order means nothing)."""
+        return [score for score, count in enumerate(self.score_counts) for _ in range(count)]
+
+
+async def campaign_by_name(session: AsyncSession, name: str) -> EnpsCampaign | None:
+    """The campaign called ``name``."""
+    return (await session.exec(select(EnpsCampaign).where(col(EnpsCampaign.name) == name))).first()
+
+
+async def active_campaigns(session: AsyncSession) -> Sequence[EnpsCampaign]:
+    """Campaigns whose schedule runs."""
+    query = select(EnpsCampaign).where(col(EnpsCampaign.active).is_(True))
+    return (await session.exec(query.order_by(col(EnpsCampaign.id)))).all()
+
+
+async def all_campaigns(session: AsyncSession) -> Sequence[EnpsCampaign]:
+    """Every campaign, oldest first."""
+    return (await session.exec(select(EnpsCampaign).order_by(col(EnpsCampaign.id)))).all()
+
+
+async def add_members(
+    session: AsyncSession, *, campaign_id: int, user_ids: Collection[int], now: datetime
+) -> int:
+    """Add members by Telegram id (``invited`` until they open the link); returns how many."""
+    existing = set(
+        (
+            await session.exec(
+                select(EnpsMember.user_id)
+                .where(col(EnpsMember.campaign_id) == campaign_id)
+                .where(col(EnpsMember.user_id).in_(list(user_ids)))
+            )
+        ).all()
+    )
+    fresh = sorted(set(user_ids) - existing)
+    for user_id in fresh:
+        session.add(
+            EnpsMember(
+                campaign_id=campaign_id,
+                user_id=user_id,
+                status=MemberStatus.INVITED,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return len(fresh)
+
+
+async def remove_members(
+    session: AsyncSession, *, campaign_id: int, user_ids: Collection[int]
+) -> int:
+    """Take members out of future rounds; returns how many were in the campaign."""
+    result = await session.exec(
+        delete(EnpsMember)
+        .where(col(EnpsMember.campaign_id) == campaign_id)
+        .where(col(EnpsMember.user_id).in_(list(user_ids)))
+    )
+    return _changed(result)
+
+
+async def join(session: AsyncSession, *, campaign_id: int, user_id: int, now: datetime) -> bool:
+    """Make ``user_id`` a joined member (they opened the link); False if they already were."""
+    member = (
+        await session.exec(
+            select(EnpsMember)
+            .where(col(EnpsMember.campaign_id) == campaign_id)
+            .where(col(EnpsMember.user_id) == user_id)
+        )
+    ).first()
+    if member is None:
+        session.add(
+            EnpsMember(
+                campaign_id=campaign_id,
+                user_id=user_id,
+                status=MemberStatus.JOINED,
+                joined_at=now,
+                created_at=now,
+            )
+        )
+        await session.flush()
+        return True
+    if member.status == MemberStatus.JOINED:
+        return False
+    member.status = MemberStatus.JOINED
+    member.joined_at = now
+    session.add(member)
+    await session.flush()
+    return True
+
+
+async def member_counts(session: AsyncSession, *, campaign_id: int) -> dict[str, int]:
+    """Members per status."""
+    rows = await session.exec(
+        select(EnpsMember.status, func.count())
+        .where(col(EnpsMember.campaign_id) == campaign_id)
+        .group_by(col(EnpsMember.status))
+    )
+    return {status: int(count) for status, count in rows.all()}
+
+
+async def members_to_ask(
+    session: AsyncSession, *, campaign_id: int
+) -> list[tuple[int, str | None]]:
+    """(user id, their own /language choice) of members a round asks; /stop is respected."""
+    query = (
+        select(EnpsMember.user_id, TelegramUser.language)
+        .join(TelegramUser, col(TelegramUser.id) == col(EnpsMember.user_id), isouter=True)
+        .where(col(EnpsMember.campaign_id) == campaign_id)
+        .where(col(EnpsMember.status).in_([str(status) for status in ASKED]))
+        .where(col(TelegramUser.opted_out_at).is_(None))
+        .order_by(col(EnpsMember.user_id))
+    )
+    return [(int(user_id), language) for user_id, language in (await session.exec(query)).all()]
+
+
+async def round_for(
+    session: AsyncSession, *, campaign_id: int, scheduled_for: datetime
+) -> EnpsRound | None:
+    """The round of one scheduled run, if it was opened."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.campaign_id) == campaign_id)
+            .where(col(EnpsRound.scheduled_for) == scheduled_for)
+        )
+    ).first()
+
+
+async def open_rounds(session: AsyncSession, *, campaign_id: int) -> Sequence[EnpsRound]:
+    """A campaign's rounds still taking answers."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.campaign_id) == campaign_id)
+            .where(col(EnpsRound.status) == RoundStatus.OPEN)
+        )
+    ).all()
+
+
+async def insert_round(session: AsyncSession, *, campaign_id: int, plan: RoundPlan) -> EnpsRound:
+    """Store a new round (the unique key refuses a second one for the same run)."""
+    row = EnpsRound(
+        campaign_id=campaign_id,
+        scheduled_for=plan.scheduled_for,
+        opened_at=plan.opened_at,
+        remind_at=plan.remind_at,
+        closes_at=plan.closes_at,
+        status=RoundStatus.OPEN,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def has_invitation(session: AsyncSession, *, round_id: int, user_id: int) -> bool:
+    """Whether the member was already asked in this round."""
+    found = await session.exec(
+        select(EnpsInvitation.id)
+        .where(col(EnpsInvitation.round_id) == round_id)
+        .where(col(EnpsInvitation.user_id) == user_id)
+    )
+    return found.first() is not None
+
+
+async def insert_invitation(session: AsyncSession, *, round_id: int, user_id: int) -> int:
+    """A member's invitation to a round, ``queued``; returns its id."""
+    connection = await session.connection()
+    result = await connection.execute(
+        insert(EnpsInvitation).returning(col(EnpsInvitation.id)),
+        {"round_id": round_id, "user_id": user_id, "status": InvitationStatus.QUEUED},
+    )
+    invitation_id: int | None = result.scalar_one()
+    assert invitation_id is not None  # noqa: S101  (RETURNING of a primary key)
+    return invitation_id
+
+
+async def set_invitation_outbox(
+    session: AsyncSession, *, invitation_id: int, column: str, outbox_id: int
+) -> None:
+    """Remember which outbox row carries the question (``question_outbox_id``) or the comment
+    prompt (``prompt_outbox_id``), so later edits can name it."""
+    if column not in {"question_outbox_id", "prompt_outbox_id"}:
+        raise ValueError(f"not an outbox column of an invitation: {column}")
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.id) == invitation_id)
+        .values({column: outbox_id})
+    )
+
+
+async def question_delivered(
+    session: AsyncSession, *, outbox_id: int, message_id: int | None
+) -> None:
+    """The question is in the member's chat: ``queued -> sent``, and its message id kept."""
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.question_outbox_id) == outbox_id)
+        .values(message_id=message_id)
+    )
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.question_outbox_id) == outbox_id)
+        .where(col(EnpsInvitation.status) == InvitationStatus.QUEUED)
+        .values(status=InvitationStatus.SENT)
+    )
+
+
+async def question_failed(
+    session: AsyncSession, *, outbox_id: int, member_unreachable: bool
+) -> None:
+    """Telegram refused the question: the invitation ends, and the member too if they cannot
+    be written to (never started the bot, or blocked it) until they open the link again."""
+    invitation = (
+        await session.exec(
+            select(EnpsInvitation).where(col(EnpsInvitation.question_outbox_id) == outbox_id)
+        )
+    ).first()
+    if invitation is None:
+        return
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.id) == invitation.id)
+        .where(col(EnpsInvitation.status).in_([str(s) for s in OPEN_FOR_SCORE]))
+        .values(status=InvitationStatus.UNREACHABLE)
+    )
+    if not member_unreachable:
+        return
+    round_row = await session.get(EnpsRound, invitation.round_id)
+    if round_row is None:
+        return
+    await session.exec(
+        update(EnpsMember)
+        .where(col(EnpsMember.campaign_id) == round_row.campaign_id)
+        .where(col(EnpsMember.user_id) == invitation.user_id)
+        .values(status=MemberStatus.UNREACHABLE)
+    )
+
+
+async def load_invitation(session: AsyncSession, *, invitation_id: int) -> InvitationContext | None:
+    """An invitation with its round and campaign."""
+    row = (
+        await session.exec(
+            select(EnpsInvitation, EnpsRound, EnpsCampaign)
+            .join(EnpsRound, col(EnpsRound.id) == col(EnpsInvitation.round_id))
+            .join(EnpsCampaign, col(EnpsCampaign.id) == col(EnpsRound.campaign_id))
+            .where(col(EnpsInvitation.id) == invitation_id)
+        )
+    ).first()
+    return None if row is None else InvitationContext(*row)
+
+
+async def record_score(
+    session: AsyncSession, *, invitation_id: int, user_id: int, round_id: int, score: int
+) -> bool:
+    """Compare-and-set ``queued|sent -> scored`` for the invitation's own member, and store the
+    score with nothing that names them; False (nothing stored) if the press was not theirs
+    or came a second time."""
+    result = await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.id) == invitation_id)
+        .where(col(EnpsInvitation.user_id) == user_id)
+        .where(col(EnpsInvitation.round_id) == round_id)
+        .where(col(EnpsInvitation.status).in_([str(s) for s in OPEN_FOR_SCORE]))
+        .values(status=InvitationStatus.SCORED)
+    )
+    if _changed(result) != 1:
+        return False
+    connection = await session.connection()
+    await connection.execute(
+        insert(EnpsResponse), {"id": _random_id(), "round_id": round_id, "score": score}
+    )
+    return True
+
+
+async def awaiting_comment(
+    session: AsyncSession, *, user_id: int, now: datetime
+) -> InvitationContext | None:
+    """The member's latest invitation of an open round that waits for a comment."""
+    row = (
+        await session.exec(
+            select(EnpsInvitation, EnpsRound, EnpsCampaign)
+            .join(EnpsRound, col(EnpsRound.id) == col(EnpsInvitation.round_id))
+            .join(EnpsCampaign, col(EnpsCampaign.id) == col(EnpsRound.campaign_id))
+            .where(col(EnpsInvitation.user_id) == user_id)
+            .where(col(EnpsInvitation.status) == InvitationStatus.SCORED)
+            .where(col(EnpsRound.status) == RoundStatus.OPEN)
+            .where(col(EnpsRound.closes_at) > now)
+            .order_by(col(EnpsInvitation.id).desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else InvitationContext(*row)
+
+
+async def finish(
+    session: AsyncSession,
+    *,
+    invitation_id: int,
+    user_id: int,
+    round_id: int,
+    comment: str | None,
+) -> bool:
+    """Compare-and-set ``scored -> answered``; a comment is stored apart from the score."""
+    result = await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.id) == invitation_id)
+        .where(col(EnpsInvitation.user_id) == user_id)
+        .where(col(EnpsInvitation.status) == InvitationStatus.SCORED)
+        .values(status=InvitationStatus.ANSWERED)
+    )
+    if _changed(result) != 1:
+        return False
+    if comment:
+        connection = await session.connection()
+        await connection.execute(
+            insert(EnpsComment), {"id": _random_id(), "round_id": round_id, "text": comment}
+        )
+    return True
+
+
+async def due_reminders(session: AsyncSession, *, now: datetime) -> Sequence[EnpsRound]:
+    """Open rounds whose reminder time has come and which have not reminded yet."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.status) == RoundStatus.OPEN)
+            .where(col(EnpsRound.remind_at) <= now)
+            .where(col(EnpsRound.reminded_at).is_(None))
+            .where(col(EnpsRound.closes_at) > now)
+        )
+    ).all()
+
+
+async def mark_reminded(session: AsyncSession, *, round_id: int, now: datetime) -> bool:
+    """Compare-and-set the round's one reminder, so instances never remind twice."""
+    result = await session.exec(
+        update(EnpsRound)
+        .where(col(EnpsRound.id) == round_id)
+        .where(col(EnpsRound.reminded_at).is_(None))
+        .values(reminded_at=now)
+    )
+    return _changed(result) == 1
+
+
+async def unanswered(session: AsyncSession, *, round_id: int) -> Sequence[EnpsInvitation]:
+    """Invitations whose question is in the member's chat without a score."""
+    return (
+        await session.exec(
+            select(EnpsInvitation)
+            .where(col(EnpsInvitation.round_id) == round_id)
+            .where(col(EnpsInvitation.status) == InvitationStatus.SENT)
+            .where(col(EnpsInvitation.message_id).is_not(None))
+            .order_by(col(EnpsInvitation.id))
+        )
+    ).all()
+
+
+async def due_closes(session: AsyncSession, *, now: datetime) -> Sequence[EnpsRound]:
+    """Open rounds past their closing time."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.status) == RoundStatus.OPEN)
+            .where(col(EnpsRound.closes_at) <= now)
+            .order_by(col(EnpsRound.id))
+        )
+    ).all()
+
+
+async def close_round(session: AsyncSession, *, round_id: int, now: datetime) -> bool:
+    """Compare-and-set ``open -> closed``; what was not scored expires, what was is answered."""
+    result = await session.exec(
+        update(EnpsRound)
+        .where(col(EnpsRound.id) == round_id)
+        .where(col(EnpsRound.status) == RoundStatus.OPEN)
+        .values(status=RoundStatus.CLOSED, closed_at=now)
+    )
+    if _changed(result) != 1:
+        return False
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.round_id) == round_id)
+        .where(col(EnpsInvitation.status).in_([str(s) for s in OPEN_FOR_SCORE]))
+        .values(status=InvitationStatus.EXPIRED)
+    )
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.round_id) == round_id)
+        .where(col(EnpsInvitation.status) == InvitationStatus.SCORED)
+        .values(status=InvitationStatus.ANSWERED)
+    )
+    return True
+
+
+async def round_counts(session: AsyncSession, *, round_id: int) -> RoundCounts:
+    """Answers per score from the responses, and how many were invited and answered."""
+    per_score = [0] * 11
+    for score, count in (
+        await session.exec(
+            select(EnpsResponse.score, func.count())
+            .where(col(EnpsResponse.round_id) == round_id)
+            .group_by(col(EnpsResponse.score))
+        )
+    ).all():
+        per_score[int(score)] = int(count)
+    statuses = dict(
+        (
+            await session.exec(
+                select(EnpsInvitation.status, func.count())
+                .where(col(EnpsInvitation.round_id) == round_id)
+                .group_by(col(EnpsInvitation.status))
+            )
+        ).all()
+    )
+    unreachable = int(statuses.get(InvitationStatus.UNREACHABLE, 0))
+    answered = sum(int(statuses.get(status, 0)) for status in RESPONDED)
+    invited = sum(int(count) for count in statuses.values()) - unreachable
+    return RoundCounts(tuple(per_score), invited, answered, unreachable)
+
+
+async def round_comments(session: AsyncSession, *, round_id: int) -> list[str]:
+    """A round's comments in the order of their random keys: an order that tells nothing."""
+    query = (
+        select(EnpsComment.text)
+        .where(col(EnpsComment.round_id) == round_id)
+        .order_by(col(EnpsComment.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def previous_round(session: AsyncSession, *, current: EnpsRound) -> EnpsRound | None:
+    """The campaign's last closed round before ``current``."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.campaign_id) == current.campaign_id)
+            .where(col(EnpsRound.status) == RoundStatus.CLOSED)
+            .where(col(EnpsRound.scheduled_for) < current.scheduled_for)
+            .order_by(col(EnpsRound.scheduled_for).desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def set_digest(session: AsyncSession, *, round_id: int, outbox_id: int | None) -> None:
+    """Remember (or forget, when Telegram refused it) the outbox row of a round's digest."""
+    await session.exec(
+        update(EnpsRound).where(col(EnpsRound.id) == round_id).values(digest_outbox_id=outbox_id)
+    )
+
+
+async def round_of_digest(session: AsyncSession, *, outbox_id: int) -> int | None:
+    """The round whose digest an outbox row carries."""
+    found = await session.exec(
+        select(EnpsRound.id).where(col(EnpsRound.digest_outbox_id) == outbox_id)
+    )
+    return found.first()
