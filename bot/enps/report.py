@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ class RoundReport:
 
 def _dates(report: RoundReport, tz: ZoneInfo, t: Translator, m: Markup) -> str:
     first = report.opened_at.astimezone(tz).date()
-    last = (report.closes_at - timedelta(microseconds=1)).astimezone(tz).date()
+    last = report.closes_at.astimezone(tz).date()
     return m.line(
         t.gettext("%(start)s – %(end)s"),  # noqa: RUF001  (an en dash marks a range)
         start=format_date(first, format="medium", locale=m.locale),

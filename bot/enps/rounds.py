@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -198,9 +198,10 @@ class EnpsRounds:
             self.wake()
 
     def _date(self, moment: datetime, language: str) -> str:
-        """The last day a round takes answers (it closes at the end of ``moment``'s minute)."""
-        last = (moment - timedelta(microseconds=1)).astimezone(self.tz)
-        return format_date(last, "medium", locale=language.replace("-", "_"))
+        """When a round closes, as the member reads dates and times."""
+        local, locale = moment.astimezone(self.tz), language.replace("-", "_")
+        day = format_date(local, "medium", locale=locale)
+        return f"{day} {format_time(local, 'short', locale=locale)}"
 
     async def _close_due(self, now: datetime) -> None:
         async with self.session_factory() as session:
