@@ -61,6 +61,12 @@ class InvitationContext:
         assert self.invitation.id is not None  # noqa: S101
         return self.invitation.id
 
+    @property
+    def round_id(self) -> int:
+        """The round's id."""
+        assert self.round.id is not None  # noqa: S101
+        return self.round.id
+
 
 @dataclass(frozen=True, slots=True)
 class RoundCounts:
@@ -451,6 +457,7 @@ async def close_round(session: AsyncSession, *, round_id: int, now: datetime) ->
     )
     if _changed(result) != 1:
         return False
+    await _rewrite_answers(session, round_id=round_id)
     await session.exec(
         update(EnpsInvitation)
         .where(col(EnpsInvitation.round_id) == round_id)
@@ -464,6 +471,46 @@ async def close_round(session: AsyncSession, *, round_id: int, now: datetime) ->
         .values(status=InvitationStatus.ANSWERED)
     )
     return True
+
+
+async def _rewrite_answers(session: AsyncSession, *, round_id: int) -> None:
+    """Write the round's scores and comments again, shuffled, with fresh keys.
+
+    While a round is open, a row still carries traces of when it was written: SQLite's hidden
+    rowid grows with each insert, and PostgreSQL stamps each row with the id of the transaction
+    that wrote it, the transaction that also queued the member's "recorded" message. Rewritten
+    at the close in one transaction and in random order, the live tables keep neither.
+    """
+    shuffle = secrets.SystemRandom().shuffle
+    connection = await session.connection()
+    for table, column in ((EnpsResponse, "score"), (EnpsComment, "text")):
+        field = getattr(table, column)
+        values = list(
+            (await session.exec(select(field).where(col(table.round_id) == round_id))).all()
+        )
+        if not values:
+            continue
+        shuffle(values)
+        await session.exec(delete(table).where(col(table.round_id) == round_id))
+        await connection.execute(
+            insert(table),
+            [{"id": _random_id(), "round_id": round_id, column: value} for value in values],
+        )
+
+
+async def forget_member(session: AsyncSession, *, user_id: int) -> None:
+    """/forget: the person leaves every campaign, and past invitations stop naming them.
+
+    Invitations keep counting (a round's response rate does not change) under an id no
+    Telegram user has: minus the invitation's own id. Their anonymous answers stay: nothing
+    says which they are, which is the point.
+    """
+    await session.exec(delete(EnpsMember).where(col(EnpsMember.user_id) == user_id))
+    await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.user_id) == user_id)
+        .values(user_id=-col(EnpsInvitation.id))
+    )
 
 
 async def round_counts(session: AsyncSession, *, round_id: int) -> RoundCounts:
@@ -510,6 +557,19 @@ async def previous_round(session: AsyncSession, *, current: EnpsRound) -> EnpsRo
             .where(col(EnpsRound.campaign_id) == current.campaign_id)
             .where(col(EnpsRound.status) == RoundStatus.CLOSED)
             .where(col(EnpsRound.scheduled_for) < current.scheduled_for)
+            .order_by(col(EnpsRound.scheduled_for).desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def last_closed_round(session: AsyncSession, *, campaign_id: int) -> EnpsRound | None:
+    """The campaign's latest closed round."""
+    return (
+        await session.exec(
+            select(EnpsRound)
+            .where(col(EnpsRound.campaign_id) == campaign_id)
+            .where(col(EnpsRound.status) == RoundStatus.CLOSED)
             .order_by(col(EnpsRound.scheduled_for).desc())
             .limit(1)
         )

@@ -118,7 +118,7 @@ class EnpsAnswers:
                 session,
                 invitation_id=context.id,
                 user_id=presser_id,
-                round_id=context.round.id or 0,
+                round_id=context.round_id,
                 score=press.score,
             ):
                 return texts.press_answer(tr, "already_answered")
@@ -193,7 +193,7 @@ class EnpsAnswers:
             session,
             invitation_id=context.id,
             user_id=invitation.user_id,
-            round_id=context.round.id or 0,
+            round_id=context.round_id,
             comment=comment,
         ):
             return False
@@ -213,7 +213,7 @@ class EnpsAnswers:
             session,
             method="sendMessage",
             chat_id=invitation.user_id,
-            payload=texts.thanks_payload(tr, commented=comment is not None),
+            payload=texts.thanks_payload(tr),
             purpose=MEMBER_PURPOSE,
             now=now,
         )

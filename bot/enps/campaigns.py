@@ -210,6 +210,17 @@ class CampaignDesk:
                 )
         return lines
 
+    async def last_digest(self, name: str) -> str:
+        """The digest of the campaign's last closed round, as plain text for the terminal."""
+        campaign = await self._campaign(name)
+        assert campaign.id is not None  # noqa: S101
+        rounds = EnpsRounds(session_factory=self.sessions, tz=self.settings.tz, clock=self.clock)
+        async with self.sessions() as session:
+            last = await enps.last_closed_round(session, campaign_id=campaign.id)
+            if last is None:
+                raise CampaignError(f"{name!r} has no closed round yet")
+            return await rounds.digest_text(session, campaign, last, html=False)
+
     async def start_round(self, name: str) -> OpenedRound:
         """Open a round now, outside the schedule; the running bot sends the questions."""
         campaign = await self._campaign(name)

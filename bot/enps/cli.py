@@ -129,3 +129,9 @@ def start_round(name: str) -> None:
     """Open a round now, outside the schedule; the running bot sends the questions."""
     opened = _run(lambda desk: desk.start_round(name))
     typer.echo(f"round {opened.round_id} of {name!r} opened: {opened.asked} members asked")
+
+
+@app.command()
+def digest(name: str) -> None:
+    """Print the digest of the campaign's last closed round (the same anonymous totals)."""
+    typer.echo(_run(lambda desk: desk.last_digest(name)))

@@ -273,7 +273,7 @@ class EnpsRounds:
         return PurposeHooks(delivered=self._delivered, failed=self._failed)
 
     def digest_hooks(self) -> PurposeHooks:
-        """A digest Telegram refused is logged and forgotten, so ``campaign digest`` may resend."""
+        """A digest Telegram refused is logged (``npsbot campaign digest`` prints its text)."""
         return PurposeHooks(failed=self._digest_failed)
 
     async def _delivered(

@@ -95,11 +95,10 @@ def comment_closed_payload(tr: Translator) -> dict[str, Any]:
     return _message(comment_text(tr))
 
 
-def thanks_payload(tr: Translator, *, commented: bool) -> dict[str, Any]:
-    """The last word of a member's round."""
-    if commented:
-        return _message(tr.gettext("Thank you! Your comment is recorded anonymously."))
-    return _message(tr.gettext("Thank you for your feedback!"))
+def thanks_payload(tr: Translator) -> dict[str, Any]:
+    """The last word of a member's round: the same after a comment and after Skip, so the
+    messages the outbox keeps do not tell who wrote one of the round's comments."""
+    return _message(tr.gettext("Thank you! Your answers are recorded anonymously."))
 
 
 def reminder_payload(tr: Translator, *, question_message_id: int, closes: str) -> dict[str, Any]:

@@ -162,13 +162,13 @@ async def test_round_on_schedule_with_restart_reminder_and_anonymous_digest(
 
     await harness.restart()  # mid-round: the scores so far, and the awaited comments, survive
     await members[0].send_text("Great team & <b>tools</b>")
-    await members[0].wait_for_bot_message(lambda m: "comment is recorded" in (m.text or ""))
+    await members[0].wait_for_bot_message(lambda m: "answers are recorded" in (m.text or ""))
     await members[1].press_button(prompts[1], "Skip")
-    await members[1].wait_for_bot_message(lambda m: "Thank you for your feedback" in (m.text or ""))
+    await members[1].wait_for_bot_message(lambda m: "answers are recorded" in (m.text or ""))
     for member, score in zip(members[2:5], (9, 7, 3), strict=True):
         await answer(member, score)
     await members[4].send_text("Too many meetings")
-    await members[4].wait_for_bot_message(lambda m: "comment is recorded" in (m.text or ""))
+    await members[4].wait_for_bot_message(lambda m: "answers are recorded" in (m.text or ""))
 
     harness.clock.move_to(MONDAY_10_MSK + timedelta(days=3, hours=1))  # the reminder
     reminder = await members[5].wait_for_bot_message(lambda m: "gentle reminder" in (m.text or ""))
@@ -222,7 +222,7 @@ async def test_too_few_answers_hide_everything_and_leave_the_customer_digest_alo
         await member.press_button(await question_ru(member), str(score))
         prompt = await member.wait_for_bot_message(lambda m: "Пропустить" in str(m.reply_markup))
         await member.send_text("секретный комментарий")
-        await member.wait_for_bot_message(lambda m: "комментарий записан" in (m.text or ""))
+        await member.wait_for_bot_message(lambda m: "ответы записаны" in (m.text or ""))
         assert prompt is not None
 
     harness.clock.move_to(harness.clock() + timedelta(days=2, minutes=1))

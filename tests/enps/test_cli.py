@@ -76,3 +76,9 @@ def test_a_name_is_taken_once(env: dict[str, str]) -> None:
     invoke(env, "create", "staff", "--chat-id", "1")
     result = runner.invoke(app, ["campaign", "create", "staff", "--chat-id", "1"], env=env)
     assert result.exit_code == 2 and "exists already" in result.output
+
+
+def test_digest_of_a_campaign_without_a_closed_round_says_so(env: dict[str, str]) -> None:
+    invoke(env, "create", "staff", "--chat-id", "1")
+    result = runner.invoke(app, ["campaign", "digest", "staff"], env=env)
+    assert result.exit_code == 2 and "no closed round yet" in result.output

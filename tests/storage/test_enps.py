@@ -10,7 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.enps import InvitationStatus, RoundPlan
-from storage import enps, outbox
+from storage import clients, enps, outbox
 from storage.db import SessionFactory
 from storage.models import (
     EnpsCampaign,
@@ -183,3 +183,51 @@ async def _row(session: AsyncSession) -> int:
     return await outbox.enqueue(
         session, method="sendMessage", chat_id=2, payload={}, purpose="enps", now=NOW
     )
+
+
+async def test_closing_rewrites_the_answers_so_no_trace_of_their_writing_is_left(
+    sessions: SessionFactory,
+) -> None:
+    campaign_id = await campaign(sessions)
+    round_id, ids = await opened(sessions, campaign_id)
+    for user_id, (invitation_id, score) in enumerate(zip(ids, (3, 9, 10), strict=True), start=1):
+        async with sessions() as session:  # one transaction per press, as the bot does
+            await enps.record_score(
+                session,
+                invitation_id=invitation_id,
+                user_id=user_id,
+                round_id=round_id,
+                score=score,
+            )
+            await enps.finish(
+                session,
+                invitation_id=invitation_id,
+                user_id=user_id,
+                round_id=round_id,
+                comment=f"c{score}",
+            )
+            await session.commit()
+    async with sessions() as session:
+        before = set((await session.exec(select(EnpsResponse.id))).all())
+        assert await enps.close_round(session, round_id=round_id, now=PLAN.closes_at)
+        await session.commit()
+    async with sessions() as session:
+        after = (await session.exec(select(EnpsResponse))).all()
+        assert not before & {row.id for row in after}
+        assert sorted(row.score for row in after) == [3, 9, 10]
+        assert sorted(await enps.round_comments(session, round_id=round_id)) == ["c10", "c3", "c9"]
+
+
+async def test_forget_takes_a_member_out_and_keeps_the_counts(sessions: SessionFactory) -> None:
+    campaign_id = await campaign(sessions)
+    round_id, (first, *_rest) = await opened(sessions, campaign_id)
+    async with sessions() as session:
+        await enps.record_score(session, invitation_id=first, user_id=1, round_id=round_id, score=8)
+        await clients.forget(session, user_id=1, now=NOW)
+        await session.commit()
+    async with sessions() as session:
+        assert await enps.member_counts(session, campaign_id=campaign_id) == {"invited": 2}
+        users = set((await session.exec(select(EnpsInvitation.user_id))).all())
+        assert users == {-first, 2, 3}
+        counts = await enps.round_counts(session, round_id=round_id)
+        assert (counts.invited, counts.answered, counts.scores) == (3, 1, [8])
