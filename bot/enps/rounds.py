@@ -111,9 +111,13 @@ class EnpsRounds:
             ),
         )
         async with self.session_factory() as session:
-            if not await try_transaction_lock(
-                session, f"npsbot:enps:{ident}"
-            ) or await enps.round_for(session, campaign_id=ident, scheduled_for=scheduled_for):
+            # One round at a time: a run due while a manual round is open waits for its close
+            # (and opens then, if still within its own window).
+            if (
+                not await try_transaction_lock(session, f"npsbot:enps:{ident}")
+                or await enps.round_for(session, campaign_id=ident, scheduled_for=scheduled_for)
+                or await enps.open_rounds(session, campaign_id=ident)
+            ):
                 return None
             try:
                 row = await enps.insert_round(session, campaign_id=ident, plan=plan)

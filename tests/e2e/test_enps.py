@@ -262,3 +262,20 @@ async def join_all_ru(harness: Harness, link: str, ids: Sequence[int]) -> list[S
 
 async def question_ru(member: SimulatedClient) -> SentMessage:
     return await member.wait_for_bot_message(lambda m: "как место работы" in (m.text or ""))
+
+
+async def test_a_round_due_while_the_bot_was_down_opens_at_start_up(harness: Harness) -> None:
+    harness.fake.add_group(TEAM, "People team")
+    campaigns = desk(harness)
+    await campaigns.create(CampaignSpec(name="staff", chat_id=TEAM, cron="0 10 23 * *"))
+    members = await join_all(harness, await campaigns.link("staff"), [8201, 8202])
+    await harness.stop()
+    harness.clock.move_to(MONDAY_10_MSK + timedelta(days=2))  # due two days ago, still open
+    await harness.start()
+    for member in members:
+        await member.press_button(await question_of(member), "8")
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        (round_row,) = (await session.exec(select(EnpsRound))).all()
+    assert round_row.scheduled_for == MONDAY_10_MSK
+    assert round_row.closes_at == MONDAY_10_MSK + timedelta(days=7)  # its own schedule
