@@ -73,14 +73,18 @@ class EnpsRounds:
     wake: Callable[[], None] = lambda: None
 
     async def tick(self) -> None:
-        """Everything due now: rounds to open, reminders, rounds to close."""
+        """Everything due now: rounds to close, then rounds to open, then reminders.
+
+        Closing first lets a weekly round that closes as the next one is due hand over in one
+        tick (one round is open at a time).
+        """
         now = self.clock()
+        await self._close_due(now)
         async with self.session_factory() as session:
             campaigns = list(await enps.active_campaigns(session))
         for campaign in campaigns:
             await self._open_scheduled(campaign, now)
         await self._remind(now)
-        await self._close_due(now)
 
     async def _open_scheduled(self, campaign: EnpsCampaign, now: datetime) -> None:
         duration = timedelta(days=campaign.round_days)
