@@ -24,8 +24,9 @@ from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
 from storage import clients, enps, outbox
+from storage import enps_invitations as invitations
 from storage.db import SessionFactory
-from storage.enps import InvitationContext
+from storage.enps_invitations import InvitationContext
 from storage.models import EnpsCampaign, TelegramUser
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class EnpsAnswers:
             )
             await self._say(session, chat_id, reply, now)
             for round_row in await enps.open_rounds(session, campaign_id=campaign.id):
-                if round_row.id is not None and not await enps.has_invitation(
+                if round_row.id is not None and not await invitations.has_invitation(
                     session, round_id=round_row.id, user_id=user_id
                 ):
                     await self.rounds.ask(
@@ -101,7 +102,7 @@ class EnpsAnswers:
         """A score or Skip: the toast to show (never the score)."""
         now = self.clock()
         async with self.session_factory() as session:
-            context = await enps.load_invitation(session, invitation_id=press.invitation_id)
+            context = await invitations.load_invitation(session, invitation_id=press.invitation_id)
             if context is None:
                 return texts.press_answer(translator(normalize_language(language)), "unknown")
             own = await session.get(TelegramUser, presser_id)
@@ -114,7 +115,7 @@ class EnpsAnswers:
                 await session.commit()
                 self.wake()
                 return texts.press_answer(tr, None if done else "already_answered")
-            if not await enps.record_score(
+            if not await invitations.record_score(
                 session,
                 invitation_id=context.id,
                 user_id=presser_id,
@@ -145,7 +146,7 @@ class EnpsAnswers:
                 purpose=MEMBER_PURPOSE,
                 now=now,
             )
-            await enps.set_invitation_outbox(
+            await invitations.set_invitation_outbox(
                 session, invitation_id=context.id, column="prompt_outbox_id", outbox_id=prompt_id
             )
             await session.commit()
@@ -169,7 +170,7 @@ class EnpsAnswers:
         """A private text: the comment, if the member's round waits for one."""
         now = self.clock()
         async with self.session_factory() as session:
-            context = await enps.awaiting_comment(session, user_id=user_id, now=now)
+            context = await invitations.awaiting_comment(session, user_id=user_id, now=now)
             if context is None or chat_id != user_id:
                 return False
             comment = text.strip() or None
@@ -189,7 +190,7 @@ class EnpsAnswers:
     ) -> bool:
         """``scored -> answered`` with the comment kept apart, the prompt closed, thanks sent."""
         invitation = context.invitation
-        if not await enps.finish(
+        if not await invitations.finish(
             session,
             invitation_id=context.id,
             user_id=invitation.user_id,

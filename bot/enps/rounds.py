@@ -27,6 +27,7 @@ from bot.enps.report import RoundReport, render_round
 from bot.enps.schedule import last_fire
 from bot.i18n import Translator, normalize_language, translator
 from storage import enps, outbox
+from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
 from storage.models import EnpsCampaign, EnpsRound
@@ -148,7 +149,7 @@ class EnpsRounds:
     ) -> int:
         """Invite one member to a round: the invitation and its question, in one transaction."""
         assert round_row.id is not None  # noqa: S101
-        invitation_id = await enps.insert_invitation(
+        invitation_id = await invitations.insert_invitation(
             session, round_id=round_row.id, user_id=user_id
         )
         payload = texts.question_payload(
@@ -166,7 +167,7 @@ class EnpsRounds:
             purpose=QUESTION_PURPOSE,
             now=self.clock(),
         )
-        await enps.set_invitation_outbox(
+        await invitations.set_invitation_outbox(
             session, invitation_id=invitation_id, column="question_outbox_id", outbox_id=outbox_id
         )
         return invitation_id
@@ -182,7 +183,7 @@ class EnpsRounds:
                     session, round_id=round_row.id, now=now
                 ):
                     continue
-                waiting = await enps.unanswered(session, round_id=round_row.id)
+                waiting = await invitations.unanswered(session, round_id=round_row.id)
                 languages = dict(
                     await enps.members_to_ask(session, campaign_id=round_row.campaign_id)
                 )
@@ -287,13 +288,13 @@ class EnpsRounds:
     async def _delivered(
         self, session: AsyncSession, call: ClaimedCall, message_id: int | None, now: datetime
     ) -> None:
-        await enps.question_delivered(session, outbox_id=call.id, message_id=message_id)
+        await invitations.question_delivered(session, outbox_id=call.id, message_id=message_id)
 
     async def _failed(
         self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
     ) -> None:
         gone = decision.cause in (Cause.BLOCKED, Cause.NO_CHAT)
-        await enps.question_failed(session, outbox_id=call.id, member_unreachable=gone)
+        await invitations.question_failed(session, outbox_id=call.id, member_unreachable=gone)
         logger.info("an eNPS question was not delivered (%s)", decision.reason)
 
     async def _digest_failed(

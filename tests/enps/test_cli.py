@@ -82,3 +82,10 @@ def test_digest_of_a_campaign_without_a_closed_round_says_so(env: dict[str, str]
     invoke(env, "create", "staff", "--chat-id", "1")
     result = runner.invoke(app, ["campaign", "digest", "staff"], env=env)
     assert result.exit_code == 2 and "no closed round yet" in result.output
+
+
+def test_create_without_a_token_stores_nothing(env: dict[str, str]) -> None:
+    bare = {**env, "NPSBOT_TELEGRAM_TOKEN": ""}
+    result = runner.invoke(app, ["campaign", "create", "staff", "--chat-id", "1"], env=bare)
+    assert result.exit_code == 2 and "NPSBOT_TELEGRAM_TOKEN" in result.output
+    assert "no campaigns yet" in invoke(env, "list")

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.enps import InvitationStatus, RoundPlan
 from storage import clients, enps, outbox
+from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.models import (
     EnpsCampaign,
@@ -51,7 +52,7 @@ async def opened(sessions: SessionFactory, campaign_id: int) -> tuple[int, list[
         round_row = await enps.insert_round(session, campaign_id=campaign_id, plan=PLAN)
         assert round_row.id is not None
         ids = [
-            await enps.insert_invitation(session, round_id=round_row.id, user_id=user_id)
+            await invitations.insert_invitation(session, round_id=round_row.id, user_id=user_id)
             for user_id, _language in await enps.members_to_ask(session, campaign_id=campaign_id)
         ]
         await session.commit()
@@ -101,10 +102,10 @@ async def test_a_score_is_stored_once_for_its_own_member_and_names_nobody(
     round_id, (first, second, _third) = await opened(sessions, campaign_id)
     async with sessions() as session:
         score = {"round_id": round_id, "score": 9}
-        assert not await enps.record_score(session, invitation_id=first, user_id=2, **score)
-        assert await enps.record_score(session, invitation_id=first, user_id=1, **score)
-        assert not await enps.record_score(session, invitation_id=first, user_id=1, **score)
-        assert await enps.record_score(
+        assert not await invitations.record_score(session, invitation_id=first, user_id=2, **score)
+        assert await invitations.record_score(session, invitation_id=first, user_id=1, **score)
+        assert not await invitations.record_score(session, invitation_id=first, user_id=1, **score)
+        assert await invitations.record_score(
             session, invitation_id=second, user_id=2, round_id=round_id, score=3
         )
         await session.commit()
@@ -112,27 +113,27 @@ async def test_a_score_is_stored_once_for_its_own_member_and_names_nobody(
         responses = (await session.exec(select(EnpsResponse))).all()
         assert sorted(r.score for r in responses) == [3, 9]
         assert all(len(r.id) == 32 and r.round_id == round_id for r in responses)
-        waiting = await enps.awaiting_comment(session, user_id=1, now=NOW)
+        waiting = await invitations.awaiting_comment(session, user_id=1, now=NOW)
         assert waiting is not None and waiting.id == first
-        assert await enps.finish(
+        assert await invitations.finish(
             session, invitation_id=first, user_id=1, round_id=round_id, comment="Fine"
         )
-        assert not await enps.finish(
+        assert not await invitations.finish(
             session, invitation_id=first, user_id=1, round_id=round_id, comment="Again"
         )
         await session.commit()
         assert [c.text for c in (await session.exec(select(EnpsComment))).all()] == ["Fine"]
-        assert await enps.awaiting_comment(session, user_id=1, now=NOW) is None
+        assert await invitations.awaiting_comment(session, user_id=1, now=NOW) is None
 
 
 async def test_closing_is_once_and_settles_every_invitation(sessions: SessionFactory) -> None:
     campaign_id = await campaign(sessions)
     round_id, (first, second, _third) = await opened(sessions, campaign_id)
     async with sessions() as session:
-        await enps.record_score(
+        await invitations.record_score(
             session, invitation_id=first, user_id=1, round_id=round_id, score=10
         )
-        await enps.set_invitation_outbox(
+        await invitations.set_invitation_outbox(
             session,
             invitation_id=second,
             column="question_outbox_id",
@@ -142,7 +143,7 @@ async def test_closing_is_once_and_settles_every_invitation(sessions: SessionFac
     async with sessions() as session:
         row = (await session.exec(select(EnpsInvitation).where(EnpsInvitation.id == second))).one()
         assert row.question_outbox_id is not None
-        await enps.question_failed(
+        await invitations.question_failed(
             session, outbox_id=row.question_outbox_id, member_unreachable=True
         )
         assert [r.id for r in await enps.due_closes(session, now=PLAN.closes_at)] == [round_id]
@@ -161,7 +162,7 @@ async def test_closing_is_once_and_settles_every_invitation(sessions: SessionFac
         assert member.status == "unreachable"
         assert (await session.exec(select(EnpsRound.status))).one() == "closed"
         with pytest.raises(ValueError, match="outbox column"):
-            await enps.set_invitation_outbox(
+            await invitations.set_invitation_outbox(
                 session, invitation_id=first, column="user_id", outbox_id=1
             )
 
@@ -192,14 +193,14 @@ async def test_closing_rewrites_the_answers_so_no_trace_of_their_writing_is_left
     round_id, ids = await opened(sessions, campaign_id)
     for user_id, (invitation_id, score) in enumerate(zip(ids, (3, 9, 10), strict=True), start=1):
         async with sessions() as session:  # one transaction per press, as the bot does
-            await enps.record_score(
+            await invitations.record_score(
                 session,
                 invitation_id=invitation_id,
                 user_id=user_id,
                 round_id=round_id,
                 score=score,
             )
-            await enps.finish(
+            await invitations.finish(
                 session,
                 invitation_id=invitation_id,
                 user_id=user_id,
@@ -222,7 +223,9 @@ async def test_forget_takes_a_member_out_and_keeps_the_counts(sessions: SessionF
     campaign_id = await campaign(sessions)
     round_id, (first, *_rest) = await opened(sessions, campaign_id)
     async with sessions() as session:
-        await enps.record_score(session, invitation_id=first, user_id=1, round_id=round_id, score=8)
+        await invitations.record_score(
+            session, invitation_id=first, user_id=1, round_id=round_id, score=8
+        )
         await clients.forget(session, user_id=1, now=NOW)
         await session.commit()
     async with sessions() as session:
