@@ -22,6 +22,7 @@ from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
 from bot.delivery.dispatcher import Clock, utc_now
+from bot.enps.handlers import EnpsHandlers
 from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.intake.adapters import build_adapters
@@ -232,14 +233,15 @@ class NpsBot:
             await clients.start(update, context)  # bound below; called only once running
 
         managers = ManagerHandlers(services.desk, services.commands, client_start)
+        employees = EnpsHandlers(services.enps_answers)
         clients = SurveyHandlers(
             services.answers,
             services.linking,
             services.rights,
-            text_first=(managers.manager_text, managers.client_reply),
+            text_first=(managers.manager_text, managers.client_reply, employees.comment),
             text_last=(managers.client_text,),
         )
-        return [*managers.handlers(), *clients.handlers()]
+        return [*managers.handlers(), *employees.handlers(), *clients.handlers()]
 
     async def _publish_commands(self) -> None:
         """Telegram's command menu in every language we speak (the default one for the rest).
@@ -277,6 +279,20 @@ class NpsBot:
             interval=self.settings.sweep_interval_seconds,
             first=0.0,
             name="survey-sweep",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )
+
+        async def enps_rounds(_context: Context) -> None:
+            await services.enps_rounds.tick()
+
+        # Campaign schedules are read from the database at each tick, so a campaign created
+        # from the shell needs no restart, and the first tick (at start) catches up what was
+        # due while the bot was down.
+        job_queue.run_repeating(
+            enps_rounds,
+            interval=self.settings.sweep_interval_seconds,
+            first=0.0,
+            name="enps-rounds",
             job_kwargs={"misfire_grace_time": None, "coalesce": True},
         )
         trigger = CronTrigger.from_crontab(self.settings.digest_cron, timezone=self.settings.tz)

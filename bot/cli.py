@@ -25,6 +25,7 @@ from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.datacare import commands as datacare
 from bot.datacare.csvfile import HeaderError
 from bot.datacare.importer import Rejected
+from bot.enps import cli as enps_cli
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
@@ -36,6 +37,8 @@ app = typer.Typer(
     # Rich tracebacks would print local variables, tokens and personal data included.
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(enps_cli.app, name="campaign")
 
 
 def _settings() -> Settings:

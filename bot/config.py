@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     reminder_hours: float = Field(default=24.0, ge=0)  # 0 turns reminders off
     survey_lifetime_days: float = Field(default=7.0, gt=0)
     link_ttl_days: float = Field(default=30.0, gt=0)
+    enps_link_ttl_days: float = Field(
+        default=365.0, gt=0, description="How long an employee NPS campaign's join link is valid"
+    )
     skip_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
     skip_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     phone_region: str | None = Field(

@@ -20,6 +20,10 @@ from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
+from bot.enps.answers import EnpsAnswers
+from bot.enps.rounds import DIGEST_PURPOSE as ENPS_DIGEST_PURPOSE
+from bot.enps.rounds import QUESTION_PURPOSE as ENPS_QUESTION_PURPOSE
+from bot.enps.rounds import EnpsRounds
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
@@ -65,6 +69,8 @@ class Services:
     commands: ManagerCommands
     queue_due_now: CoalescedJob
     metrics: Metrics
+    enps_rounds: EnpsRounds
+    enps_answers: EnpsAnswers
 
     async def close(self) -> None:
         """Finish the intake's writes and the sweep they asked for, then release connections."""
@@ -191,11 +197,24 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         wake=dispatcher.wake,
         clock=clock,
     )
+    # Employee NPS: its own tables, handlers and digest; nothing of it reaches the surveys.
+    enps_rounds = EnpsRounds(
+        session_factory=sessions, tz=settings.tz, clock=clock, wake=dispatcher.wake
+    )
+    enps_answers = EnpsAnswers(
+        session_factory=sessions,
+        rounds=enps_rounds,
+        link_secret=link_secret,
+        wake=dispatcher.wake,
+        clock=clock,
+    )
     dispatcher.set_hooks(
         {
             SURVEY_PURPOSE: sweep.delivery_hooks(),
             DIGEST_PURPOSE: digest.delivery_hooks(),
             LOOP_PURPOSE: desk.delivery_hooks(),
+            ENPS_QUESTION_PURPOSE: enps_rounds.question_hooks(),
+            ENPS_DIGEST_PURPOSE: enps_rounds.digest_hooks(),
         }
     )
 
@@ -228,4 +247,6 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         commands,
         queue_due_now,
         metrics,
+        enps_rounds,
+        enps_answers,
     )

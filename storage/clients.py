@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
 from storage import cases, outbox
+from storage import enps_invitations as invitations
 from storage.models import Customer, OutboxMessage, Survey, TelegramUser, Ticket
 from storage.tickets import NOT_YET_SENT
 
@@ -125,6 +126,7 @@ async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
         tickets = select(Survey.ticket_id).where(col(Survey.id).in_(survey_ids))
         for ticket in (await session.exec(select(Ticket).where(col(Ticket.id).in_(tickets)))).all():
             ticket.external_id = f"forgotten:{uuid.uuid4().hex}"
+    await invitations.forget_member(session, user_id=user_id)
     await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.chat_id) == user_id).values(payload={})
     )

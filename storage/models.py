@@ -236,3 +236,96 @@ class CaseMessage(SQLModel, table=True):
     manager_id: int | None = Field(default=None, sa_type=BigInteger)
     text: str = Field(sa_type=Text)
     created_at: datetime = _utc(nullable=False)
+
+
+# Employee NPS (bot.enps). Who was asked and what was answered live in different tables that
+# share only the round: ``enps_invitation`` knows the member and never the score, while
+# ``enps_response`` and ``enps_comment`` know the round and never the member or the time, and
+# take random ids so that not even their order points back at an invitation.
+
+
+class EnpsCampaign(SQLModel, table=True):
+    """A team surveyed on a schedule with the employee question; its digest goes to one chat."""
+
+    __tablename__ = "enps_campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    company: str = Field(max_length=255)  # "... recommend {company} as a place to work?"
+    chat_id: int = Field(sa_type=BigInteger)  # where the round's digest goes
+    cron: str = Field(max_length=100)  # in NPSBOT_TIMEZONE
+    language: str = Field(max_length=16)
+    round_days: float
+    remind_after_days: float | None = Field(default=None)
+    min_group_size: int
+    active: bool = Field(default=True)
+    created_at: datetime = _utc(nullable=False)
+
+
+class EnpsMember(SQLModel, table=True):
+    """A Telegram user in a campaign: added by id, or joined by opening the campaign's link."""
+
+    __tablename__ = "enps_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id", name="uq_enps_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="enps_campaign.id", index=True)
+    user_id: int = Field(sa_type=BigInteger)
+    status: str = Field(max_length=16)  # bot.core.enps.MemberStatus
+    joined_at: datetime | None = _utc()
+    created_at: datetime = _utc(nullable=False)
+
+
+class EnpsRound(SQLModel, table=True):
+    """One run of a campaign; the unique key makes every instance open it at most once."""
+
+    __tablename__ = "enps_round"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "scheduled_for", name="uq_enps_round_schedule"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="enps_campaign.id", index=True)
+    scheduled_for: datetime = _utc(nullable=False)
+    opened_at: datetime = _utc(nullable=False)
+    remind_at: datetime | None = _utc()
+    reminded_at: datetime | None = _utc()
+    closes_at: datetime = _utc(nullable=False, index=True)
+    closed_at: datetime | None = _utc()
+    status: str = Field(max_length=16, index=True)  # bot.core.enps.RoundStatus
+    digest_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+
+
+class EnpsInvitation(SQLModel, table=True):
+    """That a member was asked in a round and whether they answered; never what they answered."""
+
+    __tablename__ = "enps_invitation"
+    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_enps_invitation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="enps_round.id", index=True)
+    user_id: int = Field(sa_type=BigInteger)
+    status: str = Field(max_length=16, index=True)  # bot.core.enps.InvitationStatus
+    question_outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    prompt_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class EnpsResponse(SQLModel, table=True):
+    """One score of a round: no member, no time, a random id."""
+
+    __tablename__ = "enps_response"
+
+    id: str = Field(primary_key=True, max_length=32)
+    round_id: int = Field(foreign_key="enps_round.id", index=True)
+    score: int
+
+
+class EnpsComment(SQLModel, table=True):
+    """One comment of a round, kept apart from the scores too: no member, no score, no time."""
+
+    __tablename__ = "enps_comment"
+
+    id: str = Field(primary_key=True, max_length=32)
+    round_id: int = Field(foreign_key="enps_round.id", index=True)
+    text: str = Field(sa_type=Text)

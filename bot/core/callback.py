@@ -19,6 +19,7 @@ _CASE = re.compile(
 )
 _RECOVERY = re.compile(r"^fix:(?P<case>[1-9][0-9]{0,9}):(?P<answer>yes|no)$")
 _RATE = re.compile(r"^rate:(?P<survey>[1-9][0-9]{0,9}):(?P<question>[0-9]{1,2}):(?P<value>[1-5])$")
+_ENPS = re.compile(r"^enps:(?P<invitation>[1-9][0-9]{0,9}):(?P<answer>[0-9]{1,2}|skip)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,23 @@ def encode_recovery(case_id: int, *, answer: bool) -> str:
     return f"fix:{case_id}:{'yes' if answer else 'no'}"
 
 
+@dataclass(frozen=True, slots=True)
+class EnpsPress:
+    """An employee's 0..10 answer, or Skip under the comment question, in an eNPS round.
+
+    A kind of its own: an invitation id is not a survey id, and an eNPS answer must never
+    reach the client survey's code (its alerts, its digest).
+    """
+
+    invitation_id: int
+    score: int | None  # None: Skip
+
+
+def encode_enps(invitation_id: int, score: int | None) -> str:
+    """Build the callback_data of an eNPS score button (``None``: the Skip button)."""
+    return f"enps:{invitation_id}:{'skip' if score is None else score}"
+
+
 Press = (
     ScorePress
     | SkipPress
@@ -129,6 +147,7 @@ Press = (
     | RatingPress
     | CasePress
     | RecoveryPress
+    | EnpsPress
 )
 
 
@@ -151,7 +170,17 @@ def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per 
         return HintPress()
     if (match := _RATE.fullmatch(data)) and int(match["survey"]) <= MAX_SURVEY_ID:
         return RatingPress(int(match["survey"]), int(match["question"]), int(match["value"]))
+    if match := _ENPS.fullmatch(data):
+        return _decode_enps(int(match["invitation"]), match["answer"])
     return _decode_manager_side(data)
+
+
+def _decode_enps(invitation_id: int, answer: str) -> EnpsPress | None:
+    if invitation_id > MAX_SURVEY_ID:
+        return None
+    if answer == "skip":
+        return EnpsPress(invitation_id, None)
+    return EnpsPress(invitation_id, int(answer)) if is_valid_score(int(answer)) else None
 
 
 def _decode_manager_side(data: str) -> CasePress | RecoveryPress | None:

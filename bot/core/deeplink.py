@@ -1,8 +1,9 @@
 """Signed, expiring /start payloads that tie a Telegram chat to a helpdesk survey or customer.
 
 Telegram allows at most 64 characters of ``A-Za-z0-9_-`` after ``?start=``. A payload is a kind
-letter (``s`` survey, ``c`` customer), the id and the expiry (Unix seconds) in base 36, and a
-truncated HMAC over all three, so it can be neither guessed, altered nor extended.
+letter (``s`` survey, ``c`` customer, ``e`` employee NPS campaign), the id and the expiry (Unix
+seconds) in base 36, and a truncated HMAC over all three, so it can be neither guessed, altered
+nor extended.
 """
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ from bot.core.survey import MAX_SURVEY_ID
 MAX_PAYLOAD_LENGTH = 64
 _SIGNATURE_LENGTH = 22  # 132 bits of HMAC-SHA256, in base64url
 _PAYLOAD = re.compile(
-    r"^(?P<kind>[sc])(?P<id>[0-9a-z]{1,7})_(?P<exp>[0-9a-z]{1,8})_(?P<sig>[A-Za-z0-9_-]{22})$"
+    r"^(?P<kind>[sce])(?P<id>[0-9a-z]{1,7})_(?P<exp>[0-9a-z]{1,8})_(?P<sig>[A-Za-z0-9_-]{22})$"
 )
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class LinkKind(enum.StrEnum):
-    """What a link opens: one survey, or a customer's "connect Telegram" link."""
+    """What a link opens: one survey, a customer's "connect Telegram" link, or a campaign."""
 
     SURVEY = "s"
     CUSTOMER = "c"
+    CAMPAIGN = "e"  # an employee NPS campaign's join link (bot.enps), never a customer's
 
 
 @dataclass(frozen=True, slots=True)

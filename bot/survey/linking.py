@@ -77,7 +77,8 @@ class ClientLinking:
         """
         now = self.clock()
         claim = deeplink.read_payload(self.link_secret, payload)
-        if claim is None:
+        # A campaign's join link is handled by bot.enps; here its id would name a customer.
+        if claim is None or claim.kind is LinkKind.CAMPAIGN:
             logger.info("rejected a forged or malformed /start payload")
             await self._reply(chat_id, texts.bad_link_payload(self._tr(language)))
             return False

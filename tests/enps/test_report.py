@@ -1,0 +1,64 @@
+"""A round's digest text: anonymous totals, or nothing about scores below the minimum."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.enps import round_figures
+from bot.enps.report import RoundReport, render_round
+from bot.i18n import translator
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+OPENED = datetime(2027, 1, 1, 7, 0, tzinfo=UTC)
+
+
+def report(
+    scores: list[int], comments: list[str], previous: list[int] | None = None
+) -> RoundReport:
+    figures = round_figures(
+        scores=scores,
+        invited=8,
+        answered=len(scores),
+        unreachable=0,
+        min_group=5,
+        previous_scores=previous,
+    )
+    return RoundReport("staff <core>", OPENED, OPENED + timedelta(days=7), figures, comments)
+
+
+def render(item: RoundReport, language: str = "en", *, html: bool = True) -> str:
+    return render_round(
+        item, tz=MOSCOW, translator=translator(language), language=language, html=html
+    )
+
+
+def test_below_the_minimum_only_participation_is_shown() -> None:
+    text = render(report([0, 10, 10, 9], ["I am the only one who says <this>"]))
+    assert "Too few answers to report anonymously" in text
+    assert "Scores and comments are shown from 5 answers on." in text
+    assert "Response rate: <b>50%</b> (4 of 8 answered)" in text
+    assert "eNPS" not in text  # no score line
+    assert "±" not in text and "Scores 0 to 10" not in text and "only one" not in text
+
+
+def test_a_reportable_round_shows_score_change_bands_and_escaped_comments() -> None:
+    many = [f"comment {n} & more" for n in range(7)]
+    text = render(report([10, 10, 9, 9, 0], many, previous=[10, 0, 0, 0, 0]))
+    assert "<b>Employee NPS: staff &lt;core&gt;</b>" in text
+    assert "Jan 1, 2027 – Jan 8, 2027" in text
+    assert "eNPS: <b>60.0</b>" in text
+    assert "Change vs previous round: <b>+120.0</b>" in text and "beyond noise" in text
+    assert "4 promoters (80%)" in text and "0 passives (0%)" in text
+    assert "<blockquote>comment 0 &amp; more</blockquote>" in text
+    assert text.count("<blockquote>") == 5
+    assert "and 2 more comments" in text
+
+
+def test_russian_plural_forms_and_plain_text() -> None:
+    text = render(report([10, 10, 9], ["раз"]), "ru", html=False)
+    assert "Слишком мало ответов" in text
+    assert "начиная с 5 ответов" in text
+    one = render(report([10, 10, 9, 9, 0, 8], ["один"]), "ru", html=False)
+    assert "1 критик (17" in one and "4 промоутера" in one and "> один" in one
+    assert "Нет предыдущего раунда для сравнения" in one
