@@ -28,6 +28,7 @@ from bot.datacare.importer import Rejected
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
+from storage.db import DatabaseUrlError
 from storage.locks import AlreadyRunningError
 
 app = typer.Typer(
@@ -272,7 +273,7 @@ def purge(
         report = asyncio.run(
             datacare.purge_old_data(settings, older_than=older_than, force=force, dry_run=dry_run)
         )
-    except AgeError as error:
+    except (AgeError, DatabaseUrlError) as error:
         raise _fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
         raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None
@@ -330,6 +331,8 @@ def import_(
             )
         except HeaderError as error:
             raise _fail(f"{file}: {error}") from None
+        except DatabaseUrlError as error:
+            raise _fail(str(error)) from None
         except OSError as error:
             if error.filename is None:  # not a file: the database's connection
                 raise _fail(

@@ -55,7 +55,7 @@ from bot.demo.settings import demo_settings
 from bot.managers.digest import PostOutcome
 from bot.sandbox import FakeBotApi, SentMessage
 from storage import repo
-from storage.db import make_engine, make_session_factory
+from storage.db import DatabaseUrlError, make_engine, make_session_factory
 from storage.locks import AlreadyRunningError
 from storage.migrate import upgrade_to_head
 
@@ -96,6 +96,8 @@ async def require_empty_database(url: str) -> None:
     """Migrate the database and make sure it holds no surveys: the digest must be the demo's."""
     try:
         engine = make_engine(url)
+    except DatabaseUrlError as error:
+        raise DemoError(str(error)) from None
     except ArgumentError:
         raise DemoError(f"{url!r} is not a database URL") from None
     shown = engine.url.render_as_string(hide_password=True)

@@ -66,7 +66,10 @@ async def check_database(url: str) -> Check:
     shown = parsed.render_as_string(hide_password=True)
     if _missing_sqlite_file(parsed):
         return Check(name, Status.FAIL, f"no database file at {shown}: run `npsbot migrate`")
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except ArgumentError as error:  # no driver for it, e.g. postgresql:// without +asyncpg
+        return Check(name, Status.FAIL, f"NPSBOT_DATABASE_URL={shown}: {error}")
     try:
         status = await schema_status(engine)
     except (SQLAlchemyError, OSError) as error:

@@ -98,3 +98,16 @@ def test_an_unreachable_database_is_an_error_not_a_traceback(
     result = runner.invoke(app, args, env=unreachable)
     assert result.exit_code == 2
     assert "the database failed" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [["purge", "--older-than", "2y"], ["import", "history.csv"]])
+def test_a_database_url_without_an_async_driver_names_the_fix(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "history.csv").write_text("ticket_id,answered_at,score\n", encoding="utf-8")
+    plain = {**env, "NPSBOT_DATABASE_URL": "postgresql://npsbot:s3cret@127.0.0.1/npsbot"}
+    result = runner.invoke(app, args, env=plain)
+    assert result.exit_code == 2, result.output
+    assert "use postgresql+asyncpg://" in result.stderr
+    assert "run " not in result.stderr  # running it again would not help
+    assert "s3cret" not in result.output and "Traceback" not in result.output

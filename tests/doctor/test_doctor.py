@@ -222,6 +222,19 @@ async def test_a_missing_or_unreachable_database_fails_without_creating_one(
     assert "s3cret-pw" not in database.detail
 
 
+async def test_a_database_url_without_an_async_driver_fails_naming_the_fix(
+    good_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The URL PostgreSQL's own tools take: SQLAlchemy reads it as psycopg2, which npsbot lacks.
+    monkeypatch.setenv("NPSBOT_DATABASE_URL", "postgresql://npsbot:s3cret-pw@127.0.0.1/npsbot")
+    checks = by_name(await doctor(now=NOW))
+    database = checks["database"]
+    assert database.status is Status.FAIL
+    assert "use postgresql+asyncpg://" in database.detail
+    assert "s3cret-pw" not in database.detail
+    assert checks["time zone"].status is Status.PASS  # the checks after it still ran
+
+
 async def test_a_bad_time_zone_fails_and_the_rest_is_still_checked(
     good_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
