@@ -18,7 +18,7 @@ from storage.migrate import SchemaStatus, schema_status
 
 MIN_SECRET_LENGTH = 16
 # Settings with a check of their own, which reports them better than the generic list.
-OWN_CHECKS = frozenset({"timezone", "digest_cron"})
+OWN_CHECKS = frozenset({"timezone", "digest_cron", "telegram_webhook_url"})
 
 
 def check_settings(problems: dict[str, Problem]) -> Check:
@@ -100,18 +100,20 @@ def _schema_verdict(shown: str, status: SchemaStatus) -> tuple[Status, str]:
 def check_timezone(timezone: str, cron: str, now: datetime) -> Check:
     """A valid IANA zone, the local time now, and when the next digest goes out."""
     name = "time zone"
+    wrong = []
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return Check(
-            name,
-            Status.FAIL,
-            f"NPSBOT_TIMEZONE={timezone!r} is not an IANA time zone name (e.g. Europe/Moscow)",
+        wrong.append(
+            f"NPSBOT_TIMEZONE={timezone!r} is not an IANA time zone name (e.g. Europe/Moscow)"
         )
+        tz = ZoneInfo("UTC")  # the cron is still read, so both faults are named in one run
     try:
         trigger = CronTrigger.from_crontab(cron, timezone=tz)
     except ValueError as error:
-        return Check(name, Status.FAIL, f"NPSBOT_DIGEST_CRON={cron!r} is not a crontab: {error}")
+        wrong.append(f"NPSBOT_DIGEST_CRON={cron!r} is not a crontab: {error}")
+    if wrong:
+        return Check(name, Status.FAIL, "; ".join(wrong))
     local = now.astimezone(tz)
     next_run = trigger.get_next_fire_time(None, now)
     when = f"{next_run:%a %Y-%m-%d %H:%M %Z}" if next_run is not None else "never"

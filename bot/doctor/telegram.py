@@ -183,12 +183,20 @@ def _shown_url(url: str, token: str) -> str:
     return url.replace(token, mask_token(token)) if url else "none"
 
 
-async def check_webhook(telegram: Telegram | None, settings: Settings) -> Check:
-    """Webhook mode: Telegram calls our URL and had no trouble; polling: no webhook in the way."""
+async def check_webhook(telegram: Telegram | None, configured: str | None) -> Check:
+    """Webhook mode: Telegram calls our URL and had no trouble; polling: no webhook in the way.
+
+    ``configured`` is NPSBOT_TELEGRAM_WEBHOOK_URL as given, even when the settings refused it:
+    an http:// URL means webhook mode was meant, and "polling" would be the wrong verdict.
+    """
     name = "updates"
-    configured = settings.telegram_webhook_url
     if configured is not None and not configured.startswith("https://"):
-        return Check(name, Status.FAIL, "NPSBOT_TELEGRAM_WEBHOOK_URL must be an https:// URL")
+        return Check(
+            name,
+            Status.FAIL,
+            f"NPSBOT_TELEGRAM_WEBHOOK_URL={configured} is not https://: Telegram only calls "
+            "HTTPS webhooks (the bot would not start)",
+        )
     if telegram is None:
         return Check(name, Status.SKIP, "not checked: getMe failed")
     try:

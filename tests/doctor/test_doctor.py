@@ -244,6 +244,11 @@ async def test_a_bad_time_zone_fails_and_the_rest_is_still_checked(
     assert "'Mars/Olympus_Mons' is not an IANA time zone" in checks["time zone"].detail
     assert checks["settings"].status is Status.PASS  # said once, by its own check
     assert checks["bot token"].status is Status.PASS
+    monkeypatch.setenv("NPSBOT_DIGEST_CRON", "every monday")  # both named in one run
+    detail = by_name(await doctor(now=NOW))["time zone"].detail
+    assert "'Mars/Olympus_Mons' is not an IANA time zone" in detail
+    assert "NPSBOT_DIGEST_CRON='every monday' is not a crontab" in detail
+    monkeypatch.delenv("NPSBOT_DIGEST_CRON")
     monkeypatch.setenv("NPSBOT_TIMEZONE", "UTC")
     monkeypatch.setenv("NPSBOT_MANAGER_USER_IDS", "boss")
     checks = by_name(await doctor(now=NOW))
@@ -269,6 +274,12 @@ async def test_webhook_mode_matches_telegram_and_reports_its_last_error(
     fake.webhook_failed("Wrong response from the webhook: 502 Bad Gateway")
     updates = by_name(await doctor(now=NOW))["updates"]
     assert updates.status is Status.WARN and "502 Bad Gateway" in updates.detail
+
+    monkeypatch.setenv("NPSBOT_TELEGRAM_WEBHOOK_URL", "http://bot.example/telegram/webhook")
+    checks = by_name(await doctor(now=NOW))  # webhook mode was meant: no "polling" verdict
+    assert checks["updates"].status is Status.FAIL
+    assert "is not https://" in checks["updates"].detail
+    assert checks["settings"].status is Status.PASS  # said once, by its own check
 
     monkeypatch.delenv("NPSBOT_TELEGRAM_WEBHOOK_URL")  # polling with a webhook in the way
     updates = by_name(await doctor(now=NOW))["updates"]
