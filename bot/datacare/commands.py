@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,8 @@ async def import_file(
     CSV: ``line``, ``reason``, then the line's own columns, so the file can be fixed and imported
     as it is (the import ignores the two extra columns).
     """
+    if rejects is not None:
+        _refuse_the_input_as_rejects(path, rejects)
     with contextlib.ExitStack() as stack:
         binary = stack.enter_context(path.open("rb"))
         total = count_lines(binary)
@@ -94,3 +97,15 @@ async def import_file(
             )
         finally:
             await engine.dispose()
+
+
+def _refuse_the_input_as_rejects(path: Path, rejects: Path) -> None:
+    """Opening the file being imported for the rejects would empty it before it is read."""
+    try:
+        same = rejects.samefile(path)
+    except FileNotFoundError:  # a new rejects file, or no input (its open says so)
+        return
+    if same:
+        raise OSError(
+            errno.EINVAL, "is the file being imported: give --rejects another file", str(rejects)
+        )

@@ -111,3 +111,16 @@ def test_a_database_url_without_an_async_driver_names_the_fix(
     assert "use postgresql+asyncpg://" in result.stderr
     assert "run " not in result.stderr  # running it again would not help
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_rejects_into_the_file_being_imported_is_refused_and_the_file_kept(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "history.csv"
+    content = "ticket_id,answered_at,score\nT-1,2025-10-05T10:00:00Z,9\nT-2,2025-10-05,99\n"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["import", str(path), "--rejects", "./history.csv"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "is the file being imported" in result.stderr
+    assert path.read_text(encoding="utf-8") == content  # not emptied for the rejects
+    assert "imported" not in result.stdout  # nothing was written before the refusal
