@@ -59,28 +59,45 @@ async def connect(settings: Settings) -> AsyncIterator[tuple[Check, Telegram | N
         get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=timeout),
     )
     try:
-        check = await _get_me(bot, raw, urlsplit(settings.telegram_api_url).netloc)
+        check = await _get_me(bot, raw, settings.telegram_api_url)
         session = Telegram(bot, bot.bot, raw) if check.status is Status.PASS else None
         yield check, session
     finally:
         await bot.shutdown()
 
 
-async def _get_me(bot: Bot, token: str, host: str) -> Check:
+def _api_url_hint(api_url: str) -> str:
+    """What is wrong with a base URL the token cannot simply be appended to, or "".
+
+    PTB appends the token to the base URL; without the ``/bot`` prefix Telegram answers 404,
+    which PTB reports as an invalid token, and the operator would go and revoke a good one.
+    """
+    if urlsplit(api_url).scheme in ("http", "https") and (
+        api_url.endswith("/bot") or "{token}" in api_url
+    ):
+        return ""
+    return (
+        f"; NPSBOT_TELEGRAM_API_URL={api_url} must be a Bot API base URL ending in /bot "
+        "(the default: https://api.telegram.org/bot)"
+    )
+
+
+async def _get_me(bot: Bot, token: str, api_url: str) -> Check:
     """The token check. Returns rather than yields from ``except``, so that no later error
     carries PTB's InvalidToken (whose message holds the whole token) as its context."""
     masked = mask_token(token)
+    hint = _api_url_hint(api_url)
     try:
         await bot.initialize()  # getMe
     except InvalidToken:
-        return Check(
-            IDENTITY_CHECK, Status.FAIL, f"Telegram rejected {masked}: check it with @BotFather"
-        )
+        blame = "check the URL" if hint else "check it with @BotFather"
+        return Check(IDENTITY_CHECK, Status.FAIL, f"Telegram rejected {masked}: {blame}{hint}")
     except NetworkError as error:
-        detail = f"cannot reach the Bot API at {host}: {scrub(error, token)}"
+        host = urlsplit(api_url).netloc or api_url
+        detail = f"cannot reach the Bot API at {host}: {scrub(error, token)}{hint}"
         return Check(IDENTITY_CHECK, Status.FAIL, detail)
     except TelegramError as error:
-        return Check(IDENTITY_CHECK, Status.FAIL, f"getMe failed: {scrub(error, token)}")
+        return Check(IDENTITY_CHECK, Status.FAIL, f"getMe failed: {scrub(error, token)}{hint}")
     me = bot.bot
     return Check(IDENTITY_CHECK, Status.PASS, f"@{me.username} (id {me.id}), token {masked}")
 

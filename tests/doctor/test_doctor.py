@@ -149,6 +149,22 @@ async def test_an_unreachable_bot_api_is_a_failed_check(
     assert "cannot reach the Bot API at 127.0.0.1:9" in token.detail
 
 
+@pytest.mark.parametrize("suffix", ["/", ""])
+async def test_a_base_url_without_bot_blames_the_url_not_the_token(
+    good_env: dict[str, str], fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    # base_url + token: without "/bot" Telegram answers 404, which PTB calls an invalid token.
+    root = fake.base_url.removesuffix("/bot") + suffix
+    monkeypatch.setenv("NPSBOT_TELEGRAM_API_URL", root)
+    token = by_name(await doctor(now=NOW))["bot token"]
+    assert token.status is Status.FAIL
+    assert f"NPSBOT_TELEGRAM_API_URL={root} must be a Bot API base URL ending in /bot" in (
+        token.detail
+    )
+    assert "@BotFather" not in token.detail
+    assert TOKEN.split(":")[1] not in token.detail
+
+
 async def test_chats_the_bot_cannot_post_to_fail(
     good_env: dict[str, str], fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
