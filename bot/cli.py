@@ -220,7 +220,7 @@ def demo_command(
     database_url: Annotated[
         str | None,
         typer.Option(
-            "--database-url", help="Database to use (default: a temporary SQLite file); empty"
+            "--database-url", help="An empty database to use (default: a temporary SQLite file)"
         ),
     ] = None,
 ) -> None:
