@@ -80,16 +80,18 @@ def midweek(now: datetime) -> datetime:
     return datetime.combine(monday + timedelta(days=2), time(12), tzinfo=UTC)
 
 
-def prepare_folder(out: Path | None, now: datetime) -> Path:
-    """The folder for the chart and CSV: new or empty, so nothing of the user's is overwritten."""
+def prepare_folder(out: Path | None, now: datetime) -> tuple[Path, bool]:
+    """The folder for the chart and CSV: new or empty, so nothing of the user's is overwritten;
+    and whether the demo made it (only then may a failed run remove it again)."""
     folder = out or Path.cwd() / f"npsbot-demo-{now.astimezone(UTC):%Y%m%d-%H%M%S}"
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise DemoError(f"{folder} already exists and is not an empty folder: choose another --out")
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DemoError(f"cannot create {folder}: {error.strerror}") from None
-    return folder
+    return folder, made
 
 
 async def require_empty_database(url: str) -> None:
@@ -204,7 +206,7 @@ async def run_demo(
         raise DemoError(f"--clients must be between 1 and {MAX_CLIENTS}")
     cast = make_cast(clients, seed)
     now = datetime.now(UTC)
-    folder = prepare_folder(out, now)
+    folder, made = prepare_folder(out, now)
 
     def say(line: str) -> None:
         stream.write(f"· {line}\n")
@@ -229,7 +231,7 @@ async def run_demo(
     except TimeoutError as error:  # the product did not do what the story expects: say what
         raise DemoError(f"the bot did not answer as expected: {error}") from None
     finally:
-        if not any(folder.iterdir()):  # it failed before writing anything: leave no litter
+        if made and not any(folder.iterdir()):  # failed before writing anything: no litter
             folder.rmdir()
 
 
