@@ -30,6 +30,7 @@ from bot.logs import configure_logging
 from bot.report.export import FORMATS
 from storage.db import DatabaseUrlError
 from storage.locks import AlreadyRunningError
+from storage.migrate import UnknownRevisionError
 
 app = typer.Typer(
     help="npsbot: NPS surveys in Telegram after every closed support ticket.",
@@ -62,7 +63,7 @@ def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
         eventloop.run(commands.run(_settings()))
-    except (MissingSettingError, OverrideError, AlreadyRunningError) as error:
+    except (MissingSettingError, OverrideError, AlreadyRunningError, UnknownRevisionError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(
@@ -79,7 +80,10 @@ def run() -> None:
 def migrate() -> None:
     """Create or upgrade the database schema (``run`` does this too)."""
     settings = _settings()
-    asyncio.run(commands.migrate(settings))
+    try:
+        asyncio.run(commands.migrate(settings))
+    except UnknownRevisionError as error:
+        raise _fail(str(error)) from None
     typer.echo(f"database is at the newest schema: {commands.safe_url(settings.database_url)}")
 
 
@@ -273,7 +277,7 @@ def purge(
         report = asyncio.run(
             datacare.purge_old_data(settings, older_than=older_than, force=force, dry_run=dry_run)
         )
-    except (AgeError, DatabaseUrlError) as error:
+    except (AgeError, DatabaseUrlError, UnknownRevisionError) as error:
         raise _fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
         raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None
@@ -331,7 +335,7 @@ def import_(
             )
         except HeaderError as error:
             raise _fail(f"{file}: {error}") from None
-        except DatabaseUrlError as error:
+        except (DatabaseUrlError, UnknownRevisionError) as error:
             raise _fail(str(error)) from None
         except OSError as error:
             if error.filename is None:  # not a file: the database's connection

@@ -24,9 +24,23 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
+class UnknownRevisionError(RuntimeError):
+    """The database was migrated by a newer npsbot: this one does not know its schema.
+
+    Alembic says so with a CommandError and a traceback; the CLI says it in one line.
+    """
+
+
 def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    unknown = [revision for revision in _current(connection) if revision not in known]
+    if unknown:
+        raise UnknownRevisionError(
+            f"the database is at revision {', '.join(unknown)}, which this npsbot does not "
+            "know: a newer version migrated it; upgrade npsbot"
+        )
     command.upgrade(config, "head")
 
 

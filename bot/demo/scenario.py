@@ -57,7 +57,7 @@ from bot.sandbox import FakeBotApi, SentMessage
 from storage import repo
 from storage.db import DatabaseUrlError, make_engine, make_session_factory
 from storage.locks import AlreadyRunningError
-from storage.migrate import upgrade_to_head
+from storage.migrate import UnknownRevisionError, upgrade_to_head
 
 BOT_USERNAME = "acme_nps_bot"
 MAX_CLIENTS = 200
@@ -109,6 +109,8 @@ async def require_empty_database(url: str) -> None:
             used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
     except (SQLAlchemyError, OSError) as error:
         raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
+    except UnknownRevisionError as error:
+        raise DemoError(f"cannot use the database {shown}: {error}") from None
     finally:
         await engine.dispose()
     if used:

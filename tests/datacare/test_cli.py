@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,21 @@ def test_rejects_into_the_file_being_imported_is_refused_and_the_file_kept(
     assert "is the file being imported" in result.stderr
     assert path.read_text(encoding="utf-8") == content  # not emptied for the rejects
     assert "imported" not in result.stdout  # nothing was written before the refusal
+
+
+@pytest.mark.parametrize(
+    "args", [["purge", "--older-than", "2y"], ["import", "history.csv"], ["migrate"]]
+)
+def test_a_database_a_newer_npsbot_migrated_is_one_line_not_a_traceback(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    # A cron purge from an old install during a rolling upgrade meets the new schema.
+    (tmp_path / "history.csv").write_text("ticket_id,answered_at,score\n", encoding="utf-8")
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    with contextlib.closing(sqlite3.connect(tmp_path / "npsbot.db")) as database:
+        database.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+        database.commit()
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 2, result.output
+    assert "revision 9999_from_the_future, which this npsbot does not know" in result.stderr
+    assert "upgrade npsbot" in result.stderr and "Traceback" not in result.output
