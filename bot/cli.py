@@ -30,7 +30,7 @@ from bot.logs import configure_logging
 from bot.report.export import FORMATS
 from storage.db import DatabaseUrlError
 from storage.locks import AlreadyRunningError
-from storage.migrate import UnknownRevisionError
+from storage.migrate import OutdatedSchemaError, UnknownRevisionError
 
 app = typer.Typer(
     help="npsbot: NPS surveys in Telegram after every closed support ticket.",
@@ -277,7 +277,7 @@ def purge(
         report = asyncio.run(
             datacare.purge_old_data(settings, older_than=older_than, force=force, dry_run=dry_run)
         )
-    except (AgeError, DatabaseUrlError, UnknownRevisionError) as error:
+    except (AgeError, DatabaseUrlError, UnknownRevisionError, OutdatedSchemaError) as error:
         raise _fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
         raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None

@@ -18,7 +18,7 @@ from bot.core.retention import parse_age
 from bot.datacare.importer import ImportReport, Rejected, count_lines, import_answers, open_source
 from bot.delivery.dispatcher import utc_now
 from storage.db import make_engine
-from storage.migrate import upgrade_to_head
+from storage.migrate import require_newest_schema, upgrade_to_head
 from storage.retention import DEFAULT_BATCH_SIZE, PurgeReport, purge
 
 # Given the total line count, returns what to call with the lines read so far.
@@ -39,7 +39,7 @@ async def purge_old_data(
     age = parse_age(older_than, now=moment, force=force)
     engine = make_engine(settings.database_url)
     try:
-        await upgrade_to_head(engine)
+        await (require_newest_schema if dry_run else upgrade_to_head)(engine)
         return await purge(
             engine, cutoff=age.cutoff(moment), dry_run=dry_run, batch_size=batch_size
         )

@@ -78,7 +78,15 @@ def test_a_clean_large_import_exits_0_with_a_bar(env: dict[str, str], tmp_path: 
     assert f"imported: {PROGRESS_BAR_ROWS}" in result.stdout
 
 
-def test_purge_dry_run_and_refusals(env: dict[str, str]) -> None:
+def test_purge_dry_run_and_refusals(env: dict[str, str], tmp_path: Path) -> None:
+    # A dry run changes nothing, the schema included: it does not migrate a database.
+    behind = runner.invoke(app, ["purge", "--older-than", "2y", "--dry-run"], env=env)
+    assert behind.exit_code == 2, behind.output
+    assert "run `npsbot migrate` first" in behind.stderr
+    with contextlib.closing(sqlite3.connect(tmp_path / "npsbot.db")) as database:
+        tables = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert tables.fetchall() == []
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
     dry = runner.invoke(app, ["purge", "--older-than", "2y", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing was changed" in dry.stdout
