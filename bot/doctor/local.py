@@ -49,11 +49,13 @@ def _short(error: BaseException) -> str:
     return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
 
 
-def _missing_sqlite_file(url: URL) -> bool:
-    """A SQLite file that is not there (connecting would create an empty one)."""
+def _missing_sqlite_file(url: URL) -> Path | None:
+    """A SQLite file that is not there (connecting would create an empty one), as an absolute
+    path: a relative one is relative to where the command runs, which is the usual mistake."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return False
-    return not Path(url.database).is_file()
+        return None
+    path = Path(url.database).resolve()
+    return None if path.is_file() else path
 
 
 async def check_database(url: str) -> Check:
@@ -64,8 +66,11 @@ async def check_database(url: str) -> Check:
     except ArgumentError:
         return Check(name, Status.FAIL, "NPSBOT_DATABASE_URL is not a database URL")
     shown = parsed.render_as_string(hide_password=True)
-    if _missing_sqlite_file(parsed):
-        return Check(name, Status.FAIL, f"no database file at {shown}: run `npsbot migrate`")
+    missing = _missing_sqlite_file(parsed)
+    if missing is not None:
+        return Check(
+            name, Status.FAIL, f"no database file at {shown} ({missing}): run `npsbot migrate`"
+        )
     try:
         engine = make_engine(url)
     except ArgumentError as error:  # no driver for it, e.g. postgresql:// without +asyncpg

@@ -230,6 +230,9 @@ async def test_a_missing_or_unreachable_database_fails_without_creating_one(
     database = by_name(await doctor(now=NOW))["database"]
     assert database.status is Status.FAIL and "no database file" in database.detail
     assert not (tmp_path / "none.db").exists()
+    monkeypatch.setenv("NPSBOT_DATABASE_URL", "sqlite+aiosqlite:///absent.db")  # relative
+    database = by_name(await doctor(now=NOW))["database"]
+    assert f"({tmp_path / 'absent.db'})" in database.detail  # where it looked
     monkeypatch.setenv(
         "NPSBOT_DATABASE_URL", "postgresql+asyncpg://npsbot:s3cret-pw@127.0.0.1:9/npsbot"
     )
