@@ -29,7 +29,9 @@ from bot.enps import cli as enps_cli
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
+from storage.db import DatabaseUrlError
 from storage.locks import AlreadyRunningError
+from storage.migrate import OutdatedSchemaError, UnknownRevisionError
 
 app = typer.Typer(
     help="npsbot: NPS surveys in Telegram after every closed support ticket.",
@@ -64,7 +66,7 @@ def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
         eventloop.run(commands.run(_settings()))
-    except (MissingSettingError, OverrideError, AlreadyRunningError) as error:
+    except (MissingSettingError, OverrideError, AlreadyRunningError, UnknownRevisionError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(
@@ -81,7 +83,10 @@ def run() -> None:
 def migrate() -> None:
     """Create or upgrade the database schema (``run`` does this too)."""
     settings = _settings()
-    asyncio.run(commands.migrate(settings))
+    try:
+        asyncio.run(commands.migrate(settings))
+    except UnknownRevisionError as error:
+        raise _fail(str(error)) from None
     typer.echo(f"database is at the newest schema: {commands.safe_url(settings.database_url)}")
 
 
@@ -222,7 +227,7 @@ def demo_command(
     database_url: Annotated[
         str | None,
         typer.Option(
-            "--database-url", help="Database to use (default: a temporary SQLite file); empty"
+            "--database-url", help="An empty database to use (default: a temporary SQLite file)"
         ),
     ] = None,
 ) -> None:
@@ -275,7 +280,7 @@ def purge(
         report = asyncio.run(
             datacare.purge_old_data(settings, older_than=older_than, force=force, dry_run=dry_run)
         )
-    except AgeError as error:
+    except (AgeError, DatabaseUrlError, UnknownRevisionError, OutdatedSchemaError) as error:
         raise _fail(str(error)) from None
     except (SQLAlchemyError, OSError) as error:  # batches done so far stay done
         raise _fail(f"the database failed: {_first_line(error)}; run purge again") from None
@@ -333,6 +338,8 @@ def import_(
             )
         except HeaderError as error:
             raise _fail(f"{file}: {error}") from None
+        except (DatabaseUrlError, UnknownRevisionError) as error:
+            raise _fail(str(error)) from None
         except OSError as error:
             if error.filename is None:  # not a file: the database's connection
                 raise _fail(

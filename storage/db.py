@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+class DatabaseUrlError(ArgumentError):
+    """The URL names a database npsbot has no async driver for (``postgresql://`` alone means
+    psycopg2, which is not installed and not async); an ``ArgumentError`` so callers that
+    already refuse a malformed URL refuse this one too, with a message that says what to use."""
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -25,7 +33,14 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
     # hide_parameters: error messages must not carry names, phones or comments into the logs.
-    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    try:
+        engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    except (ImportError, InvalidRequestError) as error:  # the driver is missing or not async
+        scheme = make_url(url).drivername
+        raise DatabaseUrlError(
+            f"npsbot cannot open {scheme}:// databases ({type(error).__name__}): "
+            "use postgresql+asyncpg://... or sqlite+aiosqlite:///..."
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -24,9 +24,23 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
+class UnknownRevisionError(RuntimeError):
+    """The database was migrated by a newer npsbot: this one does not know its schema.
+
+    Alembic says so with a CommandError and a traceback; the CLI says it in one line.
+    """
+
+
 def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    unknown = [revision for revision in _current(connection) if revision not in known]
+    if unknown:
+        raise UnknownRevisionError(
+            f"the database is at revision {', '.join(unknown)}, which this npsbot does not "
+            "know: a newer version migrated it; upgrade npsbot"
+        )
     command.upgrade(config, "head")
 
 
@@ -65,3 +79,26 @@ async def schema_status(engine: AsyncEngine) -> SchemaStatus:
     scripts = ScriptDirectory.from_config(alembic_config())
     known = frozenset(script.revision for script in scripts.walk_revisions())
     return SchemaStatus(current, tuple(scripts.get_heads()), known)
+
+
+class OutdatedSchemaError(RuntimeError):
+    """The database is behind the newest migration, and the command must not migrate it."""
+
+
+async def require_newest_schema(engine: AsyncEngine) -> None:
+    """Check, without changing anything, that the database is at the newest schema.
+
+    For commands that promise to change nothing (``npsbot purge --dry-run``): migrating is a
+    change, and one that old instances still running on the database cannot undo.
+    """
+    status = await schema_status(engine)
+    if status.from_the_future:
+        raise UnknownRevisionError(
+            f"the database is at revision {', '.join(status.current)}, which this npsbot does "
+            "not know: a newer version migrated it; upgrade npsbot"
+        )
+    if not status.up_to_date:
+        raise OutdatedSchemaError(
+            "the database is not at the newest schema and a dry run changes nothing: "
+            "run `npsbot migrate` first"
+        )

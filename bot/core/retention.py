@@ -62,7 +62,10 @@ def parse_age(text: str, *, now: datetime, force: bool = False) -> RetentionAge:
     age = RetentionAge(int(match["count"]), match["unit"])
     if age.count == 0:
         raise AgeError("the age must be more than 0")
-    if now - age.cutoff(now) < MINIMUM_AGE and not force:
+    # A calendar month meets the minimum whatever its length: `1m` from a cron job must not
+    # be refused on the days that fall a 28-day February after their month-ago date.
+    exact = age.unit in ("d", "w")
+    if exact and now - age.cutoff(now) < MINIMUM_AGE and not force:
         raise AgeError(
             f"{age} is under {MINIMUM_AGE.days} days: answers still being worked on could lose "
             "their words; add --force if you mean it"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.core.retention import parse_age
 from bot.datacare.importer import ImportReport, Rejected, count_lines, import_answers, open_source
 from bot.delivery.dispatcher import utc_now
 from storage.db import make_engine
-from storage.migrate import upgrade_to_head
+from storage.migrate import require_newest_schema, upgrade_to_head
 from storage.retention import DEFAULT_BATCH_SIZE, PurgeReport, purge
 
 # Given the total line count, returns what to call with the lines read so far.
@@ -38,7 +39,7 @@ async def purge_old_data(
     age = parse_age(older_than, now=moment, force=force)
     engine = make_engine(settings.database_url)
     try:
-        await upgrade_to_head(engine)
+        await (require_newest_schema if dry_run else upgrade_to_head)(engine)
         return await purge(
             engine, cutoff=age.cutoff(moment), dry_run=dry_run, batch_size=batch_size
         )
@@ -63,6 +64,8 @@ async def import_file(
     CSV: ``line``, ``reason``, then the line's own columns, so the file can be fixed and imported
     as it is (the import ignores the two extra columns).
     """
+    if rejects is not None:
+        _refuse_the_input_as_rejects(path, rejects)
     with contextlib.ExitStack() as stack:
         binary = stack.enter_context(path.open("rb"))
         total = count_lines(binary)
@@ -94,3 +97,15 @@ async def import_file(
             )
         finally:
             await engine.dispose()
+
+
+def _refuse_the_input_as_rejects(path: Path, rejects: Path) -> None:
+    """Opening the file being imported for the rejects would empty it before it is read."""
+    try:
+        same = rejects.samefile(path)
+    except FileNotFoundError:  # a new rejects file, or no input (its open says so)
+        return
+    if same:
+        raise OSError(
+            errno.EINVAL, "is the file being imported: give --rejects another file", str(rejects)
+        )

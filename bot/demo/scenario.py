@@ -55,9 +55,9 @@ from bot.demo.settings import demo_settings
 from bot.managers.digest import PostOutcome
 from bot.sandbox import FakeBotApi, SentMessage
 from storage import repo
-from storage.db import make_engine, make_session_factory
+from storage.db import DatabaseUrlError, make_engine, make_session_factory
 from storage.locks import AlreadyRunningError
-from storage.migrate import upgrade_to_head
+from storage.migrate import UnknownRevisionError, upgrade_to_head
 
 BOT_USERNAME = "acme_nps_bot"
 MAX_CLIENTS = 200
@@ -80,22 +80,26 @@ def midweek(now: datetime) -> datetime:
     return datetime.combine(monday + timedelta(days=2), time(12), tzinfo=UTC)
 
 
-def prepare_folder(out: Path | None, now: datetime) -> Path:
-    """The folder for the chart and CSV: new or empty, so nothing of the user's is overwritten."""
+def prepare_folder(out: Path | None, now: datetime) -> tuple[Path, bool]:
+    """The folder for the chart and CSV: new or empty, so nothing of the user's is overwritten;
+    and whether the demo made it (only then may a failed run remove it again)."""
     folder = out or Path.cwd() / f"npsbot-demo-{now.astimezone(UTC):%Y%m%d-%H%M%S}"
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise DemoError(f"{folder} already exists and is not an empty folder: choose another --out")
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DemoError(f"cannot create {folder}: {error.strerror}") from None
-    return folder
+    return folder, made
 
 
 async def require_empty_database(url: str) -> None:
     """Migrate the database and make sure it holds no surveys: the digest must be the demo's."""
     try:
         engine = make_engine(url)
+    except DatabaseUrlError as error:
+        raise DemoError(str(error)) from None
     except ArgumentError:
         raise DemoError(f"{url!r} is not a database URL") from None
     shown = engine.url.render_as_string(hide_password=True)
@@ -105,6 +109,8 @@ async def require_empty_database(url: str) -> None:
             used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
     except (SQLAlchemyError, OSError) as error:
         raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
+    except UnknownRevisionError as error:
+        raise DemoError(f"cannot use the database {shown}: {error}") from None
     finally:
         await engine.dispose()
     if used:
@@ -202,7 +208,7 @@ async def run_demo(
         raise DemoError(f"--clients must be between 1 and {MAX_CLIENTS}")
     cast = make_cast(clients, seed)
     now = datetime.now(UTC)
-    folder = prepare_folder(out, now)
+    folder, made = prepare_folder(out, now)
 
     def say(line: str) -> None:
         stream.write(f"· {line}\n")
@@ -227,7 +233,7 @@ async def run_demo(
     except TimeoutError as error:  # the product did not do what the story expects: say what
         raise DemoError(f"the bot did not answer as expected: {error}") from None
     finally:
-        if not any(folder.iterdir()):  # it failed before writing anything: leave no litter
+        if made and not any(folder.iterdir()):  # failed before writing anything: no litter
             folder.rmdir()
 
 

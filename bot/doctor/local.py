@@ -18,7 +18,7 @@ from storage.migrate import SchemaStatus, schema_status
 
 MIN_SECRET_LENGTH = 16
 # Settings with a check of their own, which reports them better than the generic list.
-OWN_CHECKS = frozenset({"timezone", "digest_cron"})
+OWN_CHECKS = frozenset({"timezone", "digest_cron", "telegram_webhook_url"})
 
 
 def check_settings(problems: dict[str, Problem]) -> Check:
@@ -49,11 +49,13 @@ def _short(error: BaseException) -> str:
     return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
 
 
-def _missing_sqlite_file(url: URL) -> bool:
-    """A SQLite file that is not there (connecting would create an empty one)."""
+def _missing_sqlite_file(url: URL) -> Path | None:
+    """A SQLite file that is not there (connecting would create an empty one), as an absolute
+    path: a relative one is relative to where the command runs, which is the usual mistake."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return False
-    return not Path(url.database).is_file()
+        return None
+    path = Path(url.database).resolve()
+    return None if path.is_file() else path
 
 
 async def check_database(url: str) -> Check:
@@ -64,9 +66,15 @@ async def check_database(url: str) -> Check:
     except ArgumentError:
         return Check(name, Status.FAIL, "NPSBOT_DATABASE_URL is not a database URL")
     shown = parsed.render_as_string(hide_password=True)
-    if _missing_sqlite_file(parsed):
-        return Check(name, Status.FAIL, f"no database file at {shown}: run `npsbot migrate`")
-    engine = make_engine(url)
+    missing = _missing_sqlite_file(parsed)
+    if missing is not None:
+        return Check(
+            name, Status.FAIL, f"no database file at {shown} ({missing}): run `npsbot migrate`"
+        )
+    try:
+        engine = make_engine(url)
+    except ArgumentError as error:  # no driver for it, e.g. postgresql:// without +asyncpg
+        return Check(name, Status.FAIL, f"NPSBOT_DATABASE_URL={shown}: {error}")
     try:
         status = await schema_status(engine)
     except (SQLAlchemyError, OSError) as error:
@@ -97,18 +105,20 @@ def _schema_verdict(shown: str, status: SchemaStatus) -> tuple[Status, str]:
 def check_timezone(timezone: str, cron: str, now: datetime) -> Check:
     """A valid IANA zone, the local time now, and when the next digest goes out."""
     name = "time zone"
+    wrong = []
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return Check(
-            name,
-            Status.FAIL,
-            f"NPSBOT_TIMEZONE={timezone!r} is not an IANA time zone name (e.g. Europe/Moscow)",
+        wrong.append(
+            f"NPSBOT_TIMEZONE={timezone!r} is not an IANA time zone name (e.g. Europe/Moscow)"
         )
+        tz = ZoneInfo("UTC")  # the cron is still read, so both faults are named in one run
     try:
         trigger = CronTrigger.from_crontab(cron, timezone=tz)
     except ValueError as error:
-        return Check(name, Status.FAIL, f"NPSBOT_DIGEST_CRON={cron!r} is not a crontab: {error}")
+        wrong.append(f"NPSBOT_DIGEST_CRON={cron!r} is not a crontab: {error}")
+    if wrong:
+        return Check(name, Status.FAIL, "; ".join(wrong))
     local = now.astimezone(tz)
     next_run = trigger.get_next_fire_time(None, now)
     when = f"{next_run:%a %Y-%m-%d %H:%M %Z}" if next_run is not None else "never"

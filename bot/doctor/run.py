@@ -20,7 +20,9 @@ async def doctor(*, now: datetime, **overrides: object) -> list[Check]:
         in_chat = await telegram.check_managers_in_chat(session, settings)
         if in_chat is not None:
             checks.append(in_chat)
-        checks.append(await telegram.check_webhook(session, settings))
+        webhook = problems.get("telegram_webhook_url")
+        configured = str(webhook.value) if webhook is not None else settings.telegram_webhook_url
+        checks.append(await telegram.check_webhook(session, configured))
     checks.append(await local.check_database(settings.database_url))
 
     def given(field: str, fallback: str) -> str:

@@ -59,28 +59,45 @@ async def connect(settings: Settings) -> AsyncIterator[tuple[Check, Telegram | N
         get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=timeout),
     )
     try:
-        check = await _get_me(bot, raw, urlsplit(settings.telegram_api_url).netloc)
+        check = await _get_me(bot, raw, settings.telegram_api_url)
         session = Telegram(bot, bot.bot, raw) if check.status is Status.PASS else None
         yield check, session
     finally:
         await bot.shutdown()
 
 
-async def _get_me(bot: Bot, token: str, host: str) -> Check:
+def _api_url_hint(api_url: str) -> str:
+    """What is wrong with a base URL the token cannot simply be appended to, or "".
+
+    PTB appends the token to the base URL; without the ``/bot`` prefix Telegram answers 404,
+    which PTB reports as an invalid token, and the operator would go and revoke a good one.
+    """
+    if urlsplit(api_url).scheme in ("http", "https") and (
+        api_url.endswith("/bot") or "{token}" in api_url
+    ):
+        return ""
+    return (
+        f"; NPSBOT_TELEGRAM_API_URL={api_url} must be a Bot API base URL ending in /bot "
+        "(the default: https://api.telegram.org/bot)"
+    )
+
+
+async def _get_me(bot: Bot, token: str, api_url: str) -> Check:
     """The token check. Returns rather than yields from ``except``, so that no later error
     carries PTB's InvalidToken (whose message holds the whole token) as its context."""
     masked = mask_token(token)
+    hint = _api_url_hint(api_url)
     try:
         await bot.initialize()  # getMe
     except InvalidToken:
-        return Check(
-            IDENTITY_CHECK, Status.FAIL, f"Telegram rejected {masked}: check it with @BotFather"
-        )
+        blame = "check the URL" if hint else "check it with @BotFather"
+        return Check(IDENTITY_CHECK, Status.FAIL, f"Telegram rejected {masked}: {blame}{hint}")
     except NetworkError as error:
-        detail = f"cannot reach the Bot API at {host}: {scrub(error, token)}"
+        host = urlsplit(api_url).netloc or api_url
+        detail = f"cannot reach the Bot API at {host}: {scrub(error, token)}{hint}"
         return Check(IDENTITY_CHECK, Status.FAIL, detail)
     except TelegramError as error:
-        return Check(IDENTITY_CHECK, Status.FAIL, f"getMe failed: {scrub(error, token)}")
+        return Check(IDENTITY_CHECK, Status.FAIL, f"getMe failed: {scrub(error, token)}{hint}")
     me = bot.bot
     return Check(IDENTITY_CHECK, Status.PASS, f"@{me.username} (id {me.id}), token {masked}")
 
@@ -183,12 +200,20 @@ def _shown_url(url: str, token: str) -> str:
     return url.replace(token, mask_token(token)) if url else "none"
 
 
-async def check_webhook(telegram: Telegram | None, settings: Settings) -> Check:
-    """Webhook mode: Telegram calls our URL and had no trouble; polling: no webhook in the way."""
+async def check_webhook(telegram: Telegram | None, configured: str | None) -> Check:
+    """Webhook mode: Telegram calls our URL and had no trouble; polling: no webhook in the way.
+
+    ``configured`` is NPSBOT_TELEGRAM_WEBHOOK_URL as given, even when the settings refused it:
+    an http:// URL means webhook mode was meant, and "polling" would be the wrong verdict.
+    """
     name = "updates"
-    configured = settings.telegram_webhook_url
     if configured is not None and not configured.startswith("https://"):
-        return Check(name, Status.FAIL, "NPSBOT_TELEGRAM_WEBHOOK_URL must be an https:// URL")
+        return Check(
+            name,
+            Status.FAIL,
+            f"NPSBOT_TELEGRAM_WEBHOOK_URL={configured} is not https://: Telegram only calls "
+            "HTTPS webhooks (the bot would not start)",
+        )
     if telegram is None:
         return Check(name, Status.SKIP, "not checked: getMe failed")
     try:

@@ -48,3 +48,12 @@ def test_an_age_under_thirty_days_needs_force(text: str) -> None:
 def test_thirty_days_and_one_month_are_enough() -> None:
     assert parse_age("30d", now=NOW).count == 30
     assert str(parse_age("1m", now=datetime(2026, 4, 30, tzinfo=UTC))) == "1m"
+
+
+@pytest.mark.parametrize(
+    "day", [datetime(2026, 3, 1, tzinfo=UTC), datetime(2028, 3, 29, tzinfo=UTC)]
+)
+def test_one_month_is_enough_on_every_day_of_the_year(day: datetime) -> None:
+    # 1 March minus a month is 1 February: 28 days, and still the month an operator asked for.
+    age = parse_age("1m", now=day)
+    assert age.cutoff(day) == day.replace(month=2)

@@ -149,6 +149,22 @@ async def test_an_unreachable_bot_api_is_a_failed_check(
     assert "cannot reach the Bot API at 127.0.0.1:9" in token.detail
 
 
+@pytest.mark.parametrize("suffix", ["/", ""])
+async def test_a_base_url_without_bot_blames_the_url_not_the_token(
+    good_env: dict[str, str], fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    # base_url + token: without "/bot" Telegram answers 404, which PTB calls an invalid token.
+    root = fake.base_url.removesuffix("/bot") + suffix
+    monkeypatch.setenv("NPSBOT_TELEGRAM_API_URL", root)
+    token = by_name(await doctor(now=NOW))["bot token"]
+    assert token.status is Status.FAIL
+    assert f"NPSBOT_TELEGRAM_API_URL={root} must be a Bot API base URL ending in /bot" in (
+        token.detail
+    )
+    assert "@BotFather" not in token.detail
+    assert TOKEN.split(":")[1] not in token.detail
+
+
 async def test_chats_the_bot_cannot_post_to_fail(
     good_env: dict[str, str], fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,12 +230,28 @@ async def test_a_missing_or_unreachable_database_fails_without_creating_one(
     database = by_name(await doctor(now=NOW))["database"]
     assert database.status is Status.FAIL and "no database file" in database.detail
     assert not (tmp_path / "none.db").exists()
+    monkeypatch.setenv("NPSBOT_DATABASE_URL", "sqlite+aiosqlite:///absent.db")  # relative
+    database = by_name(await doctor(now=NOW))["database"]
+    assert f"({tmp_path / 'absent.db'})" in database.detail  # where it looked
     monkeypatch.setenv(
         "NPSBOT_DATABASE_URL", "postgresql+asyncpg://npsbot:s3cret-pw@127.0.0.1:9/npsbot"
     )
     database = by_name(await doctor(now=NOW))["database"]
     assert database.status is Status.FAIL and "cannot use" in database.detail
     assert "s3cret-pw" not in database.detail
+
+
+async def test_a_database_url_without_an_async_driver_fails_naming_the_fix(
+    good_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The URL PostgreSQL's own tools take: SQLAlchemy reads it as psycopg2, which npsbot lacks.
+    monkeypatch.setenv("NPSBOT_DATABASE_URL", "postgresql://npsbot:s3cret-pw@127.0.0.1/npsbot")
+    checks = by_name(await doctor(now=NOW))
+    database = checks["database"]
+    assert database.status is Status.FAIL
+    assert "use postgresql+asyncpg://" in database.detail
+    assert "s3cret-pw" not in database.detail
+    assert checks["time zone"].status is Status.PASS  # the checks after it still ran
 
 
 async def test_a_bad_time_zone_fails_and_the_rest_is_still_checked(
@@ -231,6 +263,11 @@ async def test_a_bad_time_zone_fails_and_the_rest_is_still_checked(
     assert "'Mars/Olympus_Mons' is not an IANA time zone" in checks["time zone"].detail
     assert checks["settings"].status is Status.PASS  # said once, by its own check
     assert checks["bot token"].status is Status.PASS
+    monkeypatch.setenv("NPSBOT_DIGEST_CRON", "every monday")  # both named in one run
+    detail = by_name(await doctor(now=NOW))["time zone"].detail
+    assert "'Mars/Olympus_Mons' is not an IANA time zone" in detail
+    assert "NPSBOT_DIGEST_CRON='every monday' is not a crontab" in detail
+    monkeypatch.delenv("NPSBOT_DIGEST_CRON")
     monkeypatch.setenv("NPSBOT_TIMEZONE", "UTC")
     monkeypatch.setenv("NPSBOT_MANAGER_USER_IDS", "boss")
     checks = by_name(await doctor(now=NOW))
@@ -256,6 +293,12 @@ async def test_webhook_mode_matches_telegram_and_reports_its_last_error(
     fake.webhook_failed("Wrong response from the webhook: 502 Bad Gateway")
     updates = by_name(await doctor(now=NOW))["updates"]
     assert updates.status is Status.WARN and "502 Bad Gateway" in updates.detail
+
+    monkeypatch.setenv("NPSBOT_TELEGRAM_WEBHOOK_URL", "http://bot.example/telegram/webhook")
+    checks = by_name(await doctor(now=NOW))  # webhook mode was meant: no "polling" verdict
+    assert checks["updates"].status is Status.FAIL
+    assert "is not https://" in checks["updates"].detail
+    assert checks["settings"].status is Status.PASS  # said once, by its own check
 
     monkeypatch.delenv("NPSBOT_TELEGRAM_WEBHOOK_URL")  # polling with a webhook in the way
     updates = by_name(await doctor(now=NOW))["updates"]

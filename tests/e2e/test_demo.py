@@ -136,3 +136,13 @@ def test_npsbot_demo_says_what_is_wrong_with_its_folder_or_database(tmp_path: Pa
     assert result.exit_code == 2
     assert "'nonsense' is not a database URL" in result.output
     assert not out.exists()
+    plain = "postgresql://npsbot:s3cret@127.0.0.1/npsbot"  # psycopg2's URL, not asyncpg's
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--database-url", plain])
+    assert result.exit_code == 2
+    assert "use postgresql+asyncpg://" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    out.mkdir()  # a folder the user made for it, empty as asked: a failure does not remove it
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--database-url", "nonsense"])
+    assert result.exit_code == 2
+    assert out.is_dir()
