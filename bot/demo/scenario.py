@@ -44,6 +44,7 @@ from bot.demo.cast import (
     ClientPlan,
     make_cast,
 )
+from bot.demo.history import PAST_WEEKS, import_history, past_answers
 from bot.demo.results import (
     ClientRun,
     DemoError,
@@ -151,6 +152,7 @@ async def _play(
     *,
     database_url: str,
     clock: ShiftedClock,
+    seed: int,
     say: Callable[[str], None],
 ) -> tuple[list[ClientRun], ManagerRun | None, list[SentMessage]]:
     fake.add_group(MANAGERS_CHAT, MANAGERS_CHAT_TITLE)
@@ -162,6 +164,10 @@ async def _play(
     settings = demo_settings(fake, database_url=database_url, api_token=api_token)
     async with _running(settings, clock) as bot:
         say(f"npsbot is running as @{bot.services.application.bot.username}")
+        now = clock()
+        week_start = datetime.combine(now.date() - timedelta(days=now.weekday()), time(0), UTC)
+        imported = await import_history(bot.services.engine, past_answers(seed, week_start), now)
+        say(f"history: {imported} answers of the {PAST_WEEKS} weeks before, imported (no messages)")
         intake = f"http://127.0.0.1:{bot.http_port}"
         async with httpx.AsyncClient(base_url=intake, timeout=30.0) as http:
             say(
@@ -222,7 +228,7 @@ async def run_demo(
             async with FakeBotApi(bot_username=BOT_USERNAME) as fake:
                 say(f"fake Telegram Bot API on {fake.url}")
                 runs, manager, digest = await _play(
-                    fake, cast, database_url=url, clock=clock, say=say
+                    fake, cast, database_url=url, clock=clock, seed=seed, say=say
                 )
                 managers_chat = fake.bot_messages(MANAGERS_CHAT)
         return _save(
