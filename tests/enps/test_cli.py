@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+import bot.enps.cli as campaign_cli
 from bot.cli import app
 from storage.db import make_engine, make_session_factory
 from storage.models import EnpsInvitation, OutboxMessage
@@ -89,3 +90,12 @@ def test_create_without_a_token_stores_nothing(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["campaign", "create", "staff", "--chat-id", "1"], env=bare)
     assert result.exit_code == 2 and "NPSBOT_TELEGRAM_TOKEN" in result.output
     assert "no campaigns yet" in invoke(env, "list")
+
+
+def test_campaign_commands_log_in_the_configured_format(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[object, ...]] = []
+    monkeypatch.setattr(campaign_cli, "configure_logging", lambda *args: seen.append(args))
+    invoke({**env, "NPSBOT_LOG_FORMAT": "json", "NPSBOT_LOG_LEVEL": "WARNING"}, "list")
+    assert seen == [("WARNING", "json")]
