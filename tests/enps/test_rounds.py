@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.enps.rounds import EnpsRounds
 from storage import enps
+from storage import enps_invitations as invitations
 from storage.db import SessionFactory
-from storage.models import EnpsCampaign, EnpsRound, OutboxMessage
+from storage.models import EnpsCampaign, EnpsInvitation, EnpsResponse, EnpsRound, OutboxMessage
 
 NOW = datetime(2027, 1, 1, 7, 0, tzinfo=UTC)
 
@@ -74,3 +79,51 @@ async def test_a_run_waits_while_a_round_is_open_and_each_run_opens_once(
         assert rows[0].digest_outbox_id == digests[0].id
         assert "Too few answers" in digests[0].payload["text"]
         assert not await rounds.close(rows[0])
+
+
+async def test_a_press_committing_as_the_round_closes_is_rewritten_with_the_others(
+    sessions: SessionFactory, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: no race to lose")
+    campaign, clock = await setup(sessions), Clock()
+    rounds = EnpsRounds(session_factory=sessions, tz=ZoneInfo("Europe/Moscow"), clock=clock)
+    opened = await rounds.open_round(campaign, scheduled_for=NOW - timedelta(hours=1))
+    assert opened is not None
+    async with sessions() as session:
+        invitation = (
+            await session.exec(select(EnpsInvitation).where(EnpsInvitation.user_id == 1))
+        ).one()
+    assert invitation.id is not None
+    async with sessions() as press:
+        assert await invitations.record_score(
+            press, invitation_id=invitation.id, user_id=1, round_id=opened.round_id, score=9
+        )
+        pressed_key = (await press.exec(select(EnpsResponse.id))).one()
+
+        async def close() -> bool:
+            async with sessions() as session:
+                closed = await enps.close_round(session, round_id=opened.round_id, now=clock.now)
+                await session.commit()
+                return closed
+
+        closing = asyncio.create_task(close())
+        async with engine.connect() as watcher:  # until the close waits for the press's row
+            waiting = text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            while not (await watcher.execute(waiting)).scalar_one():
+                assert not closing.done()
+                await asyncio.sleep(0.01)
+        await press.commit()
+    assert await closing
+    async with sessions() as session:
+        keys = (await session.exec(select(EnpsResponse.id))).all()
+        status = (
+            await session.exec(
+                select(EnpsInvitation.status).where(EnpsInvitation.id == invitation.id)
+            )
+        ).one()
+    assert len(keys) == 1 and keys[0] != pressed_key  # rewritten at the close, like the rest
+    assert status == "answered"
