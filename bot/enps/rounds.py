@@ -188,6 +188,8 @@ class EnpsRounds:
                     await enps.members_to_ask(session, campaign_id=round_row.campaign_id)
                 )
                 for invitation in waiting:
+                    if invitation.user_id not in languages:  # /stop, or removed, since asked
+                        continue
                     assert invitation.message_id is not None  # noqa: S101  (the query's filter)
                     language = member_language(languages.get(invitation.user_id), campaign)
                     closes = self._date(round_row.closes_at, language)

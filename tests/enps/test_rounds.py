@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.enps.rounds import EnpsRounds
-from storage import enps
+from storage import clients, enps
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.models import EnpsCampaign, EnpsInvitation, EnpsResponse, EnpsRound, OutboxMessage
@@ -127,3 +127,31 @@ async def test_a_press_committing_as_the_round_closes_is_rewritten_with_the_othe
         ).one()
     assert len(keys) == 1 and keys[0] != pressed_key  # rewritten at the close, like the rest
     assert status == "answered"
+
+
+async def test_the_reminder_skips_members_who_stopped_or_were_removed_since(
+    sessions: SessionFactory,
+) -> None:
+    campaign, clock = await setup(sessions), Clock()
+    assert campaign.id is not None
+    rounds = EnpsRounds(session_factory=sessions, tz=ZoneInfo("Europe/Moscow"), clock=clock)
+    opened = await rounds.open_round(campaign, scheduled_for=NOW - timedelta(hours=1))
+    assert opened is not None
+    async with sessions() as session:
+        for row in (await session.exec(select(EnpsInvitation))).all():
+            assert row.question_outbox_id is not None
+            await invitations.question_delivered(
+                session, outbox_id=row.question_outbox_id, message_id=100 + row.user_id
+            )
+        await clients.opt_out(session, user_id=2, now=NOW, purposes=())  # /stop
+        await enps.remove_members(session, campaign_id=campaign.id, user_ids=[3])
+        await session.commit()
+    clock.now = NOW + timedelta(days=1)  # the reminder is due
+    await rounds.tick()
+    async with sessions() as session:
+        reminded = (
+            await session.exec(
+                select(OutboxMessage.chat_id).where(OutboxMessage.purpose == "enps_member")
+            )
+        ).all()
+    assert reminded == [1]
