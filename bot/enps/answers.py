@@ -75,11 +75,25 @@ class EnpsAnswers:
             )
             await self._say(session, chat_id, reply, now)
             for round_row in await enps.open_rounds(session, campaign_id=campaign.id):
-                if round_row.id is not None and not await invitations.has_invitation(
+                if round_row.id is None:
+                    continue
+                if not await invitations.has_invitation(
                     session, round_id=round_row.id, user_id=user_id
                 ):
                     await self.rounds.ask(
                         session, campaign, round_row, user_id=user_id, language=own_choice
+                    )
+                # Added by id before they had started the bot, their question was refused:
+                # now the bot can write to them, so this round asks them after all.
+                elif refused := await invitations.reopen_unreachable(
+                    session, round_id=round_row.id, user_id=user_id
+                ):
+                    await self.rounds.send_question(
+                        session,
+                        campaign,
+                        invitation_id=refused,
+                        user_id=user_id,
+                        language=own_choice,
                     )
             await session.commit()
         self.wake()

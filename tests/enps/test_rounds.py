@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from bot.enps.answers import EnpsAnswers, join_payload
 from bot.enps.rounds import EnpsRounds
 from storage import clients, enps
 from storage import enps_invitations as invitations
@@ -155,3 +156,48 @@ async def test_the_reminder_skips_members_who_stopped_or_were_removed_since(
             )
         ).all()
     assert reminded == [1]
+
+
+async def test_a_member_whose_question_was_refused_is_asked_once_they_open_the_link(
+    sessions: SessionFactory,
+) -> None:
+    campaign, clock = await setup(sessions), Clock()
+    assert campaign.id is not None
+    async with sessions() as session:  # added by id; has never started the bot
+        await enps.add_members(session, campaign_id=campaign.id, user_ids=[4], now=NOW)
+        await session.commit()
+    rounds = EnpsRounds(session_factory=sessions, tz=ZoneInfo("Europe/Moscow"), clock=clock)
+    opened = await rounds.open_round(campaign, scheduled_for=NOW - timedelta(hours=1))
+    assert opened is not None and opened.asked == 4
+    async with sessions() as session:
+        refused = (
+            await session.exec(select(EnpsInvitation).where(EnpsInvitation.user_id == 4))
+        ).one()
+        assert refused.question_outbox_id is not None
+        await invitations.question_failed(  # Telegram: chat not found
+            session, outbox_id=refused.question_outbox_id, member_unreachable=True
+        )
+        await session.commit()
+    secret = b"k" * 32
+    answers = EnpsAnswers(
+        session_factory=sessions, rounds=rounds, link_secret=secret, wake=lambda: None, clock=clock
+    )
+    link = join_payload(secret, campaign.id, now=NOW, ttl=timedelta(days=1))
+    assert await answers.join(payload=link, user_id=4, chat_id=4, language="en")
+    assert await answers.join(payload=link, user_id=4, chat_id=4, language="en")  # again
+    async with sessions() as session:
+        invitation = (
+            await session.exec(select(EnpsInvitation).where(EnpsInvitation.user_id == 4))
+        ).one()
+        questions = (
+            await session.exec(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.chat_id == 4)
+                .where(OutboxMessage.purpose == "enps")
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all()
+        counts = await enps.round_counts(session, round_id=opened.round_id)
+    assert invitation.status == "queued" and len(questions) == 2  # asked once more, not twice
+    assert invitation.question_outbox_id == questions[-1]
+    assert (counts.invited, counts.unreachable) == (4, 0)
