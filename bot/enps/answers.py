@@ -23,6 +23,7 @@ from bot.delivery.dispatcher import Clock
 from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
+from bot.survey.answers import storable
 from storage import clients, enps, outbox
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
@@ -187,7 +188,7 @@ class EnpsAnswers:
             context = await invitations.awaiting_comment(session, user_id=user_id, now=now)
             if context is None or chat_id != user_id:
                 return False
-            comment = text.strip() or None
+            comment = storable(text).strip() or None
             if not await self._finish(session, context, comment=comment, now=now):
                 return False
             await session.commit()

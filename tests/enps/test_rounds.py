@@ -11,12 +11,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from bot.core.callback import EnpsPress
 from bot.enps.answers import EnpsAnswers, join_payload
 from bot.enps.rounds import EnpsRounds
 from storage import clients, enps
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
-from storage.models import EnpsCampaign, EnpsInvitation, EnpsResponse, EnpsRound, OutboxMessage
+from storage.models import (
+    EnpsCampaign,
+    EnpsComment,
+    EnpsInvitation,
+    EnpsResponse,
+    EnpsRound,
+    OutboxMessage,
+)
 
 NOW = datetime(2027, 1, 1, 7, 0, tzinfo=UTC)
 
@@ -201,3 +209,27 @@ async def test_a_member_whose_question_was_refused_is_asked_once_they_open_the_l
     assert invitation.status == "queued" and len(questions) == 2  # asked once more, not twice
     assert invitation.question_outbox_id == questions[-1]
     assert (counts.invited, counts.unreachable) == (4, 0)
+
+
+async def test_a_comment_with_a_nul_is_stored_on_every_database(sessions: SessionFactory) -> None:
+    # PostgreSQL refuses NUL in text: the comment would fail and be lost there.
+    campaign, clock = await setup(sessions), Clock()
+    rounds = EnpsRounds(session_factory=sessions, tz=ZoneInfo("Europe/Moscow"), clock=clock)
+    opened = await rounds.open_round(campaign, scheduled_for=NOW - timedelta(hours=1))
+    assert opened is not None
+    answers = EnpsAnswers(
+        session_factory=sessions,
+        rounds=rounds,
+        link_secret=b"k" * 32,
+        wake=lambda: None,
+        clock=clock,
+    )
+    async with sessions() as session:
+        invitation = (
+            await session.exec(select(EnpsInvitation).where(EnpsInvitation.user_id == 1))
+        ).one()
+    assert invitation.id is not None
+    await answers.press(EnpsPress(invitation.id, 9), presser_id=1, language="en")
+    assert await answers.comment(chat_id=1, user_id=1, text="more\x00 coffee")
+    async with sessions() as session:
+        assert (await session.exec(select(EnpsComment.text))).all() == ["more coffee"]
