@@ -24,11 +24,11 @@ from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
 from bot.survey.answers import storable
-from storage import clients, enps, outbox
+from storage import clients, enps, outbox, repo
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.enps_invitations import InvitationContext
-from storage.models import EnpsCampaign, TelegramUser
+from storage.models import EnpsCampaign, OutboxMessage, TelegramUser
 
 logger = logging.getLogger(__name__)
 
@@ -188,12 +188,30 @@ class EnpsAnswers:
             context = await invitations.awaiting_comment(session, user_id=user_id, now=now)
             if context is None or chat_id != user_id:
                 return False
+            if await self._customer_asked_since(session, context, chat_id):
+                return False  # the person answers the bot's latest question: the customer one
             comment = storable(text).strip() or None
             if not await self._finish(session, context, comment=comment, now=now):
                 return False
             await session.commit()
         self.wake()
         return True
+
+    @staticmethod
+    async def _customer_asked_since(
+        session: AsyncSession, context: InvitationContext, chat_id: int
+    ) -> bool:
+        """Whether a customer survey in this chat asked for its comment after our prompt.
+
+        An employee can be a client too, and the eNPS prompt waits for the whole round: text
+        meant for the customer survey ("What went wrong?") must not land in the team's digest.
+        """
+        customer_asked = await repo.comment_asked_at(session, chat_id=chat_id)
+        if customer_asked is None:
+            return False
+        prompt_id = context.invitation.prompt_outbox_id
+        prompt = None if prompt_id is None else await session.get(OutboxMessage, prompt_id)
+        return prompt is None or customer_asked > prompt.created_at
 
     async def _finish(
         self,

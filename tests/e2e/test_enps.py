@@ -280,3 +280,30 @@ async def test_a_round_due_while_the_bot_was_down_opens_at_start_up(harness: Har
         (round_row,) = (await session.exec(select(EnpsRound))).all()
     assert round_row.scheduled_for == MONDAY_10_MSK
     assert round_row.closes_at == MONDAY_10_MSK + timedelta(days=7)  # its own schedule
+
+
+async def test_a_member_who_is_also_a_client_comments_on_the_question_asked_last(
+    harness: Harness,
+) -> None:
+    harness.fake.add_group(TEAM, "People team")
+    campaigns = desk(harness)
+    await campaigns.create(
+        CampaignSpec(name="staff", chat_id=TEAM, cron="0 10 1 1 *", round_days=7)
+    )
+    [member] = await join_all(harness, await campaigns.link("staff"), [8201])
+    await campaigns.start_round("staff")
+    await answer(member, 8)  # the eNPS comment prompt now waits for the rest of the round
+    # The same person is a client: a ticket closes, they give a 2 and are asked why.
+    await harness.close_ticket(ticket("T-E1", {"id": "c-e1", "telegram_user_id": 8201}))
+    question = await member.wait_for_bot_message(lambda m: "T-E1" in (m.text or ""))
+    await member.press_button(question, "2")
+    await member.wait_for_bot_message(lambda m: "What went wrong?" in (m.text or ""))
+    await member.send_text("The courier was rude")
+    await harness.fake.wait_for(lambda m: "courier was rude" in (m.text or ""), chat_id=MANAGERS)
+    # The eNPS prompt still waits; a text now is its comment.
+    await member.send_text("More coffee, please")
+    await member.wait_for_bot_message(lambda m: "answers are recorded" in (m.text or ""))
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        comments = (await session.exec(select(EnpsComment.text))).all()
+    assert comments == ["More coffee, please"]
