@@ -180,6 +180,9 @@ class NpsBot:
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            # No dictConfig of uvicorn's own: its loggers would print plain text past the root
+            # handler, so NPSBOT_LOG_FORMAT=json would get non-JSON lines.
+            log_config=None,
             lifespan="off",
             access_log=False,
         )

@@ -258,7 +258,9 @@ async def close_round(session: AsyncSession, *, round_id: int, now: datetime) ->
     )
     if changed(result) != 1:
         return False
-    await _rewrite_answers(session, round_id=round_id)
+    # Invitations first: a press or comment committing meanwhile holds its invitation's row,
+    # so these wait for it, and the rewrite below (a later statement) sees its answer. Rewritten
+    # first, a score pressed in the last moment kept the row, and the trace, of its press.
     await session.exec(
         update(EnpsInvitation)
         .where(col(EnpsInvitation.round_id) == round_id)
@@ -271,6 +273,7 @@ async def close_round(session: AsyncSession, *, round_id: int, now: datetime) ->
         .where(col(EnpsInvitation.status) == InvitationStatus.SCORED)
         .values(status=InvitationStatus.ANSWERED)
     )
+    await _rewrite_answers(session, round_id=round_id)
     return True
 
 

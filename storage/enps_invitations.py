@@ -59,6 +59,27 @@ async def has_invitation(session: AsyncSession, *, round_id: int, user_id: int) 
     return found.first() is not None
 
 
+async def reopen_unreachable(session: AsyncSession, *, round_id: int, user_id: int) -> int | None:
+    """Compare-and-set ``unreachable -> queued`` for a member who can be written to now (they
+    opened the link); the invitation's id, or None if they had no refused question here."""
+    invitation_id = (
+        await session.exec(
+            select(EnpsInvitation.id)
+            .where(col(EnpsInvitation.round_id) == round_id)
+            .where(col(EnpsInvitation.user_id) == user_id)
+        )
+    ).first()
+    if invitation_id is None:
+        return None
+    result = await session.exec(
+        update(EnpsInvitation)
+        .where(col(EnpsInvitation.id) == invitation_id)
+        .where(col(EnpsInvitation.status) == InvitationStatus.UNREACHABLE)
+        .values(status=InvitationStatus.QUEUED, message_id=None)
+    )
+    return invitation_id if changed(result) == 1 else None
+
+
 async def insert_invitation(session: AsyncSession, *, round_id: int, user_id: int) -> int:
     """A member's invitation to a round, ``queued``; returns its id."""
     connection = await session.connection()

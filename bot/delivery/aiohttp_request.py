@@ -122,6 +122,10 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as error:
             if self._observer is not None:
                 self._observer.unanswered(error)
+            if isinstance(error, aiohttp.ClientResponseError | aiohttp.InvalidURL):
+                # Their text quotes the URL (too many redirects, a proxy's refusal), and a Bot
+                # API URL holds the token: neither the message nor a chained cause may carry it.
+                raise NetworkError(f"aiohttp.{type(error).__name__}") from None
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
         if self._observer is not None:
             self._observer.answered(*answer)

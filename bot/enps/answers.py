@@ -23,11 +23,12 @@ from bot.delivery.dispatcher import Clock
 from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
-from storage import clients, enps, outbox
+from bot.survey.answers import storable
+from storage import clients, enps, outbox, repo
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.enps_invitations import InvitationContext
-from storage.models import EnpsCampaign, TelegramUser
+from storage.models import EnpsCampaign, OutboxMessage, TelegramUser
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,25 @@ class EnpsAnswers:
             )
             await self._say(session, chat_id, reply, now)
             for round_row in await enps.open_rounds(session, campaign_id=campaign.id):
-                if round_row.id is not None and not await invitations.has_invitation(
+                if round_row.id is None:
+                    continue
+                if not await invitations.has_invitation(
                     session, round_id=round_row.id, user_id=user_id
                 ):
                     await self.rounds.ask(
                         session, campaign, round_row, user_id=user_id, language=own_choice
+                    )
+                # Added by id before they had started the bot, their question was refused:
+                # now the bot can write to them, so this round asks them after all.
+                elif refused := await invitations.reopen_unreachable(
+                    session, round_id=round_row.id, user_id=user_id
+                ):
+                    await self.rounds.send_question(
+                        session,
+                        campaign,
+                        invitation_id=refused,
+                        user_id=user_id,
+                        language=own_choice,
                     )
             await session.commit()
         self.wake()
@@ -173,12 +188,30 @@ class EnpsAnswers:
             context = await invitations.awaiting_comment(session, user_id=user_id, now=now)
             if context is None or chat_id != user_id:
                 return False
-            comment = text.strip() or None
+            if await self._customer_asked_since(session, context, chat_id):
+                return False  # the person answers the bot's latest question: the customer one
+            comment = storable(text).strip() or None
             if not await self._finish(session, context, comment=comment, now=now):
                 return False
             await session.commit()
         self.wake()
         return True
+
+    @staticmethod
+    async def _customer_asked_since(
+        session: AsyncSession, context: InvitationContext, chat_id: int
+    ) -> bool:
+        """Whether a customer survey in this chat asked for its comment after our prompt.
+
+        An employee can be a client too, and the eNPS prompt waits for the whole round: text
+        meant for the customer survey ("What went wrong?") must not land in the team's digest.
+        """
+        customer_asked = await repo.comment_asked_at(session, chat_id=chat_id)
+        if customer_asked is None:
+            return False
+        prompt_id = context.invitation.prompt_outbox_id
+        prompt = None if prompt_id is None else await session.get(OutboxMessage, prompt_id)
+        return prompt is None or customer_asked > prompt.created_at
 
     async def _finish(
         self,

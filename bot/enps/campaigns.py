@@ -20,7 +20,7 @@ from telegram import Bot
 from bot.config import Settings
 from bot.core import deeplink
 from bot.core.deeplink import MAX_PAYLOAD_LENGTH
-from bot.core.enps import MIN_ANONYMOUS_GROUP, MemberStatus, RoundStatus
+from bot.core.enps import MIN_ANONYMOUS_GROUP, MemberStatus, RoundStatus, effective_min_group
 from bot.delivery.dispatcher import Clock, utc_now
 from bot.enps.answers import join_payload
 from bot.enps.rounds import EnpsRounds, OpenedRound
@@ -121,7 +121,12 @@ class CampaignDesk:
             raise CampaignError("--round-days must be above 0")
         if spec.remind_after_days is not None and spec.remind_after_days < 0:
             raise CampaignError("--remind-after-days must not be negative")
-        min_group = spec.min_group_size or self.settings.digest_min_group_size
+        # The customer digest's setting may be 1 or 2; a campaign's default never goes below 3.
+        min_group = (
+            effective_min_group(self.settings.digest_min_group_size)
+            if spec.min_group_size is None
+            else spec.min_group_size
+        )
         if min_group < MIN_ANONYMOUS_GROUP:
             raise CampaignError(
                 f"--min-group-size must be at least {MIN_ANONYMOUS_GROUP}: below it a total "

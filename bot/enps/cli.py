@@ -39,7 +39,7 @@ def _settings() -> Settings:
             for e in error.errors()
         )
         raise _fail(f"invalid settings: {problems}") from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 

@@ -2,6 +2,7 @@
 
 Below the minimum group the digest says only how many answered: no score, no distribution, no
 comments, and no change against the round before (it would give this round's score away).
+Comments need the minimum of their own: fewer are held back, whatever the number of scores.
 Comments come in the order of their random keys and are cut to a length that fits a message.
 """
 
@@ -144,6 +145,23 @@ def _comments(report: RoundReport, t: Translator, m: Markup) -> list[str]:
         return []
     if not report.comments:
         return [m.line(t.gettext("No comments in this round"))]
+    if len(report.comments) < report.figures.min_group:
+        # The outbox shows who finished after the score (a comment or Skip gets the thanks;
+        # silence does not), so a comment hides only among the round's commenters: fewer
+        # than the minimum could point at its author, however many scored.
+        return [
+            m.line(
+                t.ngettext(
+                    "%(count)s comment held back: comments are shown only when there are at "
+                    "least %(min)s",
+                    "%(count)s comments held back: comments are shown only when there are at "
+                    "least %(min)s",
+                    len(report.comments),
+                ),
+                count=m.count(len(report.comments)),
+                min=m.count(report.figures.min_group),
+            )
+        ]
     shown = report.comments[:DEFAULT_COMMENTS_SHOWN]
     lines = [m.bold(m.line(t.gettext("In their words")))]
     lines += [m.quote(m.raw(shorten(text.strip(), COMMENT_LIMIT))) for text in shown]

@@ -152,6 +152,21 @@ class EnpsRounds:
         invitation_id = await invitations.insert_invitation(
             session, round_id=round_row.id, user_id=user_id
         )
+        await self.send_question(
+            session, campaign, invitation_id=invitation_id, user_id=user_id, language=language
+        )
+        return invitation_id
+
+    async def send_question(
+        self,
+        session: AsyncSession,
+        campaign: EnpsCampaign,
+        *,
+        invitation_id: int,
+        user_id: int,
+        language: str | None,
+    ) -> None:
+        """Queue an invitation's question, and remember its outbox row for the delivery hooks."""
         payload = texts.question_payload(
             member_translator(language, campaign),
             invitation_id=invitation_id,
@@ -170,7 +185,6 @@ class EnpsRounds:
         await invitations.set_invitation_outbox(
             session, invitation_id=invitation_id, column="question_outbox_id", outbox_id=outbox_id
         )
-        return invitation_id
 
     async def _remind(self, now: datetime) -> None:
         async with self.session_factory() as session:
@@ -188,6 +202,8 @@ class EnpsRounds:
                     await enps.members_to_ask(session, campaign_id=round_row.campaign_id)
                 )
                 for invitation in waiting:
+                    if invitation.user_id not in languages:  # /stop, or removed, since asked
+                        continue
                     assert invitation.message_id is not None  # noqa: S101  (the query's filter)
                     language = member_language(languages.get(invitation.user_id), campaign)
                     closes = self._date(round_row.closes_at, language)

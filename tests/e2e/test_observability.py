@@ -201,3 +201,15 @@ async def test_json_logs_carry_no_personal_data(harness: Harness) -> None:
         for line in lines:
             assert personal not in line, line
     assert not [line for line in lines if "courier" in line.lower()]
+
+
+async def test_uvicorn_lines_are_json_too(harness: Harness) -> None:
+    # uvicorn's own logging config would give its loggers a plain-text handler of their own
+    # that does not propagate: "Exception in ASGI application" would break the JSON stream.
+    with json_logs_at_debug() as stream:
+        await harness.restart()  # the embedded server's uvicorn.Config is built again
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert {"logger": "uvicorn.error", "message": "Exception in ASGI application"}.items() <= (
+        next(record for record in records if record["logger"] == "uvicorn.error").items()
+    )

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+import bot.enps.cli as campaign_cli
 from bot.cli import app
 from storage.db import make_engine, make_session_factory
-from storage.models import EnpsInvitation, OutboxMessage
+from storage.models import EnpsCampaign, EnpsInvitation, OutboxMessage
 
 runner = CliRunner()
 
@@ -61,6 +62,7 @@ def test_create_add_list_start_and_remove(env: dict[str, str], tmp_path: Path) -
         (["create", "bad name", "--chat-id", "1"], "campaign name"),
         (["create", "x", "--chat-id", "1", "--cron", "quarterly"], "not a crontab"),
         (["create", "x", "--chat-id", "1", "--min-group-size", "2"], "at least 3"),
+        (["create", "x", "--chat-id", "1", "--min-group-size", "0"], "at least 3"),
         (["create", "x", "--chat-id", "1", "--language", "de"], "unsupported language"),
         (["add-members", "nobody", "1"], "no campaign is called 'nobody'"),
         (["start-round", "nobody"], "no campaign is called"),
@@ -89,3 +91,29 @@ def test_create_without_a_token_stores_nothing(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["campaign", "create", "staff", "--chat-id", "1"], env=bare)
     assert result.exit_code == 2 and "NPSBOT_TELEGRAM_TOKEN" in result.output
     assert "no campaigns yet" in invoke(env, "list")
+
+
+def test_campaign_commands_log_in_the_configured_format(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[object, ...]] = []
+    monkeypatch.setattr(campaign_cli, "configure_logging", lambda *args: seen.append(args))
+    invoke({**env, "NPSBOT_LOG_FORMAT": "json", "NPSBOT_LOG_LEVEL": "WARNING"}, "list")
+    assert seen == [("WARNING", "json")]
+
+
+def test_a_small_customer_digest_minimum_gives_campaigns_three(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # NPSBOT_DIGEST_MIN_GROUP_SIZE may be 1 for the customer digest; the README promises a
+    # campaign's default never goes below 3, so create must not refuse it.
+    invoke({**env, "NPSBOT_DIGEST_MIN_GROUP_SIZE": "1"}, "create", "staff", "--chat-id", "1")
+
+    async def stored() -> list[int]:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}")
+        async with make_session_factory(engine)() as session:
+            sizes = list((await session.exec(select(EnpsCampaign.min_group_size))).all())
+        await engine.dispose()
+        return sizes
+
+    assert asyncio.run(stored()) == [3]

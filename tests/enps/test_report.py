@@ -60,5 +60,20 @@ def test_russian_plural_forms_and_plain_text() -> None:
     assert "Слишком мало ответов" in text
     assert "начиная с 5 ответов" in text
     one = render(report([10, 10, 9, 9, 0, 8], ["один"]), "ru", html=False)
-    assert "1 критик (17" in one and "4 промоутера" in one and "> один" in one
+    assert "1 критик (17" in one and "4 промоутера" in one
+    assert "1 комментарий скрыт: комментарии показываются, только когда их не меньше 5" in one
+    assert "один" not in one
     assert "Нет предыдущего раунда для сравнения" in one
+
+
+def test_comments_fewer_than_the_minimum_are_held_back_whatever_the_scores() -> None:
+    # Seven scores would do, but two comments would hide only among those who finished after
+    # the score (the outbox shows who got the thanks): fewer than five people.
+    text = render(report([10, 10, 9, 9, 0, 7, 8], ["only <two>", "of us"]))
+    assert "eNPS: <b>" in text  # the scores are reportable
+    assert "2 comments held back: comments are shown only when there are at least 5" in text
+    assert "<blockquote>" not in text and "two" not in text and "of us" not in text
+    five = render(report([10, 10, 9, 9, 0, 7, 8], [f"c{n}" for n in range(5)]))
+    assert five.count("<blockquote>") == 5 and "held back" not in five
+    three = render(report([10, 10, 9, 9, 0], ["a", "b", "c"]), "ru", html=False)
+    assert "3 комментария скрыты" in three

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
+import traceback
 
 import pytest
 import telegram
+from aiohttp import web
 from prometheus_client import generate_latest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -157,3 +159,28 @@ def test_each_app_has_its_own_registry() -> None:
     first.telegram.answered(500, b"")
     assert errors(first)["server_error"] == 1
     assert errors(second) == {"requests": 0}
+
+
+async def test_a_transport_error_that_quotes_the_url_never_carries_the_token() -> None:
+    # A proxy that redirects in a loop: aiohttp's TooManyRedirects names the URL, token and all.
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(location=str(request.rel_url))
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", loop)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    port = closed_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    secret = "-".join(("SECRET", "TOKEN"))  # built, so the traceback's source lines lack it
+    request = AiohttpRequest(observer=Metrics().telegram)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as raised:
+            await request.post(f"http://127.0.0.1:{port}/bot123:{secret}/getMe")
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert "TooManyRedirects" in str(raised.value)
+    shown = "".join(traceback.format_exception(raised.value))  # what exc_info would log
+    assert secret not in shown
