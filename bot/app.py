@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
@@ -21,6 +21,7 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
+from bot.cron import last_fire_time
 from bot.delivery.dispatcher import Clock, utc_now
 from bot.enps.handlers import EnpsHandlers
 from bot.eventloop import freeze_startup_heap
@@ -51,25 +52,6 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # should rather fail and let Telegram deliver the update again.
 POLL_PATIENCE = timedelta(minutes=15)
 WEBHOOK_PATIENCE = timedelta(seconds=20)
-
-
-# How far back to look for the run the bot missed: short windows first, so a cron that fires
-# often is not walked for a year, and up to a year, so a monthly digest is found after a long
-# outage too.
-LOOKBACK_WINDOWS = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=370))
-
-
-def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
-    """The latest time within a year before ``now`` at which ``trigger`` fired (or None)."""
-    for window in LOOKBACK_WINDOWS:
-        last: datetime | None = None
-        moment: datetime | None = trigger.get_next_fire_time(None, now - window)
-        while moment is not None and moment <= now:
-            last = moment
-            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-        if last is not None:
-            return last
-    return None
 
 
 def _secret(value: SecretStr | None) -> str | None:

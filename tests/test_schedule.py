@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.app import last_fire_time
+from bot.cron import last_fire_time
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

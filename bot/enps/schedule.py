@@ -7,9 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-# Short windows first, so a cron that fires often is not walked for a year; up to a year and a
-# bit, so a quarterly or yearly schedule is found too.
-_WINDOWS = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=400))
+from bot.cron import last_fire_time
 
 
 class ScheduleError(ValueError):
@@ -26,16 +24,7 @@ def trigger(cron: str, tz: ZoneInfo) -> CronTrigger:
 
 def last_fire(cron: str, tz: ZoneInfo, now: datetime) -> datetime | None:
     """The latest time up to ``now`` at which the schedule fired (within about a year)."""
-    schedule = trigger(cron, tz)
-    for window in _WINDOWS:
-        last: datetime | None = None
-        moment: datetime | None = schedule.get_next_fire_time(None, now - window)
-        while moment is not None and moment <= now:
-            last = moment
-            moment = schedule.get_next_fire_time(moment, moment + timedelta(seconds=1))
-        if last is not None:
-            return last
-    return None
+    return last_fire_time(trigger(cron, tz), now)
 
 
 def next_fire(cron: str, tz: ZoneInfo, now: datetime) -> datetime | None:

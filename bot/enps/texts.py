@@ -11,12 +11,11 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.callback import HINT, encode_enps
-from bot.core.nps import MAX_SCORE
+from bot.core.callback import encode_enps
 from bot.i18n import Translator
+from bot.survey.texts import scale_keyboard
 
 HTML = "HTML"
-FIRST_ROW_END = 5
 
 
 def _message(text: str, markup: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -41,17 +40,8 @@ def question_text(tr: Translator, *, campaign: str, company: str, min_group: int
 
 
 def score_keyboard(tr: Translator, invitation_id: int) -> dict[str, Any]:
-    """0..10 in two rows that fit a phone, the ends labelled below."""
-    buttons = [
-        InlineKeyboardButton(str(score), callback_data=encode_enps(invitation_id, score))
-        for score in range(MAX_SCORE + 1)
-    ]
-    labels = [
-        InlineKeyboardButton(tr.gettext("0 = not at all likely"), callback_data=HINT),
-        InlineKeyboardButton(tr.gettext("10 = extremely likely"), callback_data=HINT),
-    ]
-    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :], labels]
-    return InlineKeyboardMarkup(rows).to_dict()
+    """The same 0..10 scale as the client survey's, its presses naming the invitation."""
+    return scale_keyboard(tr, lambda score: encode_enps(invitation_id, score))
 
 
 def question_payload(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -21,16 +22,16 @@ HTML = "HTML"
 FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
 
 
-def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> dict[str, Any]:
-    """The 0..10 keyboard in two rows that fit a phone, with the ends labelled below.
+def scale_keyboard(
+    tr: Translator, data_for: Callable[[int], str], *, chosen: int | None = None
+) -> dict[str, Any]:
+    """0..10 in two rows that fit a phone, the ends labelled below; ``data_for`` names a press.
 
-    After a tap the chosen number is marked, so the client sees their answer and may still
-    change it while the change window lasts.
+    The client survey and the employee question share it, so both scales look the same.
     """
     buttons = [
         InlineKeyboardButton(
-            f"· {score} ·" if score == chosen else str(score),
-            callback_data=encode_score(survey_id, score),
+            f"· {score} ·" if score == chosen else str(score), callback_data=data_for(score)
         )
         for score in range(MAX_SCORE + 1)
     ]
@@ -40,6 +41,15 @@ def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None)
     ]
     rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :], labels]
     return InlineKeyboardMarkup(rows).to_dict()
+
+
+def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> dict[str, Any]:
+    """The survey's 0..10 keyboard.
+
+    After a tap the chosen number is marked, so the client sees their answer and may still
+    change it while the change window lasts.
+    """
+    return scale_keyboard(tr, lambda score: encode_score(survey_id, score), chosen=chosen)
 
 
 def skip_keyboard(survey_id: int, tr: Translator) -> dict[str, Any]:
