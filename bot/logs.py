@@ -4,7 +4,9 @@ Our own messages carry ids and error types only. Libraries that would log secret
 data are held above the levels where they do: httpx logs every request URL, and a Bot API URL
 holds the token; python-telegram-bot's DEBUG lines hold the token (the API URL) and every
 call's parameters and answers (message texts, names); aiosqlite's DEBUG lines hold every
-statement with its parameters.
+statement with its parameters. PTB's Application logs a whole update (names, texts, phone
+numbers of shared contacts) at CRITICAL when it cannot build a handler's context, so its
+records have updates replaced by their ids (``RedactUpdates``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from typing import IO, Literal
 
 from pythonjsonlogger.json import JsonFormatter
+from telegram import TelegramObject, Update
 
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -25,6 +28,33 @@ FLOORS = {
     "telegram": logging.INFO,
     "aiosqlite": logging.INFO,
 }
+
+
+# The PTB logger whose records may carry an ``Update`` among their arguments.
+UPDATE_LOGGER = "telegram.ext.Application"
+
+
+class RedactUpdates(logging.Filter):
+    """Replaces Telegram objects among a record's arguments by what names them, not what they hold.
+
+    An update prints as ``Update(update_id=..., message=Message(text=..., from_user=User(...)))``;
+    logged as ``update 123`` it still lets an operator find it, without personal data.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, TelegramObject) for arg in record.args
+        ):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        return True
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, Update):
+        return f"update {value.update_id}"
+    if isinstance(value, TelegramObject):
+        return f"a {type(value).__name__}"
+    return value
 
 
 def json_formatter() -> logging.Formatter:
@@ -54,6 +84,9 @@ def hold_back_libraries(level: str) -> None:
         raise ValueError(f"unknown log level {level!r}")
     for name, floor in FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, numeric))
+    updates = logging.getLogger(UPDATE_LOGGER)
+    if not any(isinstance(f, RedactUpdates) for f in updates.filters):
+        updates.addFilter(RedactUpdates())
 
 
 def configure_logging(

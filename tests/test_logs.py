@@ -9,11 +9,22 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import pytest
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackContext,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
 
 from bot.config import Settings
 from bot.logs import FLOORS, configure_logging
+from bot.sandbox import FakeBotApi
 
 
 @contextmanager
@@ -104,3 +115,52 @@ def test_an_unknown_format_or_level_is_refused() -> None:
         Settings(log_format="yaml", _env_file=None)  # type: ignore[arg-type, call-arg]
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging("LOUD")
+
+
+_AnyContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+
+
+class _ContextThatFails(_AnyContext):
+    """A context PTB cannot build: the one case where its Application logs the whole update."""
+
+    @classmethod
+    def from_update(cls, update: object, application: Any) -> Any:
+        raise RuntimeError("context cannot be built")
+
+
+async def test_ptb_logs_an_update_it_cannot_handle_by_its_id_not_its_contents() -> None:
+    update = Update.de_json(
+        {
+            "update_id": 4242,
+            "message": {
+                "message_id": 1,
+                "date": 1764633600,
+                "chat": {"id": 555, "type": "private", "first_name": "Olga"},
+                "from": {"id": 555, "is_bot": False, "first_name": "Olga", "username": "olga_k"},
+                "text": "My phone is +7 912 000-00-00",
+            },
+        },
+        None,
+    )
+
+    async def never(update: object, context: object) -> None:
+        raise AssertionError("no handler may run without a context")
+
+    stream = io.StringIO()
+    async with FakeBotApi() as fake:
+        application = (
+            Application.builder()
+            .token(fake.token)
+            .base_url(fake.base_url)
+            .context_types(ContextTypes(context=_ContextThatFails))
+            .build()
+        )
+        application.add_handler(MessageHandler(filters.ALL, never))
+        async with application:  # the real Application, initialised against the fake Bot API
+            with bare_root():
+                configure_logging("INFO", "json", stream=stream)
+                await application.process_update(update)
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["level"] == "CRITICAL" and "update 4242" in line["message"]
+    for personal in ("Olga", "olga_k", "912", "My phone"):
+        assert personal not in stream.getvalue()
