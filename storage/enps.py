@@ -33,8 +33,12 @@ from storage.models import (
     EnpsMember,
     EnpsResponse,
     EnpsRound,
+    OutboxMessage,
     TelegramUser,
 )
+from storage.outbox import OutboxStatus
+
+ROUND_CLOSED = "the round closed before the question went out"
 
 
 def random_id() -> str:
@@ -266,6 +270,20 @@ async def close_round(session: AsyncSession, *, round_id: int, now: datetime) ->
         .where(col(EnpsInvitation.round_id) == round_id)
         .where(col(EnpsInvitation.status).in_([str(s) for s in OPEN_FOR_SCORE]))
         .values(status=InvitationStatus.EXPIRED)
+    )
+    # A question still waiting in the outbox (a member whose chat was held by a flood limit, or
+    # Telegram away) would arrive after the close and ask for an answer no one can give.
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(
+                select(EnpsInvitation.question_outbox_id).where(
+                    col(EnpsInvitation.round_id) == round_id
+                )
+            )
+        )
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=ROUND_CLOSED)
     )
     await session.exec(
         update(EnpsInvitation)

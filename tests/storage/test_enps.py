@@ -20,6 +20,7 @@ from storage.models import (
     EnpsMember,
     EnpsResponse,
     EnpsRound,
+    OutboxMessage,
     TelegramUser,
 )
 
@@ -165,6 +166,31 @@ async def test_closing_is_once_and_settles_every_invitation(sessions: SessionFac
             await invitations.set_invitation_outbox(
                 session, invitation_id=first, column="user_id", outbox_id=1
             )
+
+
+async def test_closing_takes_back_questions_still_waiting_in_the_outbox(
+    sessions: SessionFactory,
+) -> None:
+    campaign_id = await campaign(sessions)
+    round_id, (first, second, _third) = await opened(sessions, campaign_id)
+    async with sessions() as session:
+        waiting, sent = await _row(session), await _row(session)
+        for invitation_id, outbox_id in ((first, waiting), (second, sent)):
+            await invitations.set_invitation_outbox(
+                session,
+                invitation_id=invitation_id,
+                column="question_outbox_id",
+                outbox_id=outbox_id,
+            )
+        await outbox.mark_sent(session, outbox_id=sent, message_id=77, now=NOW)
+        await session.commit()
+    async with sessions() as session:
+        assert await enps.close_round(session, round_id=round_id, now=PLAN.closes_at)
+        await session.commit()
+    async with sessions() as session:
+        rows = {row.id: row for row in (await session.exec(select(OutboxMessage))).all()}
+    assert (rows[waiting].status, rows[waiting].last_error) == ("failed", enps.ROUND_CLOSED)
+    assert rows[sent].status == "sent"  # what went out stays as it was
 
 
 async def test_a_reminder_is_claimed_once(sessions: SessionFactory) -> None:
