@@ -8,6 +8,7 @@ markers), so re-running one benchmark never disturbs the others.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import re
@@ -386,3 +387,37 @@ def summarize_stacks(path: Path) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def start_fake(
+    first_user: int, users: int, *options: str
+) -> tuple[subprocess.Popen[str], str, str]:
+    """The fake Bot API in its own process (bench/_fake_server.py): process, base URL, token.
+
+    Its own process keeps its CPU out of the measured one; it prints READY when it listens.
+    """
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("_fake_server.py")),
+        "--first-user",
+        str(first_user),
+        "--users",
+        str(users),
+        *options,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    if not line or line[0] != "READY":
+        raise SystemExit("the fake Bot API did not start")
+    return process, line[1], line[2]
+
+
+def stop_fake(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """Stop the fake and return the statistics it prints on the way out."""
+    process.terminate()
+    out, _ = process.communicate(timeout=60)
+    for line in out.splitlines():
+        if line.startswith("STATS "):
+            return dict(json.loads(line[6:]))
+    raise SystemExit("the fake Bot API reported nothing")

@@ -25,7 +25,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,6 +35,8 @@ from _common import (
     report,
     reset_database,
     seed_clients,
+    start_fake,
+    stop_fake,
     table,
 )
 
@@ -44,14 +45,13 @@ FIRST_USER = 2_000_000
 QUESTION_MESSAGE_ID = 1  # the first message of each client's chat at the fake
 
 
-def start_fake(users: int, plan_file: Path, rate: float, press_at: float) -> tuple[Any, str, str]:
-    command = [
-        sys.executable,
-        str(Path(__file__).with_name("_fake_server.py")),
-        "--first-user",
-        str(FIRST_USER),
-        "--users",
-        str(users),
+def start_answer_fake(
+    users: int, plan_file: Path, rate: float, press_at: float
+) -> tuple[subprocess.Popen[str], str, str]:
+    """The fake, pressing the planned scores itself at ``rate`` from ``press_at`` on."""
+    return start_fake(
+        FIRST_USER,
+        users,
         "--group",
         str(MANAGERS),
         "--press-plan",
@@ -60,22 +60,7 @@ def start_fake(users: int, plan_file: Path, rate: float, press_at: float) -> tup
         str(rate),
         "--press-at",
         str(press_at),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().split()
-    if not line or line[0] != "READY":
-        raise SystemExit("the fake Bot API did not start")
-    return process, line[1], line[2]
-
-
-def stop_fake(process: Any) -> dict[str, Any]:
-    process.terminate()
-    out, _ = process.communicate(timeout=60)
-    for line in out.splitlines():
-        if line.startswith("STATS "):
-            return dict(json.loads(line[6:]))
-    raise SystemExit("the fake Bot API reported nothing")
+    )
 
 
 async def bench(args: argparse.Namespace) -> str:  # noqa: PLR0915  (one scenario, top to bottom)
@@ -117,7 +102,7 @@ async def bench(args: argparse.Namespace) -> str:  # noqa: PLR0915  (one scenari
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as plan_file:
         json.dump(plan, plan_file)
     press_at = time.time() + 3.0  # the bot is up and polling by then
-    fake, base_url, token = start_fake(count, Path(plan_file.name), args.rate, press_at)
+    fake, base_url, token = start_answer_fake(count, Path(plan_file.name), args.rate, press_at)
     try:
         settings = Settings(
             telegram_token=token,  # type: ignore[arg-type]

@@ -37,6 +37,8 @@ from _common import (
     report,
     reset_database,
     seed_clients,
+    start_fake,
+    stop_fake,
     table,
 )
 
@@ -80,36 +82,14 @@ async def seed_outbox(url: str, count: int) -> None:
     await engine.dispose()
 
 
-def start_fake(
+def start_dispatch_fake(
     count: int, *, limited: bool, cpu: int | None
 ) -> tuple[subprocess.Popen[str], str, str]:
-    command = [
-        sys.executable,
-        str(Path(__file__).with_name("_fake_server.py")),
-        "--first-user",
-        str(FIRST_USER),
-        "--users",
-        str(count),
-    ]
-    if not limited:
-        command.append("--no-flood-limits")
+    """The fake with Telegram's flood limits, or without them for the dispatcher's ceiling."""
+    options = [] if limited else ["--no-flood-limits"]
     if cpu is not None:
-        command += ["--cpu", str(cpu)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().split()
-    if not line or line[0] != "READY":
-        raise SystemExit("the fake Bot API did not start")
-    return process, line[1], line[2]
-
-
-def stop_fake(process: subprocess.Popen[str]) -> dict[str, object]:
-    process.terminate()
-    out, _ = process.communicate(timeout=60)
-    for line in out.splitlines():
-        if line.startswith("STATS "):
-            return dict(json.loads(line[6:]))
-    raise SystemExit("the fake Bot API reported nothing")
+        options += ["--cpu", str(cpu)]
+    return start_fake(FIRST_USER, count, *options)
 
 
 async def dispatch(
@@ -210,7 +190,7 @@ async def main() -> None:
     seeded = time.perf_counter()
     await seed_outbox(args.database_url, args.count)
     print(f"seeded {args.count} queued surveys in {time.perf_counter() - seeded:.1f}s", flush=True)
-    fake, base_url, token = start_fake(args.count, limited=limited, cpu=args.fake_cpu)
+    fake, base_url, token = start_dispatch_fake(args.count, limited=limited, cpu=args.fake_cpu)
     try:
         result = await dispatch(
             args.database_url,
