@@ -259,27 +259,21 @@ class NpsBot:
         async def weekly_digest(_context: Context) -> None:
             await services.digest.post()
 
-        job_queue.run_repeating(
-            sweep,
-            interval=self.settings.sweep_interval_seconds,
-            first=0.0,
-            name="survey-sweep",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True},
-        )
-
         async def enps_rounds(_context: Context) -> None:
             await services.enps_rounds.tick()
 
-        # Campaign schedules are read from the database at each tick, so a campaign created
-        # from the shell needs no restart, and the first tick (at start) catches up what was
-        # due while the bot was down.
-        job_queue.run_repeating(
-            enps_rounds,
-            interval=self.settings.sweep_interval_seconds,
-            first=0.0,
-            name="enps-rounds",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True},
-        )
+        # Both run every sweep interval, from the start, in jobs of their own so one running
+        # long never holds back the other. Campaign schedules are read from the database at each
+        # tick, so a campaign created from the shell needs no restart, and the first tick
+        # catches up what was due while the bot was down.
+        for job, name in ((sweep, "survey-sweep"), (enps_rounds, "enps-rounds")):
+            job_queue.run_repeating(
+                job,
+                interval=self.settings.sweep_interval_seconds,
+                first=0.0,
+                name=name,
+                job_kwargs={"misfire_grace_time": None, "coalesce": True},
+            )
         trigger = CronTrigger.from_crontab(self.settings.digest_cron, timezone=self.settings.tz)
         job_queue.run_custom(
             weekly_digest,
