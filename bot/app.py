@@ -30,7 +30,13 @@ from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.managers.digest import PostOutcome
 from bot.managers.handlers import ManagerHandlers, manager_command_menu
-from bot.observability.readiness import DatabaseCheck, Readiness, TelegramCheck
+from bot.observability.readiness import (
+    Check,
+    DatabaseCheck,
+    PollingCheck,
+    Readiness,
+    TelegramCheck,
+)
 from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
 from bot.resilience import OutagePolicy
@@ -93,7 +99,10 @@ class NpsBot:
         self._tasks: list[asyncio.Task[None]] = []
         self._polling_lock = PollingLock(self.services.engine)
         self._poller = ReliablePoller(
-            self.services.application, allowed_updates=ALLOWED_UPDATES, on_error=_polling_error
+            self.services.application,
+            allowed_updates=ALLOWED_UPDATES,
+            on_error=_polling_error,
+            on_dropped=self.services.metrics.update_dropped,
         )
         # Telegram is judged by the calls the process makes anyway, getMe only when idle.
         self._telegram_check = TelegramCheck(
@@ -149,11 +158,16 @@ class NpsBot:
                     application,
                     secret=self._webhook_secret(),
                     path=webhook_path(settings.telegram_webhook_url),
+                    on_dropped=services.metrics.update_dropped,
                 )
             )
-        readiness = Readiness(
-            {"database": DatabaseCheck(services.engine), "telegram": self._telegram_check}
-        )
+        checks: dict[str, Check] = {
+            "database": DatabaseCheck(services.engine),
+            "telegram": self._telegram_check,
+        }
+        if not self.webhook_mode:
+            checks["polling"] = PollingCheck(self._poller)
+        readiness = Readiness(checks)
         http_app.include_router(
             ops_router(readiness, services.metrics, metrics_token=_secret(settings.metrics_token))
         )

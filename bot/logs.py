@@ -5,8 +5,10 @@ data are held above the levels where they do: httpx logs every request URL, and 
 holds the token; python-telegram-bot's DEBUG lines hold the token (the API URL) and every
 call's parameters and answers (message texts, names); aiosqlite's DEBUG lines hold every
 statement with its parameters. PTB's Application logs a whole update (names, texts, phone
-numbers of shared contacts) at CRITICAL when it cannot build a handler's context, so its
-records have updates replaced by their ids (``RedactUpdates``).
+numbers of shared contacts) at CRITICAL when it cannot build a handler's context, and its Bot
+logs a whole ``getUpdates`` answer at CRITICAL when one update in it cannot be parsed (our poller
+reads updates one by one and never gets there, but a PTB upgrade or a direct call might): their
+records have updates, parsed or raw, replaced by their ids (``RedactUpdates``).
 """
 
 from __future__ import annotations
@@ -30,22 +32,24 @@ FLOORS = {
 }
 
 
-# The PTB logger whose records may carry an ``Update`` among their arguments.
-UPDATE_LOGGER = "telegram.ext.Application"
+# The PTB loggers whose records may carry an update, parsed or raw, among their arguments.
+UPDATE_LOGGERS = ("telegram.ext.Application", "telegram.Bot", "telegram.ext.ExtBot")
 
 
 class RedactUpdates(logging.Filter):
     """Replaces Telegram objects among a record's arguments by what names them, not what they hold.
 
-    An update prints as ``Update(update_id=..., message=Message(text=..., from_user=User(...)))``;
-    logged as ``update 123`` it still lets an operator find it, without personal data.
+    An update prints as ``Update(update_id=..., message=Message(text=..., from_user=User(...)))``,
+    a raw one as its JSON; logged as ``update 123`` it still lets an operator find it, without
+    personal data. Other JSON (a Bot API answer) is replaced by its type: these loggers' own
+    arguments are ids, names of methods and numbers, never dictionaries or lists.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(arg, TelegramObject) for arg in record.args
-        ):
+        if isinstance(record.args, tuple):
             record.args = tuple(_redacted(arg) for arg in record.args)
+        elif isinstance(record.args, dict):  # logger.info("%(name)s", {...}): one mapping
+            record.args = {key: _redacted(value) for key, value in record.args.items()}
         return True
 
 
@@ -54,6 +58,11 @@ def _redacted(value: object) -> object:
         return f"update {value.update_id}"
     if isinstance(value, TelegramObject):
         return f"a {type(value).__name__}"
+    if isinstance(value, dict):
+        update_id = value.get("update_id")
+        return f"update {update_id}" if isinstance(update_id, int) else "a JSON object"
+    if isinstance(value, list | tuple) and not isinstance(value, str):
+        return f"[{', '.join(str(_redacted(item)) for item in value)}]"
     return value
 
 
@@ -84,9 +93,10 @@ def hold_back_libraries(level: str) -> None:
         raise ValueError(f"unknown log level {level!r}")
     for name, floor in FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, numeric))
-    updates = logging.getLogger(UPDATE_LOGGER)
-    if not any(isinstance(f, RedactUpdates) for f in updates.filters):
-        updates.addFilter(RedactUpdates())
+    for name in UPDATE_LOGGERS:
+        updates = logging.getLogger(name)
+        if not any(isinstance(f, RedactUpdates) for f in updates.filters):
+            updates.addFilter(RedactUpdates())
 
 
 def configure_logging(

@@ -35,87 +35,34 @@ from fastapi.responses import JSONResponse, Response
 from telegram import Update
 from telegram.ext import Application
 
-from bot.resilience import UpdateOutcome, current_outcome
+from bot.updates import (
+    MAX_DEPTH,
+    NotAnUpdateError,
+    OnDropped,
+    UnreadableUpdateError,
+    handle_update,
+    log_dropped,
+    read_update,
+)
+
+__all__ = ["MAX_DEPTH", "SECRET_HEADER", "parse_update", "telegram_webhook_router"]
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 DEFAULT_PATH = "/telegram/webhook"
-# Telegram's updates nest ten levels or so (update, message, the message it replies to, its
-# keyboard, a row, a button, the button's login URL); anything much deeper is not from
-# Telegram, and could exhaust the recursion of PTB's parser.
-MAX_DEPTH = 32
-# update_id is a positive integer, and fits a signed 64-bit column.
-MAX_UPDATE_ID = 2**63 - 1
 
 
-class NotAnUpdateError(ValueError):
-    """A body Telegram could not have sent; the message says why (no part of the body)."""
+def _ignore(_reason: str) -> None:
+    """No metrics to count a dropped update in (a router built without them)."""
 
 
-def _depth(value: object) -> int:
-    """How deeply ``value`` nests objects and arrays (iteratively: no recursion to exhaust)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: list[Any] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        if deepest > MAX_DEPTH:
-            break
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def read_update_body(body: bytes) -> dict[str, Any]:
-    """The JSON object of an update, checked for the shape every Telegram update has.
-
-    Raises ``NotAnUpdateError`` for anything else. PTB's ``Update.de_json`` assumes this shape
-    and fails with ``AttributeError`` or ``RecursionError`` without it.
-    """
+def read_update_body(body: bytes) -> Any:
+    """The JSON of a request body; ``NotAnUpdateError`` if it is not JSON."""
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise NotAnUpdateError("it is not JSON") from error
-    if not isinstance(data, dict):
-        raise NotAnUpdateError("it is not a JSON object")
-    update_id = data.get("update_id")
-    if (
-        not isinstance(update_id, int)
-        or isinstance(update_id, bool)
-        or not 0 <= update_id <= MAX_UPDATE_ID
-    ):
-        raise NotAnUpdateError("update_id is missing or not a non-negative integer")
-    if not all(isinstance(value, dict) for key, value in data.items() if key != "update_id"):
-        raise NotAnUpdateError("every field but update_id must be an object")
-    if _depth(data) > MAX_DEPTH:
-        raise NotAnUpdateError(f"it nests deeper than {MAX_DEPTH} levels")
-    return data
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID
-
-
-def check_ids(update: Update) -> None:
-    """Raise ``NotAnUpdateError`` unless the ids handlers rely on are 64-bit integers.
-
-    PTB does not check the types it reads, and hashes the chat and user ids outside the
-    handlers' error handling: a list there would escape ``process_update``.
-    """
-    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
-    ids = [
-        ("the user id", user and user.id),
-        ("the chat id", chat and chat.id),
-        ("the message id", message and message.message_id),
-    ]
-    for name, value in ids:
-        if value is not None and not _is_id(value):
-            raise NotAnUpdateError(f"{name} is not an integer")
 
 
 def derive_webhook_secret(token: str) -> str:
@@ -128,47 +75,13 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or DEFAULT_PATH
 
 
-class UnreadableUpdateError(Exception):
-    """An update of Telegram's shape that PTB cannot turn into an ``Update``."""
-
-    def __init__(self, update_id: int, cause: BaseException) -> None:
-        super().__init__(f"update {update_id}: {type(cause).__name__}")
-        self.update_id = update_id
-        self.kind = type(cause).__name__
-
-
 def parse_update(body: bytes, bot: Any) -> Update:
     """The update in a request body.
 
     Raises ``NotAnUpdateError`` for a body Telegram could not have sent (answer 400), and
     ``UnreadableUpdateError`` for one PTB cannot read (answer 200 and drop it).
     """
-    data = read_update_body(body)
-    try:
-        update = Update.de_json(data, bot)
-        check_ids(update)
-    except NotAnUpdateError:
-        raise
-    except Exception as error:  # whatever PTB raises, the same update fails again
-        # Out-of-range dates raise OSError here, which the outage handler would take for a
-        # lost database, and Telegram would then retry the update for ever.
-        raise UnreadableUpdateError(data["update_id"], error) from error
-    return update
-
-
-async def _handle(application: Application, update: Update) -> bool:  # type: ignore[type-arg]
-    """Handle the update; False if the database was out and Telegram should send it again."""
-    outcome = UpdateOutcome()
-    token = current_outcome.set(outcome)
-    try:
-        await application.process_update(update)
-    except Exception as error:  # PTB hands handler errors to its error handlers, but not these
-        logger.warning(  # no traceback: it may quote the update
-            "PTB failed on update %d (%s); acknowledged", update.update_id, type(error).__name__
-        )
-    finally:
-        current_outcome.reset(token)
-    return not outcome.gave_up
+    return read_update(read_update_body(body), bot)
 
 
 def telegram_webhook_router(
@@ -176,6 +89,7 @@ def telegram_webhook_router(
     *,
     secret: str,
     path: str,
+    on_dropped: OnDropped = _ignore,
 ) -> APIRouter:
     """The route Telegram POSTs updates to."""
     router = APIRouter(tags=["telegram"])
@@ -194,11 +108,10 @@ def telegram_webhook_router(
             )
         except UnreadableUpdateError as error:
             # Not a 4xx: Telegram would send this update again, and fail again, for ever.
-            logger.warning(
-                "dropped update %d: PTB cannot read it (%s)", error.update_id, error.kind
-            )
+            log_dropped(error.update_id, "unreadable", error.kind)
+            on_dropped("unreadable")
             return Response(status_code=200)
-        if not await _handle(application, update):
+        if not await handle_update(application, update):
             # The database is out: Telegram delivers the update again later.
             return JSONResponse(
                 {"detail": "temporarily unavailable"},

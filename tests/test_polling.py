@@ -7,6 +7,7 @@ The real PTB Application long-polls the fake Bot API; handlers here stand in for
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,8 +15,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bot.logs import configure_logging
 from bot.polling import ReliablePoller
 from bot.sandbox import FakeBotApi
+from tests.test_logs import bare_root
 
 ALLOWED = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -142,3 +145,143 @@ async def test_each_persons_updates_run_in_order_and_people_side_by_side(
         "then in private",
     ]  # one person's updates in order, even across chats
     assert most_at_once > 1  # people were handled side by side
+
+
+def unreadable_message(fake: FakeBotApi, user_id: int) -> int:
+    """Queue a message PTB cannot build: a poll whose option has no ``persistent_id``, as a Bot
+    API server older than 9.6 sends it. Its sender's name, username and text are personal."""
+    sender = {"id": user_id, "is_bot": False, "first_name": "Karenina", "username": "anna_k"}
+    return fake.queue_update(
+        "message",
+        {
+            "message_id": 77,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Karenina"},
+            "from": sender,
+            "poll": {
+                "id": "5",
+                "question": "my secret question",
+                "options": [{"text": "secret option", "voter_count": 0}],
+                "total_voter_count": 0,
+                "is_closed": False,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_an_update_ptb_cannot_read_is_dropped_by_id_and_polling_goes_on(
+    fake: FakeBotApi, log_format: str
+) -> None:
+    handled: list[str] = []
+
+    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        handled.append(update.effective_message.text or "")
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, record))
+    dropped: list[str] = []
+    polling = ReliablePoller(
+        app, allowed_updates=ALLOWED, on_error=lambda _e: None, on_dropped=dropped.append
+    )
+    polling.long_poll_seconds = 1
+    anna = fake.client(801, "Anna")
+    await anna.send_text("before")
+    bad = unreadable_message(fake, 801)
+    await anna.send_text("after")
+    stream = io.StringIO()
+    with bare_root():
+        configure_logging("DEBUG", log_format, stream=stream)  # type: ignore[arg-type]
+        async with app:
+            await polling.start()
+            await fake.wait_for_call(
+                lambda call: call.method == "getUpdates" and call.params.get("offset") == bad + 2
+            )
+            assert handled == ["before", "after"]  # the rest of the batch was handled
+            await anna.send_text("later")  # and polling goes on
+            await fake.wait_for_call(
+                lambda call: call.method == "getUpdates" and call.params.get("offset") == bad + 3
+            )
+            assert polling.running
+            await polling.stop()
+    assert handled == ["before", "after", "later"]
+    assert dropped == ["unreadable"]
+    assert fake.pending_updates() == []  # the unreadable one was confirmed too
+    logged = stream.getvalue()
+    assert f"dropped update {bad}" in logged
+    for personal in ("Karenina", "anna_k", "secret", "before", "after"):
+        assert personal not in logged
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_ptbs_own_get_updates_logs_a_batch_it_cannot_parse_by_ids(
+    fake: FakeBotApi, log_format: str
+) -> None:
+    """PTB's ``get_updates`` logs the whole batch at CRITICAL before it raises; the poller does
+    not call it, but nothing that does may write the batch's content to the log."""
+    app = application(fake)
+    bad = unreadable_message(fake, 802)
+    stream = io.StringIO()
+    with bare_root():
+        configure_logging("INFO", log_format, stream=stream)  # type: ignore[arg-type]
+        async with app:
+            with pytest.raises(TypeError):
+                await app.bot.get_updates(timeout=0)
+    logged = stream.getvalue()
+    assert "CRITICAL" in logged and f"update {bad}" in logged
+    for personal in ("Karenina", "anna_k", "secret"):
+        assert personal not in logged
+
+
+async def test_polling_goes_on_after_an_error_that_is_not_telegrams(
+    fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of ours or PTB's in one ``getUpdates`` (here one injected into the call) is
+    retried with backoff; before, the polling task ended and nothing said so."""
+    handled: list[str] = []
+
+    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        handled.append(update.effective_message.text or "")
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, record))
+    real_post = type(app.bot)._post
+    faults = [RuntimeError("a bug")]
+
+    async def faulty_post(bot: object, endpoint: str, *args: object, **kwargs: object) -> object:
+        if endpoint == "getUpdates" and faults:
+            raise faults.pop()
+        return await real_post(bot, endpoint, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(app.bot), "_post", faulty_post)
+    polling = poller(app)
+    polling.max_backoff = 0.1
+    await fake.client(803, "Anna").send_text("still heard")
+    async with app:
+        await polling.start()
+        await fake.wait_for_call(lambda call: call.method == "getUpdates" and handled != [])
+        assert polling.running
+        await polling.stop()
+    assert handled == ["still heard"]
+    assert faults == []
+
+
+async def test_running_is_false_once_telegram_refuses_the_token(fake: FakeBotApi) -> None:
+    app = application(fake)
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        assert polling.running
+        fake.fail_next("getUpdates", status=401, description="Unauthorized")
+        await fake.wait_for_call(lambda call: call.method == "getUpdates" and call.status == 401)
+        for _ in range(100):
+            if not polling.running:
+                break
+            await asyncio.sleep(0.01)
+        assert not polling.running  # what /readyz reports (bot.observability.readiness)
+        await polling.stop()

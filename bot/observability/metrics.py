@@ -24,6 +24,7 @@ from bot.observability.answers import COMMENT_KINDS, AnswerMetrics, on_commit
 from bot.observability.backlog import OutboxGauges
 from bot.observability.telegram import TelegramWatch
 from bot.survey.outbound import SURVEY_PURPOSE
+from bot.updates import DROP_REASONS, DropReason
 from storage.db import SessionFactory
 
 # The `_created` series would double every counter's output for a timestamp nobody graphs.
@@ -134,6 +135,15 @@ class Metrics:
                 registry=registry,
             ),
         )
+        dropped = Counter(
+            "npsbot_telegram_updates_dropped",
+            "Telegram updates set aside unhandled (and confirmed, so they do not block the "
+            "rest), by reason: unreadable (of Telegram's shape, but PTB cannot build it, e.g. "
+            "a field from an older or newer Bot API), malformed (not of Telegram's shape).",
+            ["reason"],
+            registry=registry,
+        )
+        self._dropped_children = {reason: dropped.labels(reason=reason) for reason in DROP_REASONS}
         self.answers = AnswerMetrics(
             by_band={band: answers.labels(band=band.value) for band in Category},
             by_comment={kind: completions.labels(comment=kind) for kind in COMMENT_KINDS},
@@ -170,6 +180,10 @@ class Metrics:
                 outcome = survey_outcome(result)
                 if outcome is not None:
                     self._survey_children[outcome].inc()
+
+    def update_dropped(self, reason: DropReason) -> None:
+        """An update from Telegram was dropped (``bot.updates``)."""
+        self._dropped_children[reason].inc()
 
     def alert_queued(self, session: AsyncSession) -> None:
         """A detractor alert was queued in ``session``'s transaction: counted on its commit."""

@@ -1,4 +1,5 @@
-"""Readiness: may this instance take traffic? The database answers, and Telegram is reachable.
+"""Readiness: may this instance take traffic? The database answers, Telegram is reachable, and
+(when polling) the loop that asks Telegram for updates is alive.
 
 Load balancers probe every few seconds, several of them at once, so a probe must be cheap:
 the database gets one ``SELECT 1`` with a short timeout, and Telegram is judged by the calls the
@@ -16,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import (
@@ -103,6 +105,24 @@ class TelegramCheck:
         """Let a getMe in flight finish before the bot's HTTP session closes."""
         if self._task is not None:
             await asyncio.shield(self._task)
+
+
+class Loop(Protocol):
+    """A background loop that says whether it is alive (``bot.polling.ReliablePoller``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PollingCheck:
+    """Polling is alive: without it no tap, comment or /start is handled, whatever else works."""
+
+    poller: Loop
+
+    async def __call__(self) -> str | None:
+        """None while the polling loop runs."""
+        return None if self.poller.running else "not polling for updates (the loop stopped)"
 
 
 @dataclass(frozen=True, slots=True)

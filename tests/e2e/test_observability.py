@@ -20,6 +20,7 @@ from storage.models import OutboxMessage
 from tests.e2e.conftest import MANAGERS, Harness, ticket
 from tests.e2e.test_webhook_mode import webhook_mode
 from tests.observability.scrape import Key, delta, samples, series, value
+from tests.test_polling import unreadable_message
 
 CLIENT = 5701
 GAUGE_CACHE = timedelta(seconds=5)  # bot.observability.backlog.OutboxGauges.cache_for
@@ -140,16 +141,47 @@ async def test_metrics_ask_for_the_token_when_one_is_set(harness: Harness) -> No
 
 
 async def test_readyz_in_polling_and_in_webhook_mode(harness: Harness) -> None:
-    ready = {"status": "ready", "checks": {"database": "ok", "telegram": "ok"}}
+    polling = {"status": "ready", "checks": {"database": "ok", "telegram": "ok", "polling": "ok"}}
     answer = await harness.http.get("/readyz")
-    assert (answer.status_code, answer.json()) == (200, ready)
+    assert (answer.status_code, answer.json()) == (200, polling)
     await webhook_mode(harness)
+    ready = {"status": "ready", "checks": {"database": "ok", "telegram": "ok"}}
     get_me = len(harness.fake.calls_of("getMe"))
     for _ in range(20):  # load balancers probing: Telegram answered at start-up just now
         answer = await harness.http.get("/readyz")
         assert (answer.status_code, answer.json()) == (200, ready)
     assert len(harness.fake.calls_of("getMe")) == get_me
     assert (await harness.http.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_an_unreadable_update_is_dropped_and_polling_stays_ready_until_it_stops(
+    harness: Harness,
+) -> None:
+    """One update PTB cannot build used to end polling for good, silently, with /readyz 200."""
+    before = await scrape(harness)
+    with json_logs_at_debug() as stream:
+        bad = unreadable_message(harness.fake, 5703)
+        client = harness.fake.client(5704, "Lev")
+        await client.send_text("/start")  # after the unreadable update, in the same batch or not
+        await client.wait_for_bot_message(lambda m: "phone" in m.content.lower())
+    after = await scrape(harness)
+    assert delta(before, after, "npsbot_telegram_updates_dropped_total", reason="unreadable") == 1
+    assert harness.fake.pending_updates() == []  # confirmed: it does not come again
+    for personal in ("Karenina", "anna_k", "secret"):
+        assert personal not in stream.getvalue()
+    assert f"dropped update {bad}" in stream.getvalue()
+    ready = await harness.http.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["polling"] == "ok"
+
+    harness.fake.fail_next("getUpdates", status=401, description="Unauthorized")  # revoked
+    await harness.fake.wait_for_call(lambda c: c.method == "getUpdates" and c.status == 401)
+    for _ in range(100):
+        answer = await harness.http.get("/readyz")
+        if answer.status_code == 503:
+            break
+        await asyncio.sleep(0.02)
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["polling"].startswith("not polling")
 
 
 @contextmanager

@@ -212,11 +212,11 @@ async def test_an_update_ptb_cannot_read_is_acknowledged_and_dropped(
     update = start_command()
     update["message"]["date"] = date
     before = await stored(hooked)
-    with caplog.at_level(logging.WARNING, logger="bot.webhook"):
+    with caplog.at_level(logging.WARNING, logger="bot.updates"):
         answer = await post(hooked, json.dumps(update).encode())
     assert answer.status_code == 200  # Telegram would retry anything else forever
     assert await stored(hooked) == before  # not processed: /start would have greeted
-    dropped = [r for r in caplog.records if r.name == "bot.webhook"]
+    dropped = [r for r in caplog.records if r.name == "bot.updates"]
     assert len(dropped) == 1
     message = dropped[0].getMessage()
     assert "dropped update 1000" in message

@@ -326,6 +326,7 @@ async def test_every_metric_has_a_conventional_name_and_help(sessions: SessionFa
                 "comment",
                 "kind",
                 "status",
+                "reason",
             }, sample
 
 
