@@ -51,10 +51,28 @@ async def load_context(session: AsyncSession, *, survey_id: int) -> SurveyContex
     return None if row is None else SurveyContext(*row)
 
 
+def _claim(session: AsyncSession, query: Any, *tables: Any) -> Any:
+    """``query``'s rows of ``tables`` locked for this transaction, skipping rows others hold.
+
+    Sweeps run at once (the scheduled one, the one an intake kicks, other instances) beside
+    intakes that lock customers: a sweep that waited for a row while holding others deadlocked
+    with them. Claimed with ``FOR UPDATE SKIP LOCKED`` (as the outbox is), a sweep never waits;
+    concurrent sweeps split the work, and what another transaction holds is left for the next
+    sweep. SQLite has a single writer and no row locks: there the query is unchanged.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True, of=tables or None)
+    return query
+
+
 async def due_survey_ids(
     session: AsyncSession, *, now: datetime, limit: int, customer_id: int | None = None
 ) -> list[int]:
-    """Pending surveys whose time has come and whose client has a reachable chat."""
+    """Claim pending surveys whose time has come and whose client has a reachable chat.
+
+    The survey and customer rows stay locked until the caller's transaction ends (on
+    PostgreSQL), in a total order (due time, then id), so queueing them waits for no one.
+    """
     query = (
         select(Survey.id)
         .join(Customer, col(Customer.id) == Survey.customer_id)
@@ -62,12 +80,13 @@ async def due_survey_ids(
         .where(col(Survey.due_at) <= now)
         .where(col(Customer.chat_id).is_not(None))
         .where(col(Customer.unreachable).is_(False))
-        .order_by(col(Survey.due_at))
+        .order_by(col(Survey.due_at), col(Survey.id))
         .limit(limit)
     )
     if customer_id is not None:
         query = query.where(Survey.customer_id == customer_id)
-    return [survey_id for survey_id in (await session.exec(query)).all() if survey_id is not None]
+    claimed = _claim(session, query, Survey, Customer)
+    return [survey_id for survey_id in (await session.exec(claimed)).all() if survey_id is not None]
 
 
 async def change_status(
@@ -236,20 +255,25 @@ async def recount_last_surveyed(session: AsyncSession, *, customer_id: int) -> N
 async def surveys_to_remind(
     session: AsyncSession, *, sent_before: datetime, limit: int
 ) -> list[int]:
-    """Surveys still waiting for a score, sent before the cut-off and not reminded yet."""
-    found = await session.exec(
+    """Claim surveys still waiting for a score, sent before the cut-off and not reminded yet."""
+    query = (
         select(Survey.id)
         .where(Survey.status == SurveyStatus.SENT)
         .where(col(Survey.reminded_at).is_(None))
         .where(col(Survey.sent_at) <= sent_before)
-        .order_by(col(Survey.sent_at))
+        .order_by(col(Survey.sent_at), col(Survey.id))
         .limit(limit)
     )
+    found = await session.exec(_claim(session, query, Survey))
     return [survey_id for survey_id in found.all() if survey_id is not None]
 
 
 async def expire_surveys(session: AsyncSession, *, cutoff: datetime, now: datetime) -> int:
-    """End surveys whose lifetime is over: unanswered ones expire, a waiting comment closes."""
+    """End surveys whose lifetime is over: unanswered ones expire, a waiting comment closes.
+
+    Only rows no one else holds (``_claim``): one a handler or another sweep is changing right
+    now is left for the next sweep, instead of a wait that can close a deadlock.
+    """
     expired = 0
     for status, column, values in (
         (SurveyStatus.SENT, Survey.sent_at, {"status": SurveyStatus.EXPIRED}),
@@ -257,10 +281,17 @@ async def expire_surveys(session: AsyncSession, *, cutoff: datetime, now: dateti
         (SurveyStatus.PENDING, Survey.due_at, {"status": SurveyStatus.EXPIRED}),
         (SurveyStatus.ANSWERED, Survey.answered_at, {"status": SurveyStatus.COMPLETED}),
     ):
-        result = await session.exec(
-            update(Survey)
+        over = _claim(
+            session,
+            select(Survey.id)
             .where(col(Survey.status) == status)
             .where(col(column) < cutoff)
+            .order_by(col(Survey.id)),
+        )
+        result = await session.exec(
+            update(Survey)
+            .where(col(Survey.id).in_(over))
+            .where(col(Survey.status) == status)
             .values(completed_at=now, **values)
         )
         expired += int(result.rowcount or 0)
@@ -276,11 +307,18 @@ async def customers_with_phone(session: AsyncSession, *, phone: str) -> list[Cus
 async def end_surveys_of_unreachable(session: AsyncSession, *, now: datetime) -> int:
     """Due surveys of a client who blocked the bot end as unreachable instead of waiting."""
     blocked = select(Customer.id).where(col(Customer.unreachable).is_(True))
-    result = await session.exec(
-        update(Survey)
+    due = _claim(
+        session,
+        select(Survey.id)
         .where(col(Survey.status) == SurveyStatus.PENDING)
         .where(col(Survey.due_at) <= now)
         .where(col(Survey.customer_id).in_(blocked))
+        .order_by(col(Survey.id)),
+    )
+    result = await session.exec(
+        update(Survey)
+        .where(col(Survey.id).in_(due))
+        .where(col(Survey.status) == SurveyStatus.PENDING)
         .values(status=SurveyStatus.UNREACHABLE, completed_at=now)
     )
     return int(result.rowcount or 0)
@@ -301,14 +339,16 @@ async def change_score(session: AsyncSession, *, survey_id: int, score: int) -> 
 async def scores_to_lock(
     session: AsyncSession, *, answered_before: datetime, limit: int
 ) -> list[int]:
-    """Answered surveys whose change window is over and whose keyboard is still shown."""
-    found = await session.exec(
+    """Claim answered surveys whose change window is over and whose keyboard is still shown."""
+    query = (
         select(Survey.id)
         .where(col(Survey.score_locked_at).is_(None))
         .where(col(Survey.answered_at) <= answered_before)
         .where(col(Survey.message_id).is_not(None))
+        .order_by(col(Survey.id))
         .limit(limit)
     )
+    found = await session.exec(_claim(session, query, Survey))
     return [survey_id for survey_id in found.all() if survey_id is not None]
 
 

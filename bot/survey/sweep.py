@@ -37,18 +37,27 @@ class SurveySweep:
     batch: int = 500
 
     async def run(self) -> None:
-        """One sweep: expire, remind, then queue what is due (the scheduler calls this)."""
+        """One sweep: expire, remind, then queue what is due (the scheduler calls this).
+
+        Each step is a short transaction of its own that claims its rows without waiting for
+        any (``storage.repo._claim``): sweeps of other instances, the intake's kicks and the
+        handlers go on beside it, and a row one of them holds is left for the next sweep.
+        """
         now = self.clock()
         async with self.session_factory() as session:
             expired = await repo.expire_surveys(
                 session, cutoff=self.rules.expiry_cutoff(now), now=now
             )
             await repo.end_surveys_of_unreachable(session, now=now)
-            reminded = await self._remind(session, now)
-            reminded += await self._lock_scores(session, now)
             await session.commit()
         if expired:
             logger.info("%d surveys expired", expired)
+        async with self.session_factory() as session:
+            reminded = await self._remind(session, now)
+            await session.commit()
+        async with self.session_factory() as session:
+            reminded += await self._lock_scores(session, now)
+            await session.commit()
         if reminded:
             self.wake()
         await self.queue_due()
@@ -115,7 +124,10 @@ class SurveySweep:
         return reminded
 
     async def queue_due(self, *, customer_id: int | None = None) -> int:
-        """Hand every due survey of a reachable client to the outbox; return how many."""
+        """Hand due surveys of reachable clients to the outbox, one batch; return how many.
+
+        The batch is claimed (``repo.due_survey_ids``): sweeps at once take different surveys.
+        """
         now = self.clock()
         queued = 0
         async with self.session_factory() as session:
