@@ -12,12 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage
+
+# Calls that change a message already sent: each carries the message's whole new state.
+EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
+
+
+def _lane(row: Any) -> Any:
+    """0 for a new message, 1 for an edit in a group: in a group, new messages go first."""
+    return case(
+        ((col(row.chat_id) < 0) & col(row.method).in_(list(EDIT_METHODS)), 1),
+        else_=0,
+    )
 
 
 class OutboxStatus(enum.StrEnum):
@@ -58,10 +69,31 @@ async def enqueue(
 ) -> int:
     """Add a call to the outbox inside the caller's transaction and return its id.
 
+    An edit of a message that already has an edit of the same kind waiting is not queued
+    again: the waiting one gets the new payload (each edit carries the message's whole new
+    state, so only the latest matters). A client changing their score thirty times within the
+    change window queued thirty edits of their alert, which used up the managers' group's
+    budget (20 a minute) and held up every other alert there for a minute or more.
+
     A Core INSERT ... RETURNING rather than an ORM add and flush: answering one press queues
     several calls, and each flush walked the whole session (docs/benchmarks.md).
     """
     connection = await session.connection()
+    if method in EDIT_METHODS and (target_outbox_id is not None or message_id is not None):
+        replaced = await connection.execute(
+            _REPLACE_EDIT_OF_ROW if target_outbox_id is not None else _REPLACE_EDIT_OF_MESSAGE,
+            {
+                "b_method": method,
+                "b_chat_id": chat_id,
+                "b_purpose": purpose,
+                "b_target": target_outbox_id,
+                "b_message_id": message_id,
+                "b_payload": payload,
+            },
+        )
+        waiting = replaced.scalars().first()
+        if waiting is not None:
+            return int(waiting)
     result = await connection.execute(
         _ENQUEUE,
         {
@@ -88,20 +120,34 @@ async def claim_batch(
     limit: int,
     only_ids: Collection[int] | None = None,
     skip_chats: Collection[int] = (),
+    edits_held: Collection[int] = (),
 ) -> list[ClaimedCall]:
     """Claim the oldest waiting call of each chat whose time has come.
 
     A call is taken only when no older call of its chat is pending or being sent, so a chat's
     messages go out in order even with several dispatchers, and a chat waiting out a retry
-    holds back only itself. Edits take the message id their target row recorded. Chats in
-    ``skip_chats`` (held by the caller's flood limits) are not claimed at all.
+    holds back only itself. In a group a new message goes before edits queued earlier. Edits
+    take the message id their target row recorded. Chats in ``skip_chats`` (held by the
+    caller's flood limits) are not claimed at all, and edits are not claimed in ``edits_held``.
     """
-    older = aliased(OutboxMessage)
+    other = aliased(OutboxMessage)
+    # The next call of a chat: none of its calls is being made, and no waiting one goes first.
+    # Calls go in the order they were queued, except that in a group new messages go before
+    # edits (``lane``): a new alert must not wait behind edits of older ones. An edit still
+    # follows the message it edits, which is a new message of the same chat.
+    goes_first = (col(other.status) == OutboxStatus.SENDING) | (
+        (col(other.status) == OutboxStatus.PENDING)
+        & (
+            (_lane(other) < _lane(OutboxMessage))
+            | ((_lane(other) == _lane(OutboxMessage)) & (col(other.id) < col(OutboxMessage.id)))
+        )
+    )
     has_older = (
-        select(older.id)
-        .where(older.chat_id == OutboxMessage.chat_id)
-        .where(col(older.id) < col(OutboxMessage.id))
-        .where(col(older.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        select(other.id)
+        .where(other.chat_id == OutboxMessage.chat_id)
+        .where(col(other.id) != col(OutboxMessage.id))
+        .where(col(other.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        .where(goes_first)
         .exists()
     )
     query = (
@@ -116,6 +162,11 @@ async def claim_batch(
         query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
     if skip_chats:
         query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
+    if edits_held:  # groups whose last free slots are kept for new messages
+        query = query.where(
+            col(OutboxMessage.chat_id).not_in(list(edits_held))
+            | col(OutboxMessage.method).not_in(list(EDIT_METHODS))
+        )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list((await session.exec(query)).all())
@@ -136,7 +187,7 @@ async def claim_batch(
                 )
                 continue
             message_ids[row.id] = target.message_id
-    taken = await _take_all(session, message_ids, now=now)
+    taken = await _take_all(session, message_ids, now=now)  # id -> the payload taken
     claimed: list[ClaimedCall] = []
     for row in rows:
         assert row.id is not None  # noqa: S101  (loaded rows have ids)
@@ -149,7 +200,7 @@ async def claim_batch(
                 method=row.method,
                 chat_id=row.chat_id,
                 message_id=message_id,
-                payload=dict(row.payload),
+                payload=dict(taken[row.id]),
                 purpose=row.purpose,
                 survey_id=row.survey_id,
                 attempts=row.attempts,
@@ -162,17 +213,18 @@ async def claim_batch(
 
 async def _take_all(
     session: AsyncSession, message_ids: dict[int, int | None], *, now: datetime
-) -> set[int]:
+) -> dict[int, dict[str, Any]]:
     """Compare-and-set pending -> sending, so two dispatchers never both send a row.
 
-    One statement for the whole batch; returns the ids this call took. Edits then record the
-    message id of the message they edit (its row is sent by now), in one more statement.
+    One statement for the whole batch; returns the rows this call took, with the payload each
+    had when it was taken. Edits then record the message id of the message they edit (its row
+    is sent by now), in one more statement.
     """
     if not message_ids:
-        return set()
+        return {}
     connection = await session.connection()
     result = await connection.execute(_TAKE, {"b_ids": list(message_ids), "b_now": now})
-    taken = {row.id for row in result}
+    taken = {row.id: row.payload for row in result}
     targets = [
         {"b_id": row_id, "b_message_id": message_ids[row_id]}
         for row_id in taken
@@ -207,12 +259,28 @@ async def mark_sent(
 
 _OUTBOX: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
 _ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# An edit still waiting (not being made) of the same message, by the same purpose: it takes
+# the new payload instead of a second edit being queued behind it.
+_WAITING_EDIT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING)
+    .where(_OUTBOX.c.chat_id == bindparam("b_chat_id"))
+    .where(_OUTBOX.c.method == bindparam("b_method"))
+    .where(_OUTBOX.c.purpose == bindparam("b_purpose"))
+    .values(payload=bindparam("b_payload"))
+    .returning(_OUTBOX.c.id)
+)
+_REPLACE_EDIT_OF_ROW = _WAITING_EDIT.where(_OUTBOX.c.target_outbox_id == bindparam("b_target"))
+_REPLACE_EDIT_OF_MESSAGE = _WAITING_EDIT.where(_OUTBOX.c.target_outbox_id.is_(None)).where(
+    _OUTBOX.c.message_id == bindparam("b_message_id")
+)
 _TAKE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)))
     .where(_OUTBOX.c.status == OutboxStatus.PENDING)
     .values(status=OutboxStatus.SENDING, claimed_at=bindparam("b_now"))
-    .returning(_OUTBOX.c.id)
+    # The payload as taken: a waiting edit may have been given a newer one since it was read.
+    .returning(_OUTBOX.c.id, _OUTBOX.c.payload)
 )
 _SET_TARGET = (
     update(_OUTBOX)

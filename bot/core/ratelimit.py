@@ -2,6 +2,7 @@
 
 About 30 messages a second overall, one a second per private chat, 20 a minute per group or
 channel (telegram.constants.FloodLimit). Private chats have positive ids, groups negative ones.
+In a group, edits leave the last few slots of the window to new messages.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ class Limits:
     global_per_second: float = 30.0
     private_per_second: float = 1.0
     group_per_minute: float = 20.0
+    # Slots of a group's window that edits may not take: kept for new messages, so a new
+    # alert goes out at once however often the alerts before it are being edited.
+    group_kept_for_new: int = 5
 
 
 @dataclass(slots=True)
@@ -25,12 +29,14 @@ class _Window:
     length: float
     stamps: deque[float] = field(default_factory=deque)
 
-    def wait(self, now: float) -> float:
+    def wait(self, now: float, kept: int = 0) -> float:
+        """Seconds until a call fits with ``kept`` slots still free after it."""
         while self.stamps and self.stamps[0] <= now - self.length:
             self.stamps.popleft()
-        if len(self.stamps) < self.capacity:
+        usable = max(1, self.capacity - kept)
+        if len(self.stamps) < usable:
             return 0.0
-        return self.stamps[0] + self.length - now
+        return self.stamps[len(self.stamps) - usable] + self.length - now
 
 
 # Calls are spaced evenly at this share of the global limit, not sent in bursts: a call booked
@@ -64,10 +70,16 @@ class FloodGate:
             self._chats[chat_id] = window
         return window
 
-    def chat_wait(self, chat_id: int, now: float) -> float:
-        """Seconds until ``chat_id`` may receive another call (0 when it may now)."""
+    def chat_wait(self, chat_id: int, now: float, *, edit: bool = False) -> float:
+        """Seconds until ``chat_id`` may receive another call (0 when it may now).
+
+        An ``edit`` of a message in a group leaves the slots kept for new messages free.
+        """
         paused = self._paused_until.get(chat_id, 0.0) - now
-        return max(paused, self._chat_window(chat_id).wait(now))
+        return max(paused, self._chat_window(chat_id).wait(now, self._kept(chat_id, edit=edit)))
+
+    def _kept(self, chat_id: int, *, edit: bool) -> int:
+        return self._limits.group_kept_for_new if edit and chat_id < 0 else 0
 
     def global_wait(self, now: float) -> float:
         """Seconds until the bot as a whole may make another call."""
@@ -94,6 +106,14 @@ class FloodGate:
         held = {chat for chat, until in self._paused_until.items() if until > now}
         held.update(chat for chat, window in self._chats.items() if window.wait(now) > 0)
         return held
+
+    def edits_held(self, now: float) -> set[int]:
+        """Groups where only new messages may go now: the rest of their window is kept."""
+        return {
+            chat
+            for chat, window in self._chats.items()
+            if chat < 0 and window.wait(now, self._kept(chat, edit=True)) > 0
+        }
 
     def pause(self, chat_id: int, until: float) -> None:
         """Hold a chat after Telegram answered 429 with retry_after."""

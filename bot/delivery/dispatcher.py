@@ -114,13 +114,15 @@ class Dispatcher:
 
     async def _claim(self, only_ids: Collection[int] | None) -> list[ClaimedCall]:
         limit = max(self.batch_size, 4 * self.concurrency)
+        monotonic = time.monotonic()
         async with self.session_factory() as session:
             batch = await outbox.claim_batch(
                 session,
                 now=self.clock(),
                 limit=limit,
                 only_ids=only_ids,
-                skip_chats=self.gate.held(time.monotonic()),
+                skip_chats=self.gate.held(monotonic),
+                edits_held=self.gate.edits_held(monotonic),
             )
         self._in_flight.update(call.id for call in batch)
         return batch
@@ -210,7 +212,8 @@ class Dispatcher:
 
     async def _make(self, call: ClaimedCall) -> Result:
         """Make the call under the flood limits; say what became of it."""
-        chat_wait = self.gate.chat_wait(call.chat_id, time.monotonic())
+        edit = call.method in outbox.EDIT_METHODS
+        chat_wait = self.gate.chat_wait(call.chat_id, time.monotonic(), edit=edit)
         if chat_wait > 0:
             return Result.later(call, chat_wait, "chat flood limit", counts=False)
         while (global_wait := self.gate.global_wait(time.monotonic())) > 0:  # noqa: ASYNC110  (pacing, not waiting for an event)

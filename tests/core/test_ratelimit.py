@@ -7,6 +7,8 @@ import pytest
 
 from bot.core.ratelimit import GLOBAL_WINDOW, PACING_SHARE, FloodGate, Limits
 
+GROUP = -100
+
 
 def test_private_chat_gets_one_message_a_second() -> None:
     gate = FloodGate()
@@ -110,3 +112,26 @@ def test_held_names_the_chats_that_may_not_get_a_call_now() -> None:
     assert gate.held(100.6) == {7, -5, 8}
     assert gate.held(101.1) == {-5, 8}  # the private chat's second is over
     assert gate.held(160.6) == {8}  # and the group's minute
+
+
+def test_edits_in_a_group_leave_the_last_slots_to_new_messages() -> None:
+    gate = FloodGate(Limits(group_per_minute=20, group_kept_for_new=5))
+    for n in range(15):
+        assert gate.chat_wait(GROUP, float(n), edit=True) == 0
+        gate.book(GROUP, float(n))
+    assert gate.chat_wait(GROUP, 15.0, edit=True) == pytest.approx(45.0)  # the first one ages out
+    assert gate.chat_wait(GROUP, 15.0) == 0  # a new alert goes at once
+    assert gate.edits_held(15.0) == {GROUP}
+    assert gate.held(15.0) == set()
+    for n in range(5):  # the kept slots: new messages only
+        gate.book(GROUP, 15.0 + n)
+    assert gate.chat_wait(GROUP, 20.0) == pytest.approx(40.0)
+    assert gate.held(20.0) == {GROUP}
+
+
+def test_private_chats_keep_nothing_back_for_edits() -> None:
+    gate = FloodGate(Limits(group_kept_for_new=5))
+    assert gate.chat_wait(7, 0.0, edit=True) == 0
+    gate.book(7, 0.0)
+    assert gate.chat_wait(7, 0.5, edit=True) == gate.chat_wait(7, 0.5) == pytest.approx(0.5)
+    assert gate.edits_held(0.5) == set()

@@ -215,3 +215,91 @@ async def test_a_claim_skips_rows_another_claim_holds_locked(sessions: SessionFa
     async with sessions() as session:
         again = await outbox.claim_batch(session, now=NOW, limit=10)
     assert [call.id for call in again] == held
+
+
+async def edit_of(sessions: SessionFactory, chat_id: int, text: str, **target: int) -> int:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session,
+            method="editMessageText",
+            chat_id=chat_id,
+            payload={"text": text},
+            purpose="test",
+            now=NOW,
+            **target,  # type: ignore[arg-type]
+        )
+        await session.commit()
+    return row_id
+
+
+async def claim(sessions: SessionFactory) -> list[outbox.ClaimedCall]:
+    async with sessions() as session:
+        return await outbox.claim_batch(session, now=NOW, limit=10)
+
+
+async def delivered(sessions: SessionFactory, calls: list[outbox.ClaimedCall]) -> None:
+    async with sessions() as session:
+        for call in calls:
+            await outbox.mark_sent(session, outbox_id=call.id, message_id=100 + call.id, now=NOW)
+        await session.commit()
+
+
+async def test_a_waiting_edit_of_one_message_takes_the_latest_text(
+    sessions: SessionFactory,
+) -> None:
+    alert = await add(sessions, -100, "3/10")
+    first = await edit_of(sessions, -100, "4/10", target_outbox_id=alert)
+    again = await edit_of(sessions, -100, "5/10", target_outbox_id=alert)
+    assert again == first  # replaced, not queued behind it
+    await delivered(sessions, await claim(sessions))  # the alert
+    taken = await claim(sessions)
+    assert [(call.id, call.payload["text"]) for call in taken] == [(first, "5/10")]
+    # An edit being made is not changed: the next one queues behind it, for the same message.
+    after = await edit_of(sessions, -100, "6/10", target_outbox_id=alert)
+    assert after != first
+    assert await claim(sessions) == []
+    await delivered(sessions, taken)
+    assert [call.payload["text"] for call in await claim(sessions)] == ["6/10"]
+
+
+async def test_edits_of_a_message_by_its_id_are_coalesced_too_and_others_are_not(
+    sessions: SessionFactory,
+) -> None:
+    first = await edit_of(sessions, 7, "a", message_id=55)
+    assert await edit_of(sessions, 7, "b", message_id=55) == first
+    other_message = await edit_of(sessions, 7, "c", message_id=56)
+    other_chat = await edit_of(sessions, 8, "d", message_id=55)
+    assert len({first, other_message, other_chat}) == 3
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, first)
+        assert row is not None and row.payload == {"text": "b"}
+
+
+async def test_in_a_group_a_new_message_goes_before_edits_queued_earlier(
+    sessions: SessionFactory,
+) -> None:
+    old_alert = await add(sessions, -100, "old alert")
+    await delivered(sessions, await claim(sessions))
+    edit = await edit_of(sessions, -100, "old alert, changed", target_outbox_id=old_alert)
+    new_alert = await add(sessions, -100, "new alert")
+    private_edit = await edit_of(sessions, 7, "edited", message_id=5)
+    private_send = await add(sessions, 7, "follow-up")
+    taken = await claim(sessions)
+    # The group's new alert first; in a private chat the order stays as queued.
+    assert [call.id for call in taken] == [new_alert, private_edit]
+    await delivered(sessions, taken)
+    assert [call.id for call in await claim(sessions)] == [edit, private_send]
+
+
+async def test_edits_are_not_claimed_in_groups_whose_slots_are_kept_for_new_messages(
+    sessions: SessionFactory,
+) -> None:
+    alert = await add(sessions, -100, "alert")
+    await delivered(sessions, await claim(sessions))
+    await edit_of(sessions, -100, "changed", target_outbox_id=alert)
+    async with sessions() as session:
+        assert await outbox.claim_batch(session, now=NOW, limit=10, edits_held={-100}) == []
+    new_alert = await add(sessions, -100, "new alert")
+    async with sessions() as session:
+        taken = await outbox.claim_batch(session, now=NOW, limit=10, edits_held={-100})
+    assert [call.id for call in taken] == [new_alert]
