@@ -59,7 +59,14 @@ async def load(url: str, seconds: float) -> dict[str, int]:
     def closing() -> tickets.Closing:
         customer = chance.randrange(CUSTOMERS)
         info = CustomerInfo(helpdesk_id=f"c-{customer:04d}", telegram_user_id=50_000 + customer)
-        event = TicketClosed(ticket_id=f"T-{next(numbers)}", closed_at=now, customer=info)
+        event = TicketClosed(
+            ticket_id=f"T-{next(numbers)}",
+            closed_at=now,
+            customer=info,
+            agent="Ivan Petrov",
+            team="L2 support",
+            channel="email",
+        )
         return tickets.Closing(event=event, due_at=now - timedelta(seconds=1))
 
     async def intake(sessions: object) -> None:
@@ -106,16 +113,20 @@ async def load(url: str, seconds: float) -> dict[str, int]:
 
 def child(url: str, seconds: float) -> None:
     """Run in a subprocess whose sys.path starts with the code under test."""
+    import storage.repo
+
+    print(f"code: {storage.repo.__file__}", file=sys.stderr)
     print(json.dumps(asyncio.run(load(url, seconds))))
 
 
 def run_variant(code: Path, url: str, seconds: float) -> dict[str, int]:
     asyncio.run(reset_database(url))
     env = {**os.environ, "PYTHONPATH": str(code), "PTB_TIMEDELTA": "1"}
+    # The code under test goes first on sys.path only after this module is imported: _common
+    # puts this tree there, and nothing of npsbot is imported before load() runs.
     script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "sys.path.insert(1, sys.argv[2]); "
-        "import sweep_contention as s; s.child(sys.argv[3], float(sys.argv[4]))"
+        "import sys; sys.path.insert(0, sys.argv[2]); import sweep_contention as s; "
+        "sys.path.insert(0, sys.argv[1]); s.child(sys.argv[3], float(sys.argv[4]))"
     )
     bench = str(Path(__file__).resolve().parent)
     done = subprocess.run(

@@ -1,0 +1,218 @@
+"""How late a new detractor alert reaches the managers' group while one client changes their
+score as often as they can.
+
+The real ``NpsBot`` (polling, outbox, flood limits on: 20 messages a minute per group) runs
+against the in-process fake Bot API (its flood limits on too), on a fresh SQLite database. One
+client scores 3 and then presses another score the moment the last press was answered, for
+``--seconds``; meanwhile another client scores 2 every ``--every`` seconds, and we time each of
+their alerts from the press until it is in the group. With ``--before REF`` the same runs
+against the code of that git revision (a temporary worktree), alternating A/B/A/B, in one run.
+
+    python bench/alert_storm.py --seconds 60 --every 6 --repeat 2 --before d0a6f8a --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, loadavg, percentile, report, table
+
+MANAGERS = -1001234567890
+GIT = shutil.which("git") or "git"
+
+
+async def storm(seconds: float, every: float, database: Path) -> dict[str, object]:
+    """The scenario, against whichever npsbot is first on sys.path."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from bot.app import NpsBot
+    from bot.config import Settings
+    from bot.sandbox.server import FakeBotApi
+
+    calm_clients = int(seconds // every)
+    async with FakeBotApi() as fake:
+        fake.add_group(MANAGERS, "NPS alerts")
+        settings = Settings(
+            telegram_token=fake.token,  # type: ignore[arg-type]
+            telegram_api_url=fake.base_url,
+            database_url=f"sqlite+aiosqlite:///{database}",
+            manager_chat_id=MANAGERS,
+            api_token="bench-token",  # type: ignore[arg-type]
+            http_port=0,
+            sweep_interval_seconds=0.2,
+            survey_delay_minutes=0,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        bot = NpsBot(settings)
+        await bot.start()
+        http = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{bot.http_port}",
+            headers={"Authorization": "Bearer bench-token"},
+        )
+        try:
+            users = [7000 + n for n in range(calm_clients + 1)]
+            clients = [fake.client(user, f"Client {user}") for user in users]
+            for user in users:
+                body = {
+                    "ticket_id": f"T-{user}",
+                    "closed_at": datetime.now(UTC).isoformat(),
+                    "customer": {"id": f"c-{user}", "telegram_user_id": user},
+                }
+                (await http.post("/api/v1/tickets/closed", json=body)).raise_for_status()
+            questions = [
+                await client.wait_for_bot_message(lambda m: "recommend" in m.content, timeout=120)
+                for client in clients
+            ]
+            stormy, question = clients[0], questions[0]
+            await stormy.press(question, question.callback_data("3"))
+            alert = await fake.wait_for(lambda m: "3/10" in m.content, chat_id=MANAGERS)
+            stop = asyncio.Event()
+            presses = 0
+
+            async def keep_changing() -> None:
+                nonlocal presses
+                while not stop.is_set():
+                    score = 4 + presses % 3
+                    query = await stormy.press(question, question.callback_data(str(score)))
+                    await fake.wait_for_callback_answer(query, timeout=60)
+                    presses += 1
+
+            changing = asyncio.create_task(keep_changing())
+            latencies: list[float] = []
+            for client, calm in zip(clients[1:], questions[1:], strict=True):
+                await asyncio.sleep(every)
+                ticket = f"T-{client.user_id}"
+                started = time.monotonic()
+                await client.press(calm, calm.callback_data("2"))
+                await fake.wait_for(
+                    lambda m, t=ticket: t in m.content and "2/10" in m.content,
+                    chat_id=MANAGERS,
+                    timeout=600,
+                )
+                latencies.append(time.monotonic() - started)
+            stop.set()
+            await changing
+            edits = sum(
+                1
+                for call in fake.calls_of("editMessageText")
+                if call.params.get("chat_id") == MANAGERS
+                and call.params.get("message_id") == alert.message_id
+            )
+        finally:
+            await http.aclose()
+            await bot.stop()
+    return {"latencies": latencies, "presses": presses, "edits": edits}
+
+
+def child(seconds: float, every: float) -> None:
+    """Run in a subprocess whose sys.path starts with the code under test."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as scratch:
+        result = asyncio.run(storm(seconds, every, Path(scratch) / "npsbot.db"))
+    print(json.dumps(result))
+
+
+def run_variant(code: Path, seconds: float, every: float) -> dict[str, object]:
+    # The code under test goes first on sys.path only after this module is imported: _common
+    # puts this tree there, and nothing of npsbot is imported before storm() runs.
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2]); import alert_storm as s; "
+        "sys.path.insert(0, sys.argv[1]); s.child(float(sys.argv[3]), float(sys.argv[4]))"
+    )
+    bench = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "PTB_TIMEDELTA": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(code), bench, str(seconds), str(every)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=code,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--every", type=float, default=6.0)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--before", help="a git revision to run beside this tree, A/B/A/B")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        variants = [("this tree", ROOT)]
+        before = Path(scratch) / "before"
+        if args.before:
+            subprocess.run(
+                [GIT, "worktree", "add", "--detach", "-q", str(before), args.before],
+                cwd=ROOT,
+                check=True,
+            )
+            variants.insert(0, (f"before ({args.before})", before))
+        try:
+            for run in range(args.repeat):
+                for name, code in variants:
+                    result = run_variant(code, args.seconds, args.every)
+                    latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
+                    print(name, result, flush=True)
+                    rows.append(
+                        (
+                            run + 1,
+                            name,
+                            len(latencies),
+                            f"{statistics.median(latencies):.2f}",
+                            f"{percentile(latencies, 90):.2f}",
+                            f"{max(latencies):.2f}",
+                            result["presses"],
+                            result["edits"],
+                        )
+                    )
+        finally:
+            if args.before:
+                subprocess.run(
+                    [GIT, "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False
+                )
+    body = (
+        f"One client changes their score as soon as each press is answered, for "
+        f"{args.seconds:g} s; another client's new detractor alert every {args.every:g} s is "
+        f"timed from the press until it is in the managers' group (flood limits on: 20 a "
+        f"minute per group). SQLite; runs alternate.\n\n"
+        + table(
+            [
+                "run",
+                "code",
+                "new alerts",
+                "latency median s",
+                "p90 s",
+                "max s",
+                "score changes",
+                "edits of the storm's alert sent",
+            ],
+            rows,
+        )
+        + f"\n\nLoad average after: {loadavg()}."
+    )
+    report("alert-storm", "New alerts during a score-change storm", body, write=args.write)
+
+
+if __name__ == "__main__":
+    main()
