@@ -108,9 +108,9 @@ class ReliablePoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._offset is not None and self._offset != self._confirmed:
-            try:
-                await self.application.bot.get_updates(offset=self._offset, timeout=0, limit=1)
-            except TelegramError as error:  # the next start confirms it instead
+            try:  # raw: the update after them is not read, so it cannot fail to parse
+                await self._get_updates(self._offset, long_poll=0, limit=1)
+            except Exception as error:  # the next start confirms it instead
                 logger.warning("could not confirm the last updates (%s)", type(error).__name__)
 
     async def _run(self) -> None:
@@ -118,6 +118,9 @@ class ReliablePoller:
         while not self._stopping:
             try:
                 raw = await self._next_batch()
+                backoff = 1.0
+                await self._handle_batch(raw)
+                continue
             except asyncio.CancelledError:
                 if self._stopping:
                     return
@@ -133,10 +136,6 @@ class ReliablePoller:
                 logger.error(  # noqa: TRY400
                     "getUpdates failed (%s at %s); retrying", type(error).__name__, _where(error)
                 )
-            else:
-                backoff = 1.0
-                await self._handle_batch(raw)
-                continue
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
@@ -157,18 +156,8 @@ class ReliablePoller:
         call under it (``do_api_request`` warns for a method the Bot class has, and calls a
         rejected token a missing endpoint); a PTB upgrade that changes it fails tests/test_polling.
         """
-        bot = self.application.bot
         self._poll = asyncio.create_task(
-            bot._post(  # see above
-                "getUpdates",
-                {
-                    "offset": self._offset,
-                    "timeout": self.long_poll_seconds,
-                    "limit": BATCH_LIMIT,
-                    "allowed_updates": list(self.allowed_updates),
-                },
-                read_timeout=self.long_poll_seconds + READ_MARGIN_SECONDS,
-            )
+            self._get_updates(self._offset, long_poll=self.long_poll_seconds, limit=BATCH_LIMIT)
         )
         try:
             raw = await self._poll
@@ -176,6 +165,19 @@ class ReliablePoller:
             self._poll = None
         self._confirmed = self._offset
         return raw
+
+    async def _get_updates(self, offset: int | None, *, long_poll: int, limit: int) -> Any:
+        """``getUpdates``, answered as Telegram's raw JSON (see ``_next_batch``)."""
+        return await self.application.bot._post(  # private: see _next_batch
+            "getUpdates",
+            {
+                "offset": offset,
+                "timeout": long_poll,
+                "limit": limit,
+                "allowed_updates": list(self.allowed_updates),
+            },
+            read_timeout=long_poll + READ_MARGIN_SECONDS,
+        )
 
     async def handle(self, updates: Sequence[Update]) -> None:
         """Handle a batch: each person's updates in order, ``people_at_once`` people at once."""

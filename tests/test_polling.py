@@ -285,3 +285,27 @@ async def test_running_is_false_once_telegram_refuses_the_token(fake: FakeBotApi
             await asyncio.sleep(0.01)
         assert not polling.running  # what /readyz reports (bot.observability.readiness)
         await polling.stop()
+
+
+async def test_stop_confirms_the_last_batch_even_if_an_unreadable_update_follows_it(
+    fake: FakeBotApi,
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(_update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        entered.set()
+        await release.wait()
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, slow))
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        await fake.client(804, "Anna").send_text("handled last")
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        bad = unreadable_message(fake, 804)  # arrives while the batch is in hand
+        stopping = asyncio.create_task(polling.stop())
+        await asyncio.sleep(0)
+        release.set()
+        await stopping  # the confirmation reads the next update raw: nothing to fail on
+    assert [update["update_id"] for update in fake.pending_updates()] == [bad]
