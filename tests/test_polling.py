@@ -147,6 +147,18 @@ async def test_each_persons_updates_run_in_order_and_people_side_by_side(
     assert most_at_once > 1  # people were handled side by side
 
 
+def texts_handled(app: Application) -> list[str]:  # type: ignore[type-arg]
+    """The texts of the messages ``app`` handles, in the order it handles them."""
+    handled: list[str] = []
+
+    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        handled.append(update.effective_message.text or "")
+
+    app.add_handler(MessageHandler(filters.TEXT, record))
+    return handled
+
+
 def unreadable_message(fake: FakeBotApi, user_id: int) -> int:
     """Queue a message PTB cannot build: a poll whose option has no ``persistent_id``, as a Bot
     API server older than 9.6 sends it. Its sender's name, username and text are personal."""
@@ -176,14 +188,8 @@ def unreadable_message(fake: FakeBotApi, user_id: int) -> int:
 async def test_an_update_ptb_cannot_read_is_dropped_by_id_and_polling_goes_on(
     fake: FakeBotApi, log_format: str
 ) -> None:
-    handled: list[str] = []
-
-    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        handled.append(update.effective_message.text or "")
-
     app = application(fake)
-    app.add_handler(MessageHandler(filters.TEXT, record))
+    handled = texts_handled(app)
     dropped: list[str] = []
     polling = ReliablePoller(
         app, allowed_updates=ALLOWED, on_error=lambda _e: None, on_dropped=dropped.append
@@ -242,14 +248,8 @@ async def test_polling_goes_on_after_an_error_that_is_not_telegrams(
 ) -> None:
     """A fault of ours or PTB's in one ``getUpdates`` (here one injected into the call) is
     retried with backoff; before, the polling task ended and nothing said so."""
-    handled: list[str] = []
-
-    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        handled.append(update.effective_message.text or "")
-
     app = application(fake)
-    app.add_handler(MessageHandler(filters.TEXT, record))
+    handled = texts_handled(app)
     real_post = type(app.bot)._post
     faults = [RuntimeError("a bug")]
 

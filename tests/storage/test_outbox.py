@@ -17,11 +17,17 @@ from storage.models import OutboxMessage
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-async def add(sessions: SessionFactory, chat_id: int, text: str, **extra: object) -> int:
+async def add(
+    sessions: SessionFactory,
+    chat_id: int,
+    text: str,
+    method: str = "sendMessage",
+    **extra: object,
+) -> int:
     async with sessions() as session:
         row_id = await outbox.enqueue(
             session,
-            method="sendMessage",
+            method=method,
             chat_id=chat_id,
             payload={"text": text},
             purpose="test",
@@ -218,18 +224,7 @@ async def test_a_claim_skips_rows_another_claim_holds_locked(sessions: SessionFa
 
 
 async def edit_of(sessions: SessionFactory, chat_id: int, text: str, **target: int) -> int:
-    async with sessions() as session:
-        row_id = await outbox.enqueue(
-            session,
-            method="editMessageText",
-            chat_id=chat_id,
-            payload={"text": text},
-            purpose="test",
-            now=NOW,
-            **target,  # type: ignore[arg-type]
-        )
-        await session.commit()
-    return row_id
+    return await add(sessions, chat_id, text, "editMessageText", **target)
 
 
 async def claim(sessions: SessionFactory) -> list[outbox.ClaimedCall]:
