@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import timedelta
+from typing import Any
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
@@ -39,7 +40,7 @@ from bot.observability.readiness import (
 )
 from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
-from bot.resilience import OutagePolicy
+from bot.resilience import JobOutage, OutagePolicy
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.rights_texts import command_menu
@@ -87,6 +88,18 @@ def _polling_error(error: TelegramError) -> None:
         )
     else:
         logger.warning("getUpdates failed (%s); retrying", type(error).__name__)
+
+
+def _scheduled(
+    name: str, work: Callable[[], Awaitable[object]]
+) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    """A JobQueue callback for ``work`` that logs a database outage once, not at every run."""
+    outage = JobOutage(name)
+
+    async def job(_context: Context) -> None:
+        await outage.run(work)
+
+    return job
 
 
 class NpsBot:
@@ -266,23 +279,17 @@ class NpsBot:
         job_queue = services.application.job_queue
         assert job_queue is not None  # noqa: S101  (python-telegram-bot[job-queue] is a dependency)
 
-        async def sweep(_context: Context) -> None:
+        async def sweep() -> None:
             await services.sweep.run()
             await services.desk.reannounce()
-
-        async def weekly_digest(_context: Context) -> None:
-            await services.digest.post()
-
-        async def enps_rounds(_context: Context) -> None:
-            await services.enps_rounds.tick()
 
         # Both run every sweep interval, from the start, in jobs of their own so one running
         # long never holds back the other. Campaign schedules are read from the database at each
         # tick, so a campaign created from the shell needs no restart, and the first tick
         # catches up what was due while the bot was down.
-        for job, name in ((sweep, "survey-sweep"), (enps_rounds, "enps-rounds")):
+        for name, work in (("survey-sweep", sweep), ("enps-rounds", services.enps_rounds.tick)):
             job_queue.run_repeating(
-                job,
+                _scheduled(name, work),
                 interval=self.settings.sweep_interval_seconds,
                 first=0.0,
                 name=name,
@@ -290,7 +297,7 @@ class NpsBot:
             )
         trigger = CronTrigger.from_crontab(self.settings.digest_cron, timezone=self.settings.tz)
         job_queue.run_custom(
-            weekly_digest,
+            _scheduled("weekly-digest", services.digest.post),
             job_kwargs={
                 "trigger": trigger,
                 "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from bot.resilience import JobOutage
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,10 @@ class CoalescedJob:
     name: str
     _task: asyncio.Task[None] | None = None
     _again: bool = False
+    _outage: JobOutage = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._outage = JobOutage(self.name)
 
     def kick(self) -> None:
         """Ask for a run soon; never waits and never raises."""
@@ -34,7 +40,7 @@ class CoalescedJob:
         while True:
             self._again = False
             try:
-                await self.job()
+                await self._outage.run(self.job)  # an outage: one WARNING, not one per kick
             except Exception:  # the scheduled run will do the same work later
                 logger.exception("%s failed; the next scheduled run will retry", self.name)
             if not self._again:

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+
+# 00 is the international prefix of most of the world, and the one ITU-T recommends (E.164,
+# annex): Zammad's own example is "0061 2 1234 7777". The library reads it only in a region
+# that dials it, so without a region, or in one that dials another (011 in the US, 810 in
+# Russia), such a number read as none. Anything before the 00 that is not a digit or "+" is
+# punctuation or a label the library skips too ("(0061) ...", "tel: 0061 ...").
+_ITU_PREFIX = re.compile(r"[^\d+]*00")
 
 
 def normalize_phone(raw: str | None, *, region: str | None = None) -> str | None:
     """Return ``+79001234567`` for any way of writing that number, or None when it is not one.
 
-    Telegram sends contacts without the ``+`` (``79001234567``), so a number that does not
-    parse in ``region`` is tried once more as an international one.
+    The number is read in ``region`` first (its national form, and its own international
+    prefix), so a national number never changes meaning. Failing that, a leading ``00`` is
+    read as the international prefix; Telegram sends contacts without the ``+``
+    (``79001234567``), so any other number is tried once more as an international one.
     """
     if not raw or not raw.strip():
         return None
-    candidates = [raw.strip()]
-    if not raw.strip().startswith("+"):
-        candidates.append("+" + raw.strip())
+    text = raw.strip()
+    candidates = [text]
+    if (prefix := _ITU_PREFIX.match(text)) is not None:
+        candidates.append("+" + text[prefix.end() :])
+    elif not text.startswith("+"):
+        candidates.append("+" + text)
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)

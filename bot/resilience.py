@@ -1,10 +1,14 @@
-"""Riding out a database outage in update handlers, so an update is not lost with it.
+"""Riding out a database outage in update handlers and scheduled jobs.
 
 In polling mode Telegram considers an update delivered once the next ``getUpdates`` asks past
 it, so a handler that fails on a dead database would drop the client's answer. The wrapper
 retries the handler with backoff until the database is back (up to ``patience``). In webhook
 mode patience is short and a failure is reported, so the route answers 503 and Telegram
 delivers the update again later.
+
+A scheduled job is not retried here: a sweep runs again seconds later and does the same work.
+What it needs is a quiet log (``JobOutage``): each failed run was an ERROR with a traceback,
+several a second, which buried everything else for as long as the database was away.
 """
 
 from __future__ import annotations
@@ -101,3 +105,37 @@ class OutagePolicy:
                     delay = min(delay * 2, self.max_delay)
 
         return patient
+
+
+@dataclass(slots=True)
+class JobOutage:
+    """One scheduled job's account of an outage: a WARNING as it starts, an INFO as it ends.
+
+    ``run`` swallows only a recognised outage; any other error is raised, for the scheduler's
+    error handler to log as an ERROR with its traceback.
+    """
+
+    name: str
+    failed_runs: int = 0  # runs lost to the outage under way; 0 while the database is there
+
+    async def run(self, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` once, logging only the first and the last run of an outage."""
+        try:
+            await job()
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            if not self.failed_runs:
+                logger.warning(
+                    "%s: the database is unavailable (%s); the job runs again on schedule, "
+                    "and says when the database is back",
+                    self.name,
+                    type(error).__name__,
+                )
+            self.failed_runs += 1
+            return
+        if self.failed_runs:
+            logger.info(
+                "%s: the database is back after %d failed runs", self.name, self.failed_runs
+            )
+            self.failed_runs = 0

@@ -152,8 +152,12 @@ Press = (
 
 
 def decode(data: str | None) -> Press | None:  # noqa: PLR0911  (one return per kind)
-    """Parse callback_data strictly; anything unexpected is None, never an exception."""
-    if data is None or len(data.encode()) > MAX_CALLBACK_BYTES:
+    """Parse callback_data strictly; anything unexpected is None, never an exception.
+
+    Every payload we make is ASCII, so anything else is forged, and is refused before it is
+    measured: a lone surrogate cannot even be encoded to count its bytes.
+    """
+    if data is None or not data.isascii() or len(data) > MAX_CALLBACK_BYTES:
         return None
     if match := _SCORE.fullmatch(data):
         survey_id, score = int(match["survey"]), int(match["score"])

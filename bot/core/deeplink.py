@@ -24,6 +24,8 @@ _PAYLOAD = re.compile(
     r"^(?P<kind>[sce])(?P<id>[0-9a-z]{1,7})_(?P<exp>[0-9a-z]{1,8})_(?P<sig>[A-Za-z0-9_-]{22})$"
 )
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+# Eight base-36 digits reach past the year 9999, where datetime ends: no expiry we sign does.
+_LAST_EXPIRY = int(datetime.max.replace(tzinfo=UTC).timestamp())
 
 
 class LinkKind(enum.StrEnum):
@@ -81,7 +83,7 @@ def read_payload(secret: bytes, payload: str) -> LinkClaim | None:
     if match is None:
         return None
     target_id, expires = int(match["id"], 36), int(match["exp"], 36)
-    if not 0 < target_id <= MAX_SURVEY_ID:
+    if not 0 < target_id <= MAX_SURVEY_ID or expires > _LAST_EXPIRY:
         return None
     body = f"{match['kind']}{match['id']}_{match['exp']}"
     if not hmac.compare_digest(match["sig"], _signature(secret, body)):

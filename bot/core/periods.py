@@ -14,6 +14,11 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 MAX_DAYS: Final = 3660  # ten years: anything longer is a typo, not a report
+# datetime holds the years 1 to 9999 only. A period ends the day after its last day, and a
+# digest compares it with the twelve before it (ten-year ranges: 120 years back), so a typed
+# period keeps well inside; outside these years it would overflow instead of being explained.
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 9998
 
 
 class PeriodProblem(StrEnum):
@@ -25,6 +30,7 @@ class PeriodProblem(StrEnum):
     NOT_A_MONTH = "not_a_month"
     ENDS_BEFORE_START = "ends_before_start"
     TOO_LONG = "too_long"
+    OUT_OF_RANGE = "out_of_range"  # a year before FIRST_YEAR or after LAST_YEAR
     UNKNOWN = "unknown"
 
 
@@ -157,6 +163,15 @@ def _date(text: str) -> date:
         ) from None
 
 
+def _within_years(value: str, *years: int) -> None:
+    if not all(FIRST_YEAR <= year <= LAST_YEAR for year in years):
+        raise PeriodError(
+            f"{value!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}",
+            problem=PeriodProblem.OUT_OF_RANGE,
+            value=value,
+        )
+
+
 def parse_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
     """Understand a period a manager or operator typed; raise ``PeriodError`` explaining why not.
 
@@ -178,6 +193,7 @@ def parse_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
             )
         return Period(start=now - timedelta(days=days), end=now)
     if match := _WEEK.fullmatch(value.upper()):
+        _within_years(value, int(match[1]))
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
@@ -194,9 +210,11 @@ def parse_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
                 problem=PeriodProblem.NOT_A_MONTH,
                 value=value,
             )
+        _within_years(value, int(match[1]))
         return calendar_month(int(match[1]), int(match[2]), tz)
     if match := _RANGE.fullmatch(value):
         first, last = _date(match[1]), _date(match[2])
+        _within_years(value, first.year, last.year)
         if last < first:
             raise PeriodError(
                 "the period ends before it starts",

@@ -13,7 +13,14 @@ from html import escape
 from typing import Literal
 
 from bot.core.cases import ManagerAccess
-from bot.core.periods import MAX_DAYS, Period, PeriodError, PeriodProblem
+from bot.core.periods import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DAYS,
+    Period,
+    PeriodError,
+    PeriodProblem,
+)
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
@@ -109,9 +116,11 @@ class ManagerCommands:
                 text = tr.gettext("The period ends before it starts.")
             case PeriodProblem.TOO_LONG:
                 text = tr.gettext("A period may be at most %(max)s days long.")
+            case PeriodProblem.OUT_OF_RANGE:
+                text = tr.gettext("%(value)s: the year must be from %(first)s to %(last)s.")
             case _:
                 text = tr.gettext("I do not understand the period %(value)s.")
-        return text % {"value": value, "max": MAX_DAYS}
+        return text % {"value": value, "max": MAX_DAYS, "first": FIRST_YEAR, "last": LAST_YEAR}
 
     async def _bad_period(self, chat_id: int, error: PeriodError) -> None:
         usage = self.tr.gettext(

@@ -37,6 +37,7 @@ from bot.sandbox.media import image_size
 from bot.sandbox.models import ApiCall, SentMessage, UploadedFile
 from bot.sandbox.params import parse_body
 from bot.sandbox.state import ChatRecord, StoredFile, World, scope_key
+from bot.sandbox.wire import WireJSONResponse
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class BotApi:
                 request.url.query, request.headers.get("content-type", ""), await request.body()
             )
             result = await self._dispatch(token, name, params, request)
-            response: Response = JSONResponse({"ok": True, "result": result})
+            response: Response = WireJSONResponse({"ok": True, "result": result})
         except ApiError as error:
             status, description = error.status, error.description
             response = JSONResponse(error.payload(), status_code=error.status)

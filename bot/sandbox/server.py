@@ -26,6 +26,7 @@ from bot.sandbox.control import control_routes
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.models import ApiCall, SentMessage
 from bot.sandbox.state import BotIdentity, World, scope_key
+from bot.sandbox.wire import json_bytes
 
 DEFAULT_LIMITS = FloodLimits()
 _T = TypeVar("_T")
@@ -376,12 +377,12 @@ class FakeBotApi:
                     await changed.wait()
                     continue
                 update = pending[0]
-                headers = {}
+                headers = {"Content-Type": "application/json"}
                 if "secret_token" in webhook:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = str(webhook["secret_token"])
                 target = self._webhook_target + (urlsplit(str(webhook["url"])).path or "/")
                 try:
-                    answer = await http.post(target, json=update, headers=headers)
+                    answer = await http.post(target, content=json_bytes(update), headers=headers)
                     delivered = answer.is_success
                     error = (
                         "Wrong response from the webhook: "

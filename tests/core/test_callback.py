@@ -1,12 +1,13 @@
 """callback_data codec: round trips, 64-byte cap, and forged data never raising."""
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core.callback import (
     MAX_CALLBACK_BYTES,
     CasePress,
+    EnpsPress,
     HintPress,
     LanguagePress,
     RatingPress,
@@ -63,13 +64,27 @@ def assert_valid(decoded: object) -> None:
             )
         case RecoveryPress(case_id=case_id, answer=answer):
             assert 1 <= case_id <= MAX_SURVEY_ID and isinstance(answer, bool)
+        case EnpsPress(invitation_id=invitation_id, score=score):
+            assert 1 <= invitation_id <= MAX_SURVEY_ID and score in {None, *range(11)}
         case _:
             pytest.fail(f"unexpected press {decoded!r}")
 
 
-@given(st.text(max_size=100))
+# Any text, lone surrogates included: a forged update can carry one as a JSON escape.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=100)
+
+
+@given(ANY_TEXT)
+@example("\ud800")
+@example("nps:1:\udfff")
+@example("é" * 40)  # 80 bytes in 40 characters
 def test_arbitrary_data_decodes_to_none_or_a_valid_press(data: str) -> None:
     assert_valid(decode(data))
+
+
+def test_text_that_cannot_be_encoded_is_not_a_press() -> None:
+    for data in ("\ud800", "nps:1:5\ud800", "\udfffskip:1", "lang:e\ud800"):
+        assert decode(data) is None
 
 
 @given(

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.core.deeplink import (
     MAX_PAYLOAD_LENGTH,
     LinkKind,
+    _signature,
     deep_link,
     derive_secret,
     make_payload,
@@ -62,6 +63,12 @@ def test_altered_id_kind_expiry_or_key_is_refused() -> None:
 def test_ids_beyond_the_database_range_are_refused() -> None:
     signature = make_payload(SECRET, LinkKind.SURVEY, 42, LATER)[-22:]
     assert read_payload(SECRET, f"s{'z' * 7}_1_{signature}") is None
+
+
+def test_a_signed_expiry_past_the_year_9999_is_refused_not_raised() -> None:
+    """Eight base-36 digits reach the year 91367; only a holder of the key could sign one."""
+    body = "s1_zzzzzzzz"
+    assert read_payload(SECRET, f"{body}_{_signature(SECRET, body)}") is None
 
 
 @given(st.text(max_size=80))

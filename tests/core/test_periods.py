@@ -5,10 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bot.core.periods import (
     Period,
     PeriodError,
+    PeriodProblem,
     calendar_month,
     last_full_month,
     last_full_week,
@@ -145,3 +148,38 @@ def test_twelve_periods_are_consecutive_oldest_first() -> None:
     assert len(months) == 12
     assert months[0] == calendar_month(2025, 11, MOSCOW)
     assert all(a.end == b.start for a, b in itertools.pairwise(months))
+
+
+# What a manager may type: any text (lone surrogates too), and every shape the parser knows
+# with any digits, so the years at both ends of the calendar come up.
+TYPED = st.one_of(
+    st.text(st.characters(exclude_categories=()), max_size=30),
+    st.from_regex(r"[0-9]{1,4}d|[0-9]{4}-[0-9]{2}|[0-9]{4}-[Ww][0-9]{2}", fullmatch=True),
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True),
+)
+
+
+@given(TYPED, st.sampled_from([MOSCOW, BERLIN, ZoneInfo("Pacific/Kiritimati")]))
+@example("0000-05", MOSCOW)
+@example("9999-12", MOSCOW)
+@example("9999-W52", MOSCOW)
+@example("0001-01-01..0001-01-02", ZoneInfo("Pacific/Kiritimati"))
+@example("1900-01-01..1909-12-31", ZoneInfo("Pacific/Kiritimati"))
+def test_typed_periods_are_a_period_and_its_trend_or_a_period_error(
+    text: str, tz: ZoneInfo
+) -> None:
+    """What the digest does with a typed period: the period and the twelve before it."""
+    try:
+        period = parse_period(text, now=NOW, tz=tz)
+    except PeriodError:
+        return
+    assert len(periods_up_to(period, tz, 12)) == 12
+
+
+@pytest.mark.parametrize(
+    "text", ["0000-05", "1899-12", "9999-01", "9999-W01", "1899-12-31..1900-01-01"]
+)
+def test_years_outside_the_calendar_are_out_of_range(text: str) -> None:
+    with pytest.raises(PeriodError, match="outside the years 1900 to 9998") as raised:
+        parse_period(text, now=NOW, tz=MOSCOW)
+    assert raised.value.problem is PeriodProblem.OUT_OF_RANGE

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.managers.digest import PostOutcome
@@ -129,6 +131,26 @@ async def test_promoter_skips_the_comment_and_no_alert_is_posted(harness: Harnes
     stored = await stored_survey(harness, survey_id)
     assert (stored.status, stored.score, stored.comment) == ("completed", 10, None)
     assert harness.fake.bot_messages(MANAGERS) == []
+
+
+async def test_undecodable_button_data_is_answered_and_changes_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lone surrogate cannot be encoded, so no press of ours carries one: a forgery."""
+    client = harness.fake.client(CLIENT, "Gleb")
+    body = ticket("T-250", {"id": "c-25", "telegram_user_id": CLIENT})
+    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
+    question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
+    sent = len(client.bot_messages())
+    # One for each handler's pattern: the client's, the managers' and the eNPS one.
+    for data in ("\ud800", f"nps:{survey_id}:\udfff", "case:\ud800:take", "enps:1:\ud800"):
+        query = await client.press(question, data)
+        assert (await harness.fake.wait_for_callback_answer(query)).get("text")
+    stored = await stored_survey(harness, survey_id)
+    # "queued" until the delivery is recorded, which may come after the client saw the question.
+    assert stored.status in {"queued", "sent"} and stored.score is None
+    assert len(client.bot_messages()) == sent
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 async def test_deep_link_links_the_chat_and_sends_the_waiting_survey(harness: Harness) -> None:

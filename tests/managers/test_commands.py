@@ -6,6 +6,7 @@ command's reply goes before Telegram sees it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,6 +59,11 @@ async def replies(services: Services) -> list[str]:
         ("2026-02-30..2026-03-01", "2026-02-30 is not a date", "2026-02-30 — не дата"),
         ("2000-01-01..2026-01-01", "at most 3660 days", "не длиннее 3660"),
         ("<b>soon</b>", "I do not understand the period &lt;b&gt;soon&lt;/b&gt;.", "&lt;b&gt;"),
+        # Years datetime cannot count in, or not with a day and twelve periods to spare.
+        ("0000-05", "0000-05: the year must be from 1900 to 9998.", "0000-05 — год должен"),
+        ("9999-12", "9999-12: the year must be from 1900 to 9998.", "от 1900 до 9998"),
+        ("9999-W52", "9999-W52: the year must be", "9999-W52 — год должен"),
+        ("0001-01-01..0001-01-02", "the year must be from 1900", "год должен быть от 1900"),
     ],
 )
 async def test_a_bad_period_is_explained_in_the_chats_language(
@@ -70,6 +76,20 @@ async def test_a_bad_period_is_explained_in_the_chats_language(
     assert expected in reply
     usage = "Периоды" if services.settings.language == "ru" else "Periods look like"
     assert usage in reply
+
+
+@pytest.mark.parametrize(
+    ("command", "period"),
+    [("nps", "1900-01"), ("nps", "9998-W52"), ("digest", "1900-01-01..1909-12-31")],
+)
+async def test_periods_at_the_edge_of_the_years_are_reported(
+    services: Services, command: str, period: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A digest's trend reaches twelve periods back: even then it stays inside the calendar."""
+    await services.commands.run(command, chat_id=MANAGERS, args=[period])
+
+    assert await replies(services)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 async def test_a_report_that_fails_says_so_in_the_chat_and_the_log(
