@@ -7,6 +7,7 @@ them. Any other error is still raised, or logged as an ERROR with its traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -125,3 +126,31 @@ async def test_a_kicked_job_logs_an_outage_once_and_a_bug_with_its_traceback(
     await broken.aclose()
     (error,) = caplog.records
     assert error.levelno == logging.ERROR and error.exc_info is not None
+
+
+async def test_the_outbox_loop_logs_an_outage_once_and_its_end_once(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the dispatcher logged a WARNING every round (about once a second) all along."""
+    dispatcher = services.dispatcher
+    dispatcher.poll_interval = 0.01
+    with caplog.at_level(logging.INFO, logger="bot"):
+        loop = asyncio.create_task(dispatcher.run())
+        for _ in range(100):  # many rounds against the missing database
+            await asyncio.sleep(0.01)
+        warnings = logged(caplog, logging.WARNING)
+        await database_back(services)
+        for _ in range(100):
+            if any("outbox: the database is back" in text for text in logged(caplog, logging.INFO)):
+                break
+            await asyncio.sleep(0.01)
+        dispatcher.stop()
+        await loop
+    assert warnings == [
+        "outbox: the database is unavailable (OperationalError); the job runs again on "
+        "schedule, and says when the database is back"
+    ]
+    assert any(
+        "outbox: the database is back after" in text for text in logged(caplog, logging.INFO)
+    )
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

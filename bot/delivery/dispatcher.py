@@ -14,7 +14,7 @@ from bot.core.ratelimit import FloodGate
 from bot.delivery.policy import Cause, Decision, Verdict, judge
 from bot.delivery.settle import Clock, PurposeHooks, Recorder, Result, ResultObserver
 from bot.delivery.telegram import Sender
-from bot.resilience import is_outage
+from bot.resilience import JobOutage
 from storage import outbox
 from storage.db import SessionFactory
 from storage.outbox import ClaimedCall
@@ -57,6 +57,7 @@ class Dispatcher:
     # Claimed by this process and not yet recorded: never "stale", however long that takes.
     _in_flight: set[int] = field(default_factory=set)
     _recorder: Recorder = field(init=False)
+    _outage: JobOutage = field(default_factory=lambda: JobOutage("outbox"))
 
     def __post_init__(self) -> None:
         self._recorder = Recorder(
@@ -74,19 +75,20 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Loop until ``stop``; a failing round is logged and retried, never fatal."""
+        handled = 0
+
+        async def one_round() -> None:
+            nonlocal handled
+            await self._housekeeping()
+            handled = await self.drain_once(batches=ROUND_CLAIMS)
+
         while not self._stopping:
             self._wakeup.clear()
-            try:
-                await self._housekeeping()
-                handled = await self.drain_once(batches=ROUND_CLAIMS)
-            except Exception as error:
-                if is_outage(error):
-                    logger.warning(
-                        "outbox round: the database is unavailable (%s)", error_name(error)
-                    )
-                else:
-                    logger.exception("outbox round failed; retrying")
-                handled = 0
+            handled = 0
+            try:  # an outage is one WARNING as it starts and one INFO as it ends
+                await self._outage.run(one_round)
+            except Exception:
+                logger.exception("outbox round failed; retrying")
             if handled == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
