@@ -38,3 +38,16 @@ def normalize_phone(raw: str | None, *, region: str | None = None) -> str | None
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def normalize_shared_contact(raw: str | None) -> str | None:
+    """A phone number from a contact shared in Telegram, in E.164.
+
+    Telegram gives it in international form, with or without the ``+`` (``61212347777``), so
+    it is never read in the operator's region: in Germany those digits are a valid national
+    number, +49 6121 2347777, and the client would match no one, or someone else.
+    """
+    if not raw or not raw.strip():
+        return None
+    digits = raw.strip().removeprefix("+")
+    return normalize_phone("+" + digits) if digits else None

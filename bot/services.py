@@ -155,7 +155,6 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     linking = ClientLinking(
         sweep=sweep,
         link_secret=link_secret,
-        phone_region=settings.phone_region,
         **client_side,  # type: ignore[arg-type]
     )
     rights = ClientRights(**client_side)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from bot.core.deeplink import LinkKind
 from bot.core.survey import SurveyStatus
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator, normalize_language, translator
-from bot.phones import normalize_phone
+from bot.phones import normalize_shared_contact
 from bot.survey import rights_texts, texts
 from bot.survey.outbound import client_translator, queue_message
 from bot.survey.sweep import SurveySweep
@@ -38,7 +38,6 @@ class ClientLinking:
     default_language: str
     wake: Callable[[], None]
     clock: Clock
-    phone_region: str | None = None
 
     def _tr(self, language: str | None) -> Translator:
         return client_translator(None, telegram_language=language, default=self.default_language)
@@ -144,7 +143,7 @@ class ClientLinking:
                 chat_id, texts.contact_result_payload(tr, "not_own", company=self.company)
             )
             return False
-        normalized = normalize_phone(phone, region=self.phone_region)
+        normalized = normalize_shared_contact(phone)
         linked: list[int] = []
         async with self.session_factory() as session:
             matches = (
