@@ -8,6 +8,7 @@ markers), so re-running one benchmark never disturbs the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -16,9 +17,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -421,3 +423,49 @@ def stop_fake(process: subprocess.Popen[str]) -> dict[str, Any]:
         if line.startswith("STATS "):
             return dict(json.loads(line[6:]))
     raise SystemExit("the fake Bot API reported nothing")
+
+
+@contextlib.contextmanager
+def code_variants(before: str | None) -> Iterator[list[tuple[str, Path]]]:
+    """This tree, and with ``before`` that git revision checked out in a temporary worktree.
+
+    Benchmarks that compare a change with the code before it run both in one run, A/B/A/B,
+    each in a subprocess of its own (``run_in``): the machine is too noisy for two runs apart.
+    """
+    variants = [("this tree", ROOT)]
+    if before is None:
+        yield variants
+        return
+    git = shutil.which("git") or "git"
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "before"
+        subprocess.run(
+            [git, "worktree", "add", "--detach", "-q", str(tree), before], cwd=ROOT, check=True
+        )
+        try:
+            yield [(f"before ({before})", tree), *variants]
+        finally:
+            subprocess.run([git, "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
+def run_in(code: Path, module: str, *args: str) -> dict[str, Any]:
+    """``bench/<module>.child(*args)`` in a subprocess running the npsbot of ``code``.
+
+    The child prints one JSON object as its last line. ``code`` goes first on sys.path only
+    after the module is imported: importing this module puts this tree there, and nothing of
+    npsbot may be imported before ``child`` runs.
+    """
+    script = (
+        f"import sys; sys.path.insert(0, sys.argv[1]); import {module} as bench; "
+        "sys.path.insert(0, sys.argv[2]); bench.child(*sys.argv[3:])"
+    )
+    bench = str(Path(__file__).resolve().parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script, bench, str(code), *args],
+        env={**os.environ, "PTB_TIMEDELTA": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=code,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,10 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, loadavg, percentile, report, table
+from _common import code_variants, loadavg, percentile, report, run_in, table
 
 MANAGERS = -1001234567890
-GIT = shutil.which("git") or "git"
 GIVE_UP = 120.0  # seconds: an alert not in the group by then is counted as late
 
 
@@ -128,44 +124,15 @@ async def storm(  # noqa: PLR0915  (one scenario, read top to bottom)
     return {"latencies": latencies, "late": late, "presses": presses, "edits": edits}
 
 
-def child(seconds: float, every: float, press_every: float) -> None:
+def child(seconds: str, every: str, press_every: str) -> None:
     """Run in a subprocess whose sys.path starts with the code under test."""
     import logging
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as scratch:
-        result = asyncio.run(storm(seconds, every, press_every, Path(scratch) / "npsbot.db"))
+        database = Path(scratch) / "npsbot.db"
+        result = asyncio.run(storm(float(seconds), float(every), float(press_every), database))
     print(json.dumps(result))
-
-
-def run_variant(code: Path, seconds: float, every: float, press_every: float) -> dict[str, object]:
-    # The code under test goes first on sys.path only after this module is imported: _common
-    # puts this tree there, and nothing of npsbot is imported before storm() runs.
-    script = (
-        "import sys; sys.path.insert(0, sys.argv[2]); import alert_storm as s; "
-        "sys.path.insert(0, sys.argv[1]); "
-        "s.child(float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))"
-    )
-    bench = str(Path(__file__).resolve().parent)
-    env = {**os.environ, "PTB_TIMEDELTA": "1"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            script,
-            str(code),
-            bench,
-            str(seconds),
-            str(every),
-            str(press_every),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=code,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _seconds(value: float | None) -> str:
@@ -183,40 +150,27 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        variants = [("this tree", ROOT)]
-        before = Path(scratch) / "before"
-        if args.before:
-            subprocess.run(
-                [GIT, "worktree", "add", "--detach", "-q", str(before), args.before],
-                cwd=ROOT,
-                check=True,
-            )
-            variants.insert(0, (f"before ({args.before})", before))
-        try:
-            for run in range(args.repeat):
-                for name, code in variants:
-                    result = run_variant(code, args.seconds, args.every, args.press_every)
-                    latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
-                    print(name, result, flush=True)
-                    late = int(result["late"])  # type: ignore[call-overload]
-                    rows.append(
-                        (
-                            run + 1,
-                            name,
-                            len(latencies) + late,
-                            _seconds(statistics.median(latencies) if latencies else None),
-                            _seconds(percentile(latencies, 90) if latencies else None),
-                            _seconds(max(latencies) if latencies else None),
-                            late,
-                            result["presses"],
-                            result["edits"],
-                        )
+    with code_variants(args.before) as variants:
+        for run in range(args.repeat):
+            for name, code in variants:
+                result = run_in(
+                    code, "alert_storm", str(args.seconds), str(args.every), str(args.press_every)
+                )
+                latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
+                print(name, result, flush=True)
+                late = int(result["late"])  # type: ignore[call-overload]
+                rows.append(
+                    (
+                        run + 1,
+                        name,
+                        len(latencies) + late,
+                        _seconds(statistics.median(latencies) if latencies else None),
+                        _seconds(percentile(latencies, 90) if latencies else None),
+                        _seconds(max(latencies) if latencies else None),
+                        late,
+                        result["presses"],
+                        result["edits"],
                     )
-        finally:
-            if args.before:
-                subprocess.run(
-                    [GIT, "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False
                 )
     body = (
         f"One client changes their score {args.press_every:g} s after each press is answered, "

@@ -15,21 +15,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DATABASE_URL, ROOT, loadavg, report, reset_database, table
+from _common import (
+    BENCH_DATABASE_URL,
+    code_variants,
+    loadavg,
+    report,
+    reset_database,
+    run_in,
+    table,
+)
 
 CUSTOMERS = 300
 BATCH = 50
-GIT = shutil.which("git") or "git"
 
 
 async def load(url: str, seconds: float) -> dict[str, int]:
@@ -111,33 +114,12 @@ async def load(url: str, seconds: float) -> dict[str, int]:
     return counts
 
 
-def child(url: str, seconds: float) -> None:
+def child(url: str, seconds: str) -> None:
     """Run in a subprocess whose sys.path starts with the code under test."""
     import storage.repo
 
     print(f"code: {storage.repo.__file__}", file=sys.stderr)
-    print(json.dumps(asyncio.run(load(url, seconds))))
-
-
-def run_variant(code: Path, url: str, seconds: float) -> dict[str, int]:
-    asyncio.run(reset_database(url))
-    env = {**os.environ, "PYTHONPATH": str(code), "PTB_TIMEDELTA": "1"}
-    # The code under test goes first on sys.path only after this module is imported: _common
-    # puts this tree there, and nothing of npsbot is imported before load() runs.
-    script = (
-        "import sys; sys.path.insert(0, sys.argv[2]); import sweep_contention as s; "
-        "sys.path.insert(0, sys.argv[1]); s.child(sys.argv[3], float(sys.argv[4]))"
-    )
-    bench = str(Path(__file__).resolve().parent)
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(code), bench, url, str(seconds)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=code,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(json.dumps(asyncio.run(load(url, float(seconds)))))
 
 
 def main() -> None:
@@ -149,37 +131,23 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch:
-        variants = [("this tree", ROOT)]
-        if args.before:
-            before = Path(scratch) / "before"
-            subprocess.run(
-                [GIT, "worktree", "add", "--detach", "-q", str(before), args.before],
-                cwd=ROOT,
-                check=True,
-            )
-            variants.insert(0, (f"before ({args.before})", before))
-        rows = []
-        try:
-            for run in range(args.repeat):
-                for name, code in variants:
-                    counts = run_variant(code, args.database_url, args.seconds)
-                    print(name, counts, flush=True)
-                    rows.append(
-                        (
-                            run + 1,
-                            name,
-                            counts["sweep_aborted"],
-                            counts["intake_aborted"],
-                            counts["closings"],
-                            counts["queued"],
-                            counts["sweeps"],
-                        )
+    rows = []
+    with code_variants(args.before) as variants:
+        for run in range(args.repeat):
+            for name, code in variants:
+                asyncio.run(reset_database(args.database_url))
+                counts = run_in(code, "sweep_contention", args.database_url, str(args.seconds))
+                print(name, counts, flush=True)
+                rows.append(
+                    (
+                        run + 1,
+                        name,
+                        counts["sweep_aborted"],
+                        counts["intake_aborted"],
+                        counts["closings"],
+                        counts["queued"],
+                        counts["sweeps"],
                     )
-        finally:
-            if args.before:
-                subprocess.run(
-                    [GIT, "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False
                 )
     body = (
         f"Two instances on one PostgreSQL database, each with an intake writing batches of "
