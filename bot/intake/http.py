@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.intake.adapters import WebhookAdapter
-from bot.intake.auth import SECURITY, Guard, document_security, intake_guard
+from bot.intake.auth import SECURITY, Guard, document_security, guarded_route, intake_guard
 from bot.intake.outage import RETRY_AFTER_HEADER, answer_outages_with_503
 from bot.intake.schemas import (
     ConnectLinkOut,
@@ -79,8 +79,12 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
 
 
 def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
-    """Routes of the generic JSON intake and the connect link, behind one guard."""
-    router = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[Depends(guard)])
+    """Routes of the generic JSON intake and the connect link, behind one guard.
+
+    The guard runs before the body is read (``guarded_route``), not as a dependency: FastAPI
+    parses a body before it solves dependencies.
+    """
+    router = APIRouter(prefix="/api/v1", tags=["intake"], route_class=guarded_route(guard))
 
     @router.post(
         "/tickets/closed",

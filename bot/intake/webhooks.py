@@ -1,8 +1,10 @@
 """``POST /api/v1/webhooks/<helpdesk>``: verify, parse, then record through ``TicketIntake``.
 
-The raw body is read once and handed to the adapter untouched: a signature is over the bytes
-the helpdesk sent. Every known helpdesk has a route in /openapi.json whether configured or not;
-an unconfigured one answers 404 naming the variable to set.
+The headers are checked first (``precheck``): a request without this helpdesk's credential is
+refused before its body is read. Then the raw body is read once, through the size cap, and
+handed to the adapter untouched: a signature is over the bytes the helpdesk sent. Every known
+helpdesk has a route in /openapi.json whether configured or not; an unconfigured one answers
+404 naming the variable to set.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | Non
                 status.HTTP_404_NOT_FOUND,
                 f"{helpdesk} is not configured: set {secret_variable(helpdesk)}",
             )
-        body = await request.body()
         try:
+            adapter.precheck(headers=request.headers, now=intake.clock())
+            body = await request.body()
             adapter.verify(headers=request.headers, body=body, now=intake.clock())
         except SignatureError as error:
             logger.warning("%s webhook refused: %s", helpdesk, error)

@@ -45,10 +45,14 @@ class FreshdeskAdapter:
     name: str = "freshdesk"
     summary: str = "Freshdesk: automation rule webhook (shared secret header)"
 
-    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
-        """The secret header must equal NPSBOT_FRESHDESK_SECRET."""
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The secret header must equal NPSBOT_FRESHDESK_SECRET: all there is to check."""
         given = signatures.require_header(headers, SECRET_HEADER)
         signatures.check_shared_secret(given, secret=self.secret, what=SECRET_HEADER)
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Freshdesk cannot sign: the shared secret says nothing about the body."""
+        self.precheck(headers=headers, now=now)
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Read the flat ``ticket_*``/``requester_*`` fields of the recommended body."""

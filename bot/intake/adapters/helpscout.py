@@ -52,6 +52,10 @@ class HelpScoutAdapter:
     name: str = "helpscout"
     summary: str = "Help Scout: conversation status events (X-HelpScout-Signature)"
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The signature header is there (what it signs needs the body)."""
+        signatures.require_header(headers, SIGNATURE)
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check the base64 HMAC-SHA1 of the raw body."""
         given = signatures.require_header(headers, SIGNATURE)

@@ -50,6 +50,10 @@ class ZammadAdapter:
     name: str = "zammad"
     summary: str = "Zammad: trigger webhook (X-Hub-Signature sha1)"
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The signature header is there (what it signs needs the body)."""
+        signatures.require_header(headers, SIGNATURE)
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check ``sha1=<hex>`` over the raw body."""
         given = signatures.require_header(headers, SIGNATURE)

@@ -34,6 +34,13 @@ class ZendeskAdapter:
     name: str = "zendesk"
     summary: str = "Zendesk: ticket status events and trigger bodies"
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """Both headers present, and the timestamp within ``max_skew`` of now."""
+        signatures.require_header(headers, SIGNATURE)
+        stamp = signatures.require_header(headers, TIMESTAMP)
+        sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
+        signatures.check_fresh(sent_at, now=now, max_skew=self.max_skew, what=TIMESTAMP)
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check the signature over timestamp + raw body, then the timestamp's age."""
         signature = signatures.require_header(headers, SIGNATURE)
@@ -45,8 +52,7 @@ class ZendeskAdapter:
             algorithm="sha256",
             what=SIGNATURE,
         )
-        sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
-        signatures.check_fresh(sent_at, now=now, max_skew=self.max_skew, what=TIMESTAMP)
+        self.precheck(headers=headers, now=now)
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """An event subscription body has ``type``; a trigger body has ``ticket``."""
