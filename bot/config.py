@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body the HTTP server reads; larger ones get 413",
+    )
     timezone: str = "UTC"
     language: str = "en"
     extra_questions: Annotated[list[str], NoDecode] = Field(

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.intake.adapters import WebhookAdapter
 from bot.intake.auth import SECURITY, Guard, document_security, guarded_route, intake_guard
+from bot.intake.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from bot.intake.outage import RETRY_AFTER_HEADER, answer_outages_with_503
 from bot.intake.schemas import (
     ConnectLinkOut,
@@ -30,6 +31,7 @@ JSON = "application/json"
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON"},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token or signature"},
+    413: {"model": ErrorOut, "description": "The body is over NPSBOT_HTTP_MAX_BODY_BYTES"},
     422: {"model": ErrorOut, "description": "A field is missing or invalid"},
     503: {
         "model": ErrorOut,
@@ -134,8 +136,13 @@ def create_http_app(
     adapters: Mapping[str, WebhookAdapter] | None = None,
     generic_webhook_secret: str | None = None,
     webhook_max_skew: timedelta = DEFAULT_MAX_SKEW,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The whole HTTP surface of one npsbot process."""
+    """The whole HTTP surface of one npsbot process.
+
+    Every route, the Telegram webhook and the ops routes that ``NpsBot`` adds included, reads
+    its body through ``BodyLimit``.
+    """
     app = FastAPI(
         title="npsbot",
         summary="NPS surveys in Telegram after closed tickets",
@@ -143,6 +150,7 @@ def create_http_app(
         # environment) cost about a tenth of the intake's CPU (docs/benchmarks.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     answer_outages_with_503(app)

@@ -34,6 +34,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON, or a field is missing (named)"},
     401: {"model": ErrorOut, "description": "Missing or wrong signature, or a stale timestamp"},
     404: {"model": ErrorOut, "description": "This helpdesk's secret is not configured"},
+    413: {"model": ErrorOut, "description": "The body is over NPSBOT_HTTP_MAX_BODY_BYTES"},
     503: {
         "model": ErrorOut,
         "description": "The database is unavailable: retry after Retry-After seconds",
