@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.intake import limits
 from bot.intake.service import ConnectLink, IntakeResult
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -27,21 +28,29 @@ def _storable(value: object) -> object:
 
 
 Text = Annotated[str, BeforeValidator(_storable)]
+Tag = Annotated[Text, Field(max_length=limits.TAG, description=f"At most {limits.TAG} characters")]
 
 
 class CustomerIn(BaseModel):
-    """The ticket's customer as the helpdesk knows them; only ``id`` is required."""
+    """The ticket's customer as the helpdesk knows them; only ``id`` is required.
+
+    A text longer than its limit (``bot.intake.limits``) is refused with a 422 naming it.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Text = Field(min_length=1, max_length=255, description="The customer's id in the helpdesk.")
+    id: Text = Field(
+        min_length=1, max_length=limits.ID, description="The customer's id in the helpdesk."
+    )
     telegram_user_id: int | None = Field(
         default=None, gt=0, le=2**53, description="Known Telegram user id (at most 2^53)."
     )
-    phone: Text | None = Field(default=None, max_length=64)
-    name: Text | None = Field(default=None, max_length=255)
-    language: Text | None = Field(default=None, max_length=16, description="e.g. en, ru")
-    company: Text | None = Field(default=None, max_length=255)
+    phone: Text | None = Field(default=None, max_length=limits.PHONE)
+    name: Text | None = Field(default=None, max_length=limits.TEXT)
+    language: Text | None = Field(
+        default=None, max_length=limits.LANGUAGE, description="e.g. en, ru"
+    )
+    company: Text | None = Field(default=None, max_length=limits.TEXT)
 
     def to_info(self) -> CustomerInfo:
         """Convert to the helpdesk-neutral customer."""
@@ -56,7 +65,11 @@ class CustomerIn(BaseModel):
 
 
 class TicketClosedIn(BaseModel):
-    """A ticket that was solved or closed in the helpdesk."""
+    """A ticket that was solved or closed in the helpdesk.
+
+    Every text has a limit (``bot.intake.limits``); a longer one is refused with a 422 naming
+    the field (``tags.3``), never cut: the caller can fix the request.
+    """
 
     model_config = ConfigDict(
         extra="ignore",
@@ -74,18 +87,21 @@ class TicketClosedIn(BaseModel):
         },
     )
 
-    ticket_id: Text = Field(min_length=1, max_length=255)
+    ticket_id: Text = Field(min_length=1, max_length=limits.ID)
     closed_at: AwareDatetime = Field(
         description="ISO 8601 with a time zone, e.g. 2026-11-20T14:03:00Z"
     )
     customer: CustomerIn
-    agent: Text | None = Field(default=None, max_length=255)
-    team: Text | None = Field(default=None, max_length=255)
-    channel: Text | None = Field(default=None, max_length=255)
-    tags: list[Text] = Field(
+    agent: Text | None = Field(default=None, max_length=limits.TEXT)
+    team: Text | None = Field(default=None, max_length=limits.TEXT)
+    channel: Text | None = Field(default=None, max_length=limits.TEXT)
+    tags: list[Tag] = Field(
         default_factory=list,
-        max_length=50,
-        description="Ticket tags; NPSBOT_SKIP_TAGS never surveys some (e.g. spam)",
+        max_length=limits.TAGS,
+        description=(
+            f"Ticket tags, at most {limits.TAGS} of at most {limits.TAG} characters each; "
+            "NPSBOT_SKIP_TAGS never surveys some (e.g. spam)"
+        ),
     )
 
     @field_validator("closed_at")
@@ -139,7 +155,7 @@ class TicketReopenedIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ticket_id: Text = Field(min_length=1, max_length=255)
+    ticket_id: Text = Field(min_length=1, max_length=limits.ID)
 
 
 class ReopenedOut(BaseModel):

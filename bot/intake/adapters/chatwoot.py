@@ -107,7 +107,7 @@ class ChatwootAdapter:
             sender.id("id"),
             field="meta.sender.id",
             name=sender.text("name"),
-            phone=sender.text("phone_number"),
+            phone=sender.text("phone_number", limit=None),
             language_tag=extra.text("language_code") if extra else None,
             company=extra.text("company_name") if extra else None,
             telegram_id=extra.raw("social_telegram_user_id") if extra and telegram else None,

@@ -97,5 +97,5 @@ class HelpScoutAdapter:
             person.id("id") if person else None,
             field="primaryCustomer.id",
             name=_person(person),
-            phone=person.text("phone") if person else None,
+            phone=person.text("phone", limit=None) if person else None,
         )

@@ -80,8 +80,8 @@ class ZendeskAdapter:
             ticket_id,
             closed_at=first_moment(data.raw("time")) or fallback or self.clock(),
             who=customer(self.name, detail.id("requester_id"), field="detail.requester_id"),
-            agent=detail.id("assignee_id"),
-            team=detail.id("group_id"),
+            agent=detail.label_id("assignee_id"),
+            team=detail.label_id("group_id"),
             channel=via.text("channel") if via else None,
             tag_list=tags(detail.raw("tags")),
         )
@@ -98,7 +98,7 @@ class ZendeskAdapter:
             field="ticket.requester.id",
             name=requester.text("name")
             or full_name(requester.text("first_name"), requester.text("last_name")),
-            phone=requester.text("phone"),
+            phone=requester.text("phone", limit=None),
             language_tag=requester.text("locale") or requester.text("language"),
             company=ticket.text("organization") or requester.text("organization"),
             telegram_id=requester.raw("telegram_user_id"),
