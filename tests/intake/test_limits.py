@@ -227,3 +227,20 @@ def test_every_limit_fits_the_column_it_is_stored_in() -> None:
     ]
     for limit, model, column in stores:
         assert column_length(model, column) >= limit, (model.__name__, column)
+
+
+@pytest.mark.parametrize("case", ["zendesk", "freshdesk"])
+async def test_a_telegram_id_of_thousands_of_digits_is_not_one(
+    client: httpx.AsyncClient, sessions: SessionFactory, case: str
+) -> None:
+    """Python refuses to convert more than 4300 digits: that was a 500, and a lost closing."""
+    helpdesk = BY_NAME[case]
+    if case == "zendesk":
+        data = load("zendesk_trigger_solved.json")
+        data["ticket"]["requester"]["telegram_user_id"] = "9" * 5000
+    else:
+        data = helpdesk.body({"freshdesk_webhook.requester_telegram_user_id": "9" * 5000})
+    response = await post_webhook(client, helpdesk, data)
+    assert response.status_code == 202, response.text
+    customer = await customer_of(sessions, await closed_survey(sessions, helpdesk.ticket_id))
+    assert customer.telegram_user_id is None

@@ -35,6 +35,7 @@ _LANGUAGE_NAMES = {  # helpdesks that render a language's name rather than its c
     "українська": "uk",
 }
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
+_MAX_ID_DIGITS = 16  # 2**53, the largest id taken, has 16
 
 
 def language(value: str | None) -> str | None:
@@ -79,9 +80,14 @@ def phone_number(value: str | None) -> str | None:
 
 
 def telegram_user_id(value: object) -> int | None:
-    """A Telegram user id when the helpdesk knows one; anything else is not one."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
+    """A Telegram user id when the helpdesk knows one; anything else is not one.
+
+    Digits are counted before they are converted: Python refuses to convert more than 4300
+    of them (a ValueError, which would be a 500), and no id has more than 16.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_ID_DIGITS:
+        value = int(text)
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53:
         return value
     return None
