@@ -24,7 +24,7 @@ from bot.intake.schemas import (
     TicketReopenedIn,
 )
 from bot.intake.service import TicketIntake
-from bot.intake.webhooks import webhook_router
+from bot.intake.webhooks import document_bodies, webhook_router
 
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
 JSON = "application/json"
@@ -163,6 +163,7 @@ def create_http_app(
     app.include_router(intake_router(intake, guard))
     document_security(app)
     app.include_router(webhook_router(intake, adapters or {}))
+    document_bodies(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

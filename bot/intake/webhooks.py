@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters import (
@@ -22,6 +23,7 @@ from bot.intake.adapters import (
     SignatureError,
     WebhookAdapter,
     WebhookEvent,
+    bodies,
     secret_variable,
 )
 from bot.intake.outage import RETRY_AFTER_HEADER
@@ -88,13 +90,36 @@ def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | Non
 
 
 def _request_body(helpdesk: str) -> dict[str, object]:
-    return {
+    """The route's body as the adapter reads it (``bodies``), and any header it reads."""
+    extra: dict[str, object] = {
         "requestBody": {
             "required": True,
-            "description": f"The JSON body as {helpdesk} sends it (docs/integrations.md)",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": (
+                f"The JSON body as {helpdesk} sends it (docs/integrations.md), described as a "
+                "closing: what is required is what a closing needs, and a field's type is "
+                "checked when it is read. Other events need only the fields that say what they "
+                "are, and are acknowledged. Anything else in the body is ignored."
+            ),
+            "content": {
+                "application/json": {"schema": bodies.BODIES.get(helpdesk, {"type": "object"})}
+            },
         }
     }
+    if helpdesk in bodies.HEADERS:
+        extra["parameters"] = bodies.HEADERS[helpdesk]
+    return extra
+
+
+def document_bodies(app: FastAPI) -> None:
+    """Add the webhook body models to ``app``'s OpenAPI components (they are no route's type)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(bodies.components())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter]) -> APIRouter:

@@ -10,6 +10,11 @@ than the server: what it says is required or limited is what is enforced, and no
 NUL is not generated: the intake drops it from every text (PostgreSQL refuses it), so a text's
 length and emptiness are judged without it, which a JSON Schema cannot say.
 
+A helpdesk's body is declared as its closing (bot.intake.adapters.bodies): a body that breaks a
+closing's field and is no closing at all (a random status) is rightly acknowledged, so negative
+cases are generated for the generic routes only. test_contract.py changes each documented
+closing one field at a time instead, and holds the schema to every answer.
+
 Deterministic for CI: hypothesis is derandomized and keeps no example database.
 """
 
@@ -98,9 +103,8 @@ def credentials(path: str, body: bytes, choice: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {API_TOKEN}"}
 
 
-def accepts_anything(path: str) -> bool:
-    """Whether every schema-valid body to ``path`` must be taken (helpdesk bodies: not yet)."""
-    return not path.startswith("/api/v1/webhooks/")
+def is_webhook(path: str) -> bool:
+    return path.startswith("/api/v1/webhooks/")
 
 
 def request_body(sent: dict[str, Any]) -> bytes | None:
@@ -119,7 +123,8 @@ def request_body(sent: dict[str, Any]) -> bytes | None:
         pytest.param(operation, mode, id=f"{mode}-{operation.label}")
         for operation in OPERATIONS
         for mode in GenerationMode
-        if mode.is_positive or len(operation.body)  # /healthz takes nothing to get wrong
+        # /healthz takes nothing to get wrong; a webhook's negatives are test_contract's.
+        if mode.is_positive or (len(operation.body) and not is_webhook(operation.path))
     ],
 )
 @RUN
@@ -143,5 +148,5 @@ async def test_operation_keeps_its_documented_contract(
     case.validate_response(response, checks=CHECKS, headers=headers)
     if response.status_code >= 400:
         assert await stored(sessions) == before, response.text
-    if mode.is_positive and choice != "none" and accepts_anything(operation.path):
+    if mode.is_positive and choice != "none":
         assert response.is_success, (body, response.text)  # the server is no stricter

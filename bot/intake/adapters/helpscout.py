@@ -99,10 +99,12 @@ class HelpScoutAdapter:
     def _team(self, conversation: Obj) -> str | None:
         """The mailbox: the operator's name for its id, v1's ``mailbox.name``, or its id."""
         mailbox = conversation.obj("mailbox")
-        number = conversation.label_id("mailboxId") or (mailbox.label_id("id") if mailbox else None)
+        # Both are read whichever is used, so a mailbox's fields are checked whatever the
+        # operator named (bodies.helpscout can then declare them as plain types).
+        named, boxed = (mailbox.text("name"), mailbox.label_id("id")) if mailbox else (None, None)
+        number = conversation.label_id("mailboxId") or boxed
         if number and number.isascii() and number.isdigit() and int(number) in self.mailboxes:
             return self.mailboxes[int(number)]
-        named = mailbox.text("name") if mailbox else None
         return named or (f"mailbox {number}" if number else None)
 
     def _customer(self, conversation: Obj) -> CustomerInfo:
