@@ -21,6 +21,8 @@ import httpx
 import jsonschema_rs
 import pytest
 
+from bot.intake.adapters.bodies.fields import NON_BLANK
+from bot.intake.adapters.payload import clean
 from tests.intake.cases import BY_NAME, load
 from tests.intake.conftest import API_TOKEN
 from tests.intake.test_openapi_fuzz import documented_app
@@ -182,3 +184,15 @@ def agrees(admitted: bool, response: httpx.Response) -> bool:
     if response.status_code == 202:
         return "survey_id" not in response.json()
     return response.status_code == 400 and bool(response.json()["error"])
+
+
+def test_not_blank_in_the_schema_is_not_blank_to_the_adapters() -> None:
+    """For every character: the declared pattern and NUL removal plus str.strip() agree."""
+    declared = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": NON_BLANK})
+    differ = [
+        f"U+{code:04X}"
+        for code in range(0x10000)
+        if not 0xD800 <= code <= 0xDFFF  # JSON carries no lone surrogate to either
+        and declared.is_valid(chr(code)) != (clean(chr(code)) is not None)
+    ]
+    assert not differ

@@ -24,8 +24,11 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from bot.intake import limits
 
 # A character that neither NUL removal nor str.strip() takes away: a text holding one is not
-# blank. strip() also removes U+001C-U+001F, which JSON Schema's \s (Unicode White_Space) lacks.
-NON_BLANK = r"[^\s\x00\x1c-\x1f]"
+# blank. Spelled out, as str.isspace() is neither JSON Schema's \s nor Unicode's White_Space
+# (it takes U+001C-U+001F and U+0085, it leaves U+FEFF).
+NON_BLANK = (
+    r"[^\x00\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 
 Text = str | float | None
 NeededText = Annotated[str, StringConstraints(pattern=NON_BLANK)] | float
