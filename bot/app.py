@@ -164,6 +164,7 @@ class NpsBot:
             adapters=build_adapters(settings, clock=services.intake.clock),
             generic_webhook_secret=_secret(settings.generic_webhook_secret),
             webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
+            max_body_bytes=settings.http_max_body_bytes,
         )
         if settings.telegram_webhook_url:
             http_app.include_router(

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body the HTTP server reads; larger ones get 413",
+    )
     timezone: str = "UTC"
     language: str = "en"
     extra_questions: Annotated[list[str], NoDecode] = Field(
@@ -96,6 +101,10 @@ class Settings(BaseSettings):
     freshdesk_secret: SecretStr | None = None
     zammad_secret: SecretStr | None = None
     helpscout_secret: SecretStr | None = None
+    helpscout_mailboxes: Annotated[dict[int, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Team names of Help Scout mailboxes by id ('123=Billing,456=Support')",
+    )
     chatwoot_secret: SecretStr | None = None
     jira_secret: SecretStr | None = None
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
@@ -145,6 +154,28 @@ class Settings(BaseSettings):
                     raise ValueError(f"{item!r} is not a Telegram user id") from None
             return ids
         return value
+
+    @field_validator("helpscout_mailboxes", mode="before")
+    @classmethod
+    def _mailbox_names(cls, value: object) -> object:
+        """``123=Billing, 456=Support`` becomes {123: "Billing", 456: "Support"}.
+
+        Help Scout's webhooks name a mailbox by its number only; this is how the operator names
+        it as a team. A bad item is quoted in the error.
+        """
+        if not isinstance(value, str):
+            return value
+        names: dict[int, str] = {}
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            number, _, name = (piece.strip() for piece in item.partition("="))
+            if not (number.isascii() and number.isdigit()) or not name:
+                raise ValueError(f"{item!r} is not '<mailbox id>=<team name>', e.g. 123=Billing")
+            if int(number) in names:
+                raise ValueError(f"mailbox {number} is named twice")
+            names[int(number)] = name
+        return names
 
     @field_validator("alert_routes", mode="before")
     @classmethod

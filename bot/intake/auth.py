@@ -4,16 +4,23 @@ Both are checked in constant time and declared in the OpenAPI document. The sign
 senders that can sign but not keep a bearer token secret in their UI: ``X-Npsbot-Signature:
 sha256=<hex HMAC-SHA256(NPSBOT_GENERIC_WEBHOOK_SECRET, "<X-Npsbot-Timestamp>.<body>")>``, with
 the timestamp in Unix seconds and no older than the allowed skew, so it cannot be replayed.
+
+The guard runs before the body is read (``guarded_route``): FastAPI parses a route's JSON body
+before it solves the route's dependencies, so a guard given as a dependency let anyone make the
+server read and parse megabytes before their 401. Now a sender with neither a valid token nor
+fresh signature headers is refused from the headers alone; only a signature check reads the
+body, and then through the size cap (``bot.intake.bodylimit``).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any, Final
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.routing import APIRoute
 
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import Clock, SignatureError
@@ -71,14 +78,23 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def verify_signed_body(
-    request: Request, body: bytes, *, secret: bytes, clock: Clock, max_skew: timedelta
-) -> None:
-    """Raise ``SignatureError`` unless the body carries a fresh, valid generic signature."""
+def signature_headers(request: Request, *, clock: Clock, max_skew: timedelta) -> tuple[str, str]:
+    """The signature and its timestamp, once both are present and the timestamp is fresh.
+
+    Everything about a signed request that needs no body, so a stale or unsigned one is
+    refused before its body is read. Raises ``SignatureError``.
+    """
     given = signatures.require_header(request.headers, SIGNATURE)
     stamp = signatures.require_header(request.headers, TIMESTAMP)
     if not stamp.isascii() or not stamp.isdigit():
         raise SignatureError(f"{TIMESTAMP} must be Unix seconds")
+    sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
+    signatures.check_fresh(sent_at, now=clock(), max_skew=max_skew, what=TIMESTAMP)
+    return given, stamp
+
+
+def check_signed_body(given: str, stamp: str, body: bytes, *, secret: bytes) -> None:
+    """Raise ``SignatureError`` unless ``given`` signs this timestamp and body."""
     signatures.check_hex(
         given,
         secret=secret,
@@ -86,8 +102,6 @@ def verify_signed_body(
         algorithm="sha256",
         what=SIGNATURE,
     )
-    sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
-    signatures.check_fresh(sent_at, now=clock(), max_skew=max_skew, what=TIMESTAMP)
 
 
 def intake_guard(
@@ -97,7 +111,7 @@ def intake_guard(
     clock: Clock,
     max_skew: timedelta = timedelta(minutes=5),
 ) -> Guard:
-    """A dependency that lets a request through with the bearer token or a valid signature.
+    """A guard that lets a request through with the bearer token or a valid signature.
 
     503 when neither is configured: the operator must set NPSBOT_API_TOKEN (or
     NPSBOT_GENERIC_WEBHOOK_SECRET) before the intake accepts anything, and should see that
@@ -121,16 +135,37 @@ def intake_guard(
             return
         if request.headers.get(SIGNATURE) and signing_secret:
             try:
-                verify_signed_body(
-                    request,
-                    await request.body(),
-                    secret=signing_secret.encode(),
-                    clock=clock,
-                    max_skew=max_skew,
-                )
+                given, stamp = signature_headers(request, clock=clock, max_skew=max_skew)
+                # Only now, from a sender whose headers hold up, is the body read.
+                body = await request.body()
+                check_signed_body(given, stamp, body, secret=signing_secret.encode())
             except SignatureError as error:
                 raise _unauthorized(str(error)) from error
             return
         raise _unauthorized("missing or wrong bearer token")
 
     return guard
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def guarded_route(guard: Guard) -> type[APIRoute]:
+    """A route class that runs ``guard`` before FastAPI reads and parses the body.
+
+    The documented way to wrap FastAPI's request handling (a custom ``APIRoute``): the
+    handler that reads the body only runs once the guard has let the request through. The
+    guard's ``request.body()`` is cached on the same request, so a signed body is read once.
+    """
+
+    class GuardedRoute(APIRoute):
+        def get_route_handler(self) -> Handler:
+            handle = super().get_route_handler()
+
+            async def checked(request: Request) -> Response:
+                await guard(request)
+                return await handle(request)
+
+            return checked
+
+    return GuardedRoute

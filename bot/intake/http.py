@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.intake.adapters import WebhookAdapter
-from bot.intake.auth import SECURITY, Guard, document_security, intake_guard
+from bot.intake.auth import SECURITY, Guard, document_security, guarded_route, intake_guard
+from bot.intake.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from bot.intake.outage import RETRY_AFTER_HEADER, answer_outages_with_503
 from bot.intake.schemas import (
     ConnectLinkOut,
@@ -23,13 +24,14 @@ from bot.intake.schemas import (
     TicketReopenedIn,
 )
 from bot.intake.service import TicketIntake
-from bot.intake.webhooks import webhook_router
+from bot.intake.webhooks import document_bodies, webhook_router
 
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
 JSON = "application/json"
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON"},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token or signature"},
+    413: {"model": ErrorOut, "description": "The body is over NPSBOT_HTTP_MAX_BODY_BYTES"},
     422: {"model": ErrorOut, "description": "A field is missing or invalid"},
     503: {
         "model": ErrorOut,
@@ -79,8 +81,12 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
 
 
 def intake_router(intake: TicketIntake, guard: Guard) -> APIRouter:
-    """Routes of the generic JSON intake and the connect link, behind one guard."""
-    router = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[Depends(guard)])
+    """Routes of the generic JSON intake and the connect link, behind one guard.
+
+    The guard runs before the body is read (``guarded_route``), not as a dependency: FastAPI
+    parses a body before it solves dependencies.
+    """
+    router = APIRouter(prefix="/api/v1", tags=["intake"], route_class=guarded_route(guard))
 
     @router.post(
         "/tickets/closed",
@@ -130,8 +136,13 @@ def create_http_app(
     adapters: Mapping[str, WebhookAdapter] | None = None,
     generic_webhook_secret: str | None = None,
     webhook_max_skew: timedelta = DEFAULT_MAX_SKEW,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The whole HTTP surface of one npsbot process."""
+    """The whole HTTP surface of one npsbot process.
+
+    Every route, the Telegram webhook and the ops routes that ``NpsBot`` adds included, reads
+    its body through ``BodyLimit``.
+    """
     app = FastAPI(
         title="npsbot",
         summary="NPS surveys in Telegram after closed tickets",
@@ -139,6 +150,7 @@ def create_http_app(
         # environment) cost about a tenth of the intake's CPU (docs/benchmarks.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     answer_outages_with_503(app)
@@ -151,6 +163,7 @@ def create_http_app(
     app.include_router(intake_router(intake, guard))
     document_security(app)
     app.include_router(webhook_router(intake, adapters or {}))
+    document_bodies(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.intake import limits
 from bot.intake.service import ConnectLink, IntakeResult
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -28,20 +28,53 @@ def _storable(value: object) -> object:
 
 Text = Annotated[str, BeforeValidator(_storable)]
 
+# The plausible closing times, as the year is written: the server and /openapi.json (a pattern
+# on the date-time) state the one rule. [0-9], not \d: Python's \d takes every script's digits.
+CLOSED_AT_YEARS = "^(20|21)[0-9]{2}-"
+_CLOSED_AT_YEARS = re.compile(CLOSED_AT_YEARS)
+CLOSED_AT_EXAMPLE = "2026-11-20T14:03:00Z"
+
+
+def _plausible_closing(value: object) -> object:
+    """An ISO 8601 string in the years 2000 to 2199, before it is parsed.
+
+    A date further out is a typo, and would overflow once the delay is added. Judged on the
+    text (the year as written), so the schema can say it; a number is refused, as the schema
+    declares a string and a number's unit (seconds? milliseconds?) is a guess.
+    """
+    if not isinstance(value, str):  # pydantic turns a ValueError, not a TypeError, into a 422
+        raise ValueError(  # noqa: TRY004
+            f"must be an ISO 8601 string with a time zone, e.g. {CLOSED_AT_EXAMPLE}"
+        )
+    if not _CLOSED_AT_YEARS.match(value):
+        raise ValueError(f"must be in the years 2000 to 2199, e.g. {CLOSED_AT_EXAMPLE}")
+    return value
+
+
+ClosedAt = Annotated[AwareDatetime, BeforeValidator(_plausible_closing)]
+Tag = Annotated[Text, Field(max_length=limits.TAG, description=f"At most {limits.TAG} characters")]
+
 
 class CustomerIn(BaseModel):
-    """The ticket's customer as the helpdesk knows them; only ``id`` is required."""
+    """The ticket's customer as the helpdesk knows them; only ``id`` is required.
+
+    A text longer than its limit (``bot.intake.limits``) is refused with a 422 naming it.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Text = Field(min_length=1, max_length=255, description="The customer's id in the helpdesk.")
+    id: Text = Field(
+        min_length=1, max_length=limits.ID, description="The customer's id in the helpdesk."
+    )
     telegram_user_id: int | None = Field(
         default=None, gt=0, le=2**53, description="Known Telegram user id (at most 2^53)."
     )
-    phone: Text | None = Field(default=None, max_length=64)
-    name: Text | None = Field(default=None, max_length=255)
-    language: Text | None = Field(default=None, max_length=16, description="e.g. en, ru")
-    company: Text | None = Field(default=None, max_length=255)
+    phone: Text | None = Field(default=None, max_length=limits.PHONE)
+    name: Text | None = Field(default=None, max_length=limits.TEXT)
+    language: Text | None = Field(
+        default=None, max_length=limits.LANGUAGE, description="e.g. en, ru"
+    )
+    company: Text | None = Field(default=None, max_length=limits.TEXT)
 
     def to_info(self) -> CustomerInfo:
         """Convert to the helpdesk-neutral customer."""
@@ -56,7 +89,11 @@ class CustomerIn(BaseModel):
 
 
 class TicketClosedIn(BaseModel):
-    """A ticket that was solved or closed in the helpdesk."""
+    """A ticket that was solved or closed in the helpdesk.
+
+    Every text has a limit (``bot.intake.limits``); a longer one is refused with a 422 naming
+    the field (``tags.3``), never cut: the caller can fix the request.
+    """
 
     model_config = ConfigDict(
         extra="ignore",
@@ -74,27 +111,26 @@ class TicketClosedIn(BaseModel):
         },
     )
 
-    ticket_id: Text = Field(min_length=1, max_length=255)
-    closed_at: AwareDatetime = Field(
-        description="ISO 8601 with a time zone, e.g. 2026-11-20T14:03:00Z"
+    ticket_id: Text = Field(min_length=1, max_length=limits.ID)
+    closed_at: ClosedAt = Field(
+        description=(
+            f"ISO 8601 with a time zone, e.g. {CLOSED_AT_EXAMPLE}, in the years 2000 to 2199 "
+            "(as written, in the time's own offset)"
+        ),
+        json_schema_extra={"pattern": CLOSED_AT_YEARS},
     )
     customer: CustomerIn
-    agent: Text | None = Field(default=None, max_length=255)
-    team: Text | None = Field(default=None, max_length=255)
-    channel: Text | None = Field(default=None, max_length=255)
-    tags: list[Text] = Field(
+    agent: Text | None = Field(default=None, max_length=limits.TEXT)
+    team: Text | None = Field(default=None, max_length=limits.TEXT)
+    channel: Text | None = Field(default=None, max_length=limits.TEXT)
+    tags: list[Tag] = Field(
         default_factory=list,
-        max_length=50,
-        description="Ticket tags; NPSBOT_SKIP_TAGS never surveys some (e.g. spam)",
+        max_length=limits.TAGS,
+        description=(
+            f"Ticket tags, at most {limits.TAGS} of at most {limits.TAG} characters each; "
+            "NPSBOT_SKIP_TAGS never surveys some (e.g. spam)"
+        ),
     )
-
-    @field_validator("closed_at")
-    @classmethod
-    def _plausible(cls, value: datetime) -> datetime:
-        """A date this far out is a typo, and would overflow once the delay is added."""
-        if not datetime(2000, 1, 1, tzinfo=UTC) <= value <= datetime(2200, 1, 1, tzinfo=UTC):
-            raise ValueError("must be between the years 2000 and 2200")
-        return value
 
     def to_event(self) -> TicketClosed:
         """Convert to the helpdesk-neutral event."""
@@ -139,7 +175,7 @@ class TicketReopenedIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ticket_id: Text = Field(min_length=1, max_length=255)
+    ticket_id: Text = Field(min_length=1, max_length=limits.ID)
 
 
 class ReopenedOut(BaseModel):

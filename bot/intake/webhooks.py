@@ -1,16 +1,19 @@
 """``POST /api/v1/webhooks/<helpdesk>``: verify, parse, then record through ``TicketIntake``.
 
-The raw body is read once and handed to the adapter untouched: a signature is over the bytes
-the helpdesk sent. Every known helpdesk has a route in /openapi.json whether configured or not;
-an unconfigured one answers 404 naming the variable to set.
+The headers are checked first (``precheck``): a request without this helpdesk's credential is
+refused before its body is read. Then the raw body is read once, through the size cap, and
+handed to the adapter untouched: a signature is over the bytes the helpdesk sent. Every known
+helpdesk has a route in /openapi.json whether configured or not; an unconfigured one answers
+404 naming the variable to set.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters import (
@@ -20,6 +23,7 @@ from bot.intake.adapters import (
     SignatureError,
     WebhookAdapter,
     WebhookEvent,
+    bodies,
     secret_variable,
 )
 from bot.intake.outage import RETRY_AFTER_HEADER
@@ -32,6 +36,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "Malformed JSON, or a field is missing (named)"},
     401: {"model": ErrorOut, "description": "Missing or wrong signature, or a stale timestamp"},
     404: {"model": ErrorOut, "description": "This helpdesk's secret is not configured"},
+    413: {"model": ErrorOut, "description": "The body is over NPSBOT_HTTP_MAX_BODY_BYTES"},
     503: {
         "model": ErrorOut,
         "description": "The database is unavailable: retry after Retry-After seconds",
@@ -63,8 +68,9 @@ def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | Non
                 status.HTTP_404_NOT_FOUND,
                 f"{helpdesk} is not configured: set {secret_variable(helpdesk)}",
             )
-        body = await request.body()
         try:
+            adapter.precheck(headers=request.headers, now=intake.clock())
+            body = await request.body()
             adapter.verify(headers=request.headers, body=body, now=intake.clock())
         except SignatureError as error:
             logger.warning("%s webhook refused: %s", helpdesk, error)
@@ -84,13 +90,36 @@ def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | Non
 
 
 def _request_body(helpdesk: str) -> dict[str, object]:
-    return {
+    """The route's body as the adapter reads it (``bodies``), and any header it reads."""
+    extra: dict[str, object] = {
         "requestBody": {
             "required": True,
-            "description": f"The JSON body as {helpdesk} sends it (docs/integrations.md)",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": (
+                f"The JSON body as {helpdesk} sends it (docs/integrations.md), described as a "
+                "closing: what is required is what a closing needs, and a field's type is "
+                "checked when it is read. Other events need only the fields that say what they "
+                "are, and are acknowledged. Anything else in the body is ignored."
+            ),
+            "content": {
+                "application/json": {"schema": bodies.BODIES.get(helpdesk, {"type": "object"})}
+            },
         }
     }
+    if helpdesk in bodies.HEADERS:
+        extra["parameters"] = bodies.HEADERS[helpdesk]
+    return extra
+
+
+def document_bodies(app: FastAPI) -> None:
+    """Add the webhook body models to ``app``'s OpenAPI components (they are no route's type)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(bodies.components())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter]) -> APIRouter:

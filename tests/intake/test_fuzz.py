@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake.adapters import Ignored, PayloadError, SignatureError, TicketReopened
+from bot.intake.bodylimit import DEFAULT_MAX_BODY_BYTES
 from storage.db import SessionFactory
 from tests.intake.cases import BY_NAME, CASES, NOW, Case, Json
 from tests.intake.conftest import stored
@@ -102,8 +103,13 @@ def storable(found: object) -> None:
 
 
 def answered_clearly(response: httpx.Response) -> None:
-    """A 4xx is JSON naming the problem; anything else must be a 202 or a 401."""
-    assert response.status_code in {202, 400, 401}, response.text
+    """A 4xx is JSON naming the problem; anything else must be a 202 or a 401.
+
+    A body over the cap is a 413 (once the sender is trusted), and only such a body is.
+    """
+    over_cap = len(response.request.content) > DEFAULT_MAX_BODY_BYTES
+    allowed = {401, 413} if over_cap else {202, 400, 401}
+    assert response.status_code in allowed, response.text
     if response.status_code != 202:
         assert response.json()["error"].strip(), response.text
 

@@ -3,7 +3,17 @@
 Every documented operation gets schema-valid (positive) and schema-violating (negative)
 requests, with the bearer token or signed as its helpdesk would, or with no credentials at all.
 Whatever comes in: no 500, every answer is documented (status, content type, body schema,
-headers), a schema-violating body is refused, and a refused request stores nothing.
+headers), a schema-violating body is refused, a schema-valid one from a trusted sender is
+accepted, and a refused request stores nothing. So the schema is neither looser nor stricter
+than the server: what it says is required or limited is what is enforced, and nothing else is.
+
+NUL is not generated: the intake drops it from every text (PostgreSQL refuses it), so a text's
+length and emptiness are judged without it, which a JSON Schema cannot say.
+
+A helpdesk's body is declared as its closing (bot.intake.adapters.bodies): a body that breaks a
+closing's field and is no closing at all (a random status) is rightly acknowledged, so negative
+cases are generated for the generic routes only. test_contract.py changes each documented
+closing one field at a time instead, and holds the schema to every answer.
 
 Deterministic for CI: hypothesis is derandomized and keeps no example database.
 """
@@ -67,6 +77,7 @@ def documented_app() -> FastAPI:
 
 
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", documented_app())
+SCHEMA.config.generation.update(allow_x00=False)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations() if isinstance(result, Ok)]
 
 
@@ -92,6 +103,10 @@ def credentials(path: str, body: bytes, choice: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {API_TOKEN}"}
 
 
+def is_webhook(path: str) -> bool:
+    return path.startswith("/api/v1/webhooks/")
+
+
 def request_body(sent: dict[str, Any]) -> bytes | None:
     """The body schemathesis would send, as bytes: a signature is over the bytes."""
     if "json" in sent:
@@ -108,7 +123,8 @@ def request_body(sent: dict[str, Any]) -> bytes | None:
         pytest.param(operation, mode, id=f"{mode}-{operation.label}")
         for operation in OPERATIONS
         for mode in GenerationMode
-        if mode.is_positive or len(operation.body)  # /healthz takes nothing to get wrong
+        # /healthz takes nothing to get wrong; a webhook's negatives are test_contract's.
+        if mode.is_positive or (len(operation.body) and not is_webhook(operation.path))
     ],
 )
 @RUN
@@ -132,3 +148,5 @@ async def test_operation_keeps_its_documented_contract(
     case.validate_response(response, checks=CHECKS, headers=headers)
     if response.status_code >= 400:
         assert await stored(sessions) == before, response.text
+    if mode.is_positive and choice != "none":
+        assert response.is_success, (body, response.text)  # the server is no stricter

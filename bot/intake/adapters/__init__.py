@@ -78,6 +78,12 @@ def build_adapters(settings: Settings, *, clock: Clock = utc_now) -> dict[str, W
     adapters: dict[str, WebhookAdapter] = {}
     for name, secret in _secrets(settings).items():
         value = secret.get_secret_value().strip() if secret is not None else ""
-        if value:
+        if not value:
+            continue
+        if name == "helpscout":  # the one adapter with a setting of its own
+            adapters[name] = HelpScoutAdapter(
+                value.encode(), skew, clock, mailboxes=settings.helpscout_mailboxes
+            )
+        else:
             adapters[name] = HELPDESKS[name](value.encode(), skew, clock)
     return adapters

@@ -1,8 +1,9 @@
 """What every helpdesk adapter produces and raises, so the HTTP layer treats them all alike.
 
-An adapter is two steps on purpose: ``verify`` sees only the raw bytes (a signature is over the
-bytes the helpdesk sent, never over JSON we re-serialised), and ``parse`` runs only once the
-sender is trusted.
+An adapter is three steps on purpose: ``precheck`` sees only the headers, so a request without
+the credential this helpdesk sends is refused before its body is read at all; ``verify`` sees
+the raw bytes (a signature is over the bytes the helpdesk sent, never over JSON we
+re-serialised); and ``parse`` runs only once the sender is trusted.
 """
 
 from __future__ import annotations
@@ -55,8 +56,18 @@ class WebhookAdapter(Protocol):
         """The URL segment: ``/api/v1/webhooks/<name>``."""
         ...
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """Raise ``SignatureError`` unless the headers carry this helpdesk's credential.
+
+        Whatever needs no body is checked here in full: a shared secret, a timestamp's age.
+        """
+        ...
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
-        """Raise ``SignatureError`` unless the helpdesk sent exactly these bytes, recently."""
+        """Raise ``SignatureError`` unless the helpdesk sent exactly these bytes, recently.
+
+        Complete on its own: it runs ``precheck`` too.
+        """
         ...
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:

@@ -45,10 +45,14 @@ class FreshdeskAdapter:
     name: str = "freshdesk"
     summary: str = "Freshdesk: automation rule webhook (shared secret header)"
 
-    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
-        """The secret header must equal NPSBOT_FRESHDESK_SECRET."""
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The secret header must equal NPSBOT_FRESHDESK_SECRET: all there is to check."""
         given = signatures.require_header(headers, SECRET_HEADER)
         signatures.check_shared_secret(given, secret=self.secret, what=SECRET_HEADER)
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Freshdesk cannot sign: the shared secret says nothing about the body."""
+        self.precheck(headers=headers, now=now)
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Read the flat ``ticket_*``/``requester_*`` fields of the recommended body."""
@@ -76,10 +80,11 @@ class FreshdeskAdapter:
             or self.clock(),
             who=customer(
                 self.name,
-                fields.id("requester_id") or _email_key(fields.text("requester_email")),
+                fields.id("requester_id") or _email_key(fields.text("requester_email", limit=None)),
                 field="requester_id",
                 name=fields.text("requester_name"),
-                phone=fields.text("requester_mobile") or fields.text("requester_phone"),
+                phone=fields.text("requester_mobile", limit=None)
+                or fields.text("requester_phone", limit=None),
                 language_tag=fields.text("requester_language"),
                 company=fields.text("ticket_company_name"),
                 telegram_id=fields.raw("requester_telegram_user_id"),
@@ -92,7 +97,11 @@ class FreshdeskAdapter:
 
 
 def _email_key(email: str | None) -> str | None:
-    """A stable pseudonymous id when only an e-mail is sent: its hash, never the address."""
+    """A stable pseudonymous id when only an e-mail is sent: its hash, never the address.
+
+    The whole address is hashed, however long (the body cap bounds it): a cut one could be
+    another person's.
+    """
     if not email:
         return None
     return "email-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]

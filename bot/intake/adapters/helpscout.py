@@ -5,6 +5,11 @@ in ``X-HelpScout-Event``; there is no timestamp, so replays are caught by the st
 de-duplication. ``convo.status`` to ``closed`` is a closing; to ``active`` or ``pending`` a
 reopening. The body is the v2 Conversation object (``primaryCustomer``, ``assignee``,
 ``closedAt``, ``tags`` of ``{"tag": ...}``); the v1 names (``customer``, ``owner``) are read too.
+
+The team is the mailbox. v2 sends only ``mailboxId``, a number, so the operator names mailboxes
+in NPSBOT_HELPSCOUT_MAILBOXES; an unnamed one is ``mailbox <id>``, so its answers still group
+together. The operator's name wins over v1's ``mailbox.name``, so one mailbox keeps one team
+name whichever payload version reports it.
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ class HelpScoutAdapter:
     clock: Clock = field(default=utc_now)
     name: str = "helpscout"
     summary: str = "Help Scout: conversation status events (X-HelpScout-Signature)"
+    mailboxes: Mapping[int, str] = field(default_factory=dict)  # NPSBOT_HELPSCOUT_MAILBOXES
+
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The signature header is there (what it signs needs the body)."""
+        signatures.require_header(headers, SIGNATURE)
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check the base64 HMAC-SHA1 of the raw body."""
@@ -73,7 +83,7 @@ class HelpScoutAdapter:
             return TicketReopened(scoped(self.name, conversation_id))
         if status != "closed":
             return Ignored(f"status {status!r} is neither a closing nor a reopening")
-        source, mailbox = conversation.obj("source"), conversation.obj("mailbox")
+        source = conversation.obj("source")
         return closing(
             self.name,
             conversation_id,
@@ -81,10 +91,21 @@ class HelpScoutAdapter:
             or self.clock(),
             who=self._customer(conversation),
             agent=_person(conversation.obj("assignee") or conversation.obj("owner")),
-            team=mailbox.text("name") if mailbox else None,
+            team=self._team(conversation),
             channel=(source.text("type") if source else None) or conversation.text("type"),
             tag_list=tags(conversation.raw("tags")),
         )
+
+    def _team(self, conversation: Obj) -> str | None:
+        """The mailbox: the operator's name for its id, v1's ``mailbox.name``, or its id."""
+        mailbox = conversation.obj("mailbox")
+        # Both are read whichever is used, so a mailbox's fields are checked whatever the
+        # operator named (bodies.helpscout can then declare them as plain types).
+        named, boxed = (mailbox.text("name"), mailbox.label_id("id")) if mailbox else (None, None)
+        number = conversation.label_id("mailboxId") or boxed
+        if number and number.isascii() and number.isdigit() and int(number) in self.mailboxes:
+            return self.mailboxes[int(number)]
+        return named or (f"mailbox {number}" if number else None)
 
     def _customer(self, conversation: Obj) -> CustomerInfo:
         person = conversation.obj("primaryCustomer") or conversation.obj("customer")
@@ -93,5 +114,5 @@ class HelpScoutAdapter:
             person.id("id") if person else None,
             field="primaryCustomer.id",
             name=_person(person),
-            phone=person.text("phone") if person else None,
+            phone=person.text("phone", limit=None) if person else None,
         )

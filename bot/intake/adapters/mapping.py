@@ -2,6 +2,11 @@
 
 Attribution (agent, team, channel, tags) is copied at closing time; personal data is limited to
 what the survey needs (name, phone, language, company). E-mail addresses are never kept.
+
+Nothing here refuses a closing for a long value (``bot.intake.limits``): names, agent, team,
+company and channel are cut to their columns, tags to ``limits.TAG`` and the first
+``limits.TAGS``, and a phone that is too long is dropped, since a cut number could reach
+someone else.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ import re
 from datetime import datetime
 
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.intake import limits
 from bot.intake.adapters.base import PayloadError, scoped
 from bot.intake.adapters.payload import clean
 
-MAX_TAGS = 50
+MAX_TAGS = limits.TAGS
 _LANGUAGE_CODE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
 _LANGUAGE_NAMES = {  # helpdesks that render a language's name rather than its code
     "english": "en",
@@ -29,6 +35,7 @@ _LANGUAGE_NAMES = {  # helpdesks that render a language's name rather than its c
     "українська": "uk",
 }
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
+_MAX_ID_DIGITS = 16  # 2**53, the largest id taken, has 16
 
 
 def language(value: str | None) -> str | None:
@@ -58,16 +65,29 @@ def tags(value: object) -> tuple[str, ...]:
     found: list[str] = []
     for item in items:
         value = item.get("tag", item.get("name")) if isinstance(item, dict) else item
-        text = clean(value, limit=100) if isinstance(value, str) else None
+        text = clean(value, limit=limits.TAG) if isinstance(value, str) else None
         if text and text not in found:
             found.append(text)
-    return tuple(found[:MAX_TAGS])
+            if len(found) == MAX_TAGS:
+                break
+    return tuple(found)
+
+
+def phone_number(value: str | None) -> str | None:
+    """The phone as sent, or None when it is longer than a phone can be stored."""
+    found = clean(value, limit=None) if value else None
+    return found if found is not None and len(found) <= limits.PHONE else None
 
 
 def telegram_user_id(value: object) -> int | None:
-    """A Telegram user id when the helpdesk knows one; anything else is not one."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
+    """A Telegram user id when the helpdesk knows one; anything else is not one.
+
+    Digits are counted before they are converted: Python refuses to convert more than 4300
+    of them (a ValueError, which would be a 500), and no id has more than 16.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_ID_DIGITS:
+        value = int(text)
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53:
         return value
     return None
@@ -90,7 +110,7 @@ def customer(
     return CustomerInfo(
         helpdesk_id=scoped(helpdesk, raw_id),
         telegram_user_id=telegram_user_id(telegram_id),
-        phone=clean(phone, limit=64) if phone else None,
+        phone=phone_number(phone),
         name=clean(name) if name else None,
         language=language(language_tag),
         company=clean(company) if company else None,

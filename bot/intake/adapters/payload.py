@@ -2,7 +2,9 @@
 
 Helpdesks let admins edit payloads and placeholders render as empty strings, so an empty value
 counts as absent, numbers and strings are both accepted for ids, and text is cut to what the
-database stores (NUL characters removed: PostgreSQL refuses them). A lone UTF-16 surrogate
+database stores (NUL characters removed: PostgreSQL refuses them). An id is never cut, as a cut
+id could be another's: a ticket's or customer's that is too long is refused, and one that only
+labels (an agent's, a group's) is dropped (``bot.intake.limits``). A lone UTF-16 surrogate
 (``"\\ud83d"``, what a JavaScript helpdesk leaves when it cuts an emoji in half) becomes U+FFFD:
 no database stores it and no JSON answer can encode it, and a broken name must not lose a survey.
 """
@@ -14,10 +16,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.intake import limits
 from bot.intake.adapters.base import PayloadError
 
-MAX_ID = 200  # the columns hold 255 characters, and ids get a "<helpdesk>:" prefix
-MAX_TEXT = 255
+MAX_ID = limits.HELPDESK_ID
+MAX_TEXT = limits.TEXT
 _EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 _MS_THRESHOLD = 10**11  # larger epoch numbers are milliseconds (Jira), not seconds
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -54,7 +57,7 @@ class Obj:
             raise PayloadError(f"missing field {self.where(key)}")
         return found
 
-    def text(self, key: str, *, limit: int = MAX_TEXT) -> str | None:
+    def text(self, key: str, *, limit: int | None = MAX_TEXT) -> str | None:
         """A short text (numbers are accepted and written out), or None when empty."""
         value = self.data.get(key)
         if value is None:
@@ -72,15 +75,26 @@ class Obj:
 
     def id(self, key: str) -> str | None:
         """An identifier: a string or an integer, not longer than ids are stored."""
+        found = self._any_id(key)
+        if found is not None and len(found) > MAX_ID:
+            raise PayloadError(f"{self.where(key)} is longer than {MAX_ID} characters")
+        return found
+
+    def label_id(self, key: str) -> str | None:
+        """An id that only labels (an agent's, a group's): None rather than cut when too long.
+
+        Losing the label is better than losing the closing, and a cut id would name another.
+        """
+        found = self._any_id(key)
+        return found if found is not None and len(found) <= MAX_ID else None
+
+    def _any_id(self, key: str) -> str | None:
         value = self.data.get(key)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, str | int | type(None)):
             raise PayloadError(f"{self.where(key)} must be a string or an integer")
-        found = clean(str(value), limit=None) if value is not None else None
-        if found is not None and len(found) > MAX_ID:
-            raise PayloadError(f"{self.where(key)} is longer than {MAX_ID} characters")
-        return found
+        return clean(str(value), limit=None) if value is not None else None
 
     def require_id(self, key: str) -> str:
         """An identifier that must be there."""

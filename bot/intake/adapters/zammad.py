@@ -50,6 +50,10 @@ class ZammadAdapter:
     name: str = "zammad"
     summary: str = "Zammad: trigger webhook (X-Hub-Signature sha1)"
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """The signature header is there (what it signs needs the body)."""
+        signatures.require_header(headers, SIGNATURE)
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check ``sha1=<hex>`` over the raw body."""
         given = signatures.require_header(headers, SIGNATURE)
@@ -93,13 +97,18 @@ class ZammadAdapter:
             raw_id,
             field="ticket.customer_id",
             name=full_name(person.text("firstname"), person.text("lastname")) if person else None,
-            phone=(person.text("mobile") or person.text("phone")) if person else None,
+            phone=(person.text("mobile", limit=None) or person.text("phone", limit=None))
+            if person
+            else None,
             company=company,
         )
 
     def _owner(self, ticket: Obj) -> str | None:
         owner = ticket.obj("owner")
-        if owner is None or (owner.id("id") or ticket.id("owner_id")) == UNASSIGNED_OWNER:
+        if (
+            owner is None
+            or (owner.label_id("id") or ticket.label_id("owner_id")) == UNASSIGNED_OWNER
+        ):
             return None
         name = full_name(owner.text("firstname"), owner.text("lastname"))
         return None if name in (None, "-") else name

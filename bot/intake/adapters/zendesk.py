@@ -34,6 +34,13 @@ class ZendeskAdapter:
     name: str = "zendesk"
     summary: str = "Zendesk: ticket status events and trigger bodies"
 
+    def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
+        """Both headers present, and the timestamp within ``max_skew`` of now."""
+        signatures.require_header(headers, SIGNATURE)
+        stamp = signatures.require_header(headers, TIMESTAMP)
+        sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
+        signatures.check_fresh(sent_at, now=now, max_skew=self.max_skew, what=TIMESTAMP)
+
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Check the signature over timestamp + raw body, then the timestamp's age."""
         signature = signatures.require_header(headers, SIGNATURE)
@@ -45,8 +52,7 @@ class ZendeskAdapter:
             algorithm="sha256",
             what=SIGNATURE,
         )
-        sent_at = signatures.parse_timestamp(stamp, what=TIMESTAMP)
-        signatures.check_fresh(sent_at, now=now, max_skew=self.max_skew, what=TIMESTAMP)
+        self.precheck(headers=headers, now=now)
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """An event subscription body has ``type``; a trigger body has ``ticket``."""
@@ -74,8 +80,8 @@ class ZendeskAdapter:
             ticket_id,
             closed_at=first_moment(data.raw("time")) or fallback or self.clock(),
             who=customer(self.name, detail.id("requester_id"), field="detail.requester_id"),
-            agent=detail.id("assignee_id"),
-            team=detail.id("group_id"),
+            agent=detail.label_id("assignee_id"),
+            team=detail.label_id("group_id"),
             channel=via.text("channel") if via else None,
             tag_list=tags(detail.raw("tags")),
         )
@@ -92,7 +98,7 @@ class ZendeskAdapter:
             field="ticket.requester.id",
             name=requester.text("name")
             or full_name(requester.text("first_name"), requester.text("last_name")),
-            phone=requester.text("phone"),
+            phone=requester.text("phone", limit=None),
             language_tag=requester.text("locale") or requester.text("language"),
             company=ticket.text("organization") or requester.text("organization"),
             telegram_id=requester.raw("telegram_user_id"),
