@@ -7,6 +7,14 @@ from datetime import datetime, timedelta
 
 from bot.core.tickets import TicketClosed
 
+# What storage keeps of a skip reason (``survey.skip_reason``): a tag may be 100 characters.
+MAX_REASON = 64
+
+
+def _reason(kind: str, value: str) -> str:
+    """``kind:value``, cut to what is stored: the reason is for people reading it, not a key."""
+    return f"{kind}:{value}"[:MAX_REASON]
+
 
 @dataclass(frozen=True, slots=True)
 class SurveyRules:
@@ -27,9 +35,9 @@ class SurveyRules:
         """Why a closing must never be surveyed (spam, auto-closed, ...), or None."""
         for tag in event.tags:
             if tag.lower() in self.skip_tags:
-                return f"tag:{tag.lower()}"
+                return _reason("tag", tag.lower())
         if event.channel and event.channel.lower() in self.skip_channels:
-            return f"channel:{event.channel.lower()}"
+            return _reason("channel", event.channel.lower())
         return None
 
     def throttle_free_since(self, now: datetime) -> datetime:
