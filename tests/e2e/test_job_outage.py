@@ -82,12 +82,16 @@ async def test_each_job_logs_the_outage_once_and_its_end_once(
         return [
             record.getMessage().split(":")[0]
             for record in records
-            if record.name == "bot.resilience"  # the dispatcher speaks for itself
+            if record.name == "bot.resilience"
             and record.levelno == level
             and text in record.getMessage()
         ]
 
-    assert sorted(said(outage, logging.WARNING, "the database is unavailable")) == sorted(JOBS)
-    assert sorted(said(caplog.records, logging.INFO, "the database is back")) == sorted(JOBS)
+    # The outbox loop runs on its own and says so too, once, if it met the outage.
+    started = said(outage, logging.WARNING, "the database is unavailable")
+    ended = said(caplog.records, logging.INFO, "the database is back")
+    assert sorted(name for name in started if name != "outbox") == sorted(JOBS)
+    assert sorted(name for name in ended if name != "outbox") == sorted(JOBS)
+    assert started.count("outbox") <= 1 and ended.count("outbox") <= 1
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [], [record.getMessage() for record in errors]
