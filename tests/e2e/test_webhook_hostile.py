@@ -1,7 +1,7 @@
 """Hostile bodies at Telegram's webhook route, with the right secret token: a decision, never a
 crash. A body Telegram could not have sent is a 400; an update PTB cannot read is acknowledged
 with 200 and dropped (Telegram would retry anything else forever). Never a 500, never a 503,
-and nothing is stored either way."""
+and nothing is stored either way (a body over the server's 1 MiB cap is a 413, unread)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
+from bot.intake.bodylimit import DEFAULT_MAX_BODY_BYTES
 from bot.webhook import MAX_DEPTH, SECRET_HEADER, derive_webhook_secret
 from tests.e2e.conftest import Harness
 from tests.e2e.test_webhook_mode import webhook_mode
@@ -145,8 +146,11 @@ async def post(harness: Harness, body: bytes) -> httpx.Response:
     )
 
 
-def decided(response: httpx.Response) -> None:
-    """A 200, or a 400 that names the problem."""
+def decided(response: httpx.Response, size: int) -> None:
+    """A 200, or a 400 that names the problem; a 413 for a body over the server's cap."""
+    if size > DEFAULT_MAX_BODY_BYTES:  # no Telegram update comes near it
+        assert response.status_code == 413, (response.status_code, response.text)
+        return
     assert response.status_code in {200, 400}, (response.status_code, response.text)
     if response.status_code == 400:
         assert "Telegram update" in response.json()["detail"], response.text
@@ -169,7 +173,7 @@ async def test_any_body_is_answered_200_or_400_and_stores_nothing(
 ) -> None:
     body = data.draw(BODIES)
     before = await stored(hooked)
-    decided(await post(hooked, body))
+    decided(await post(hooked, body), len(body))
     assert await stored(hooked) == before
 
 
