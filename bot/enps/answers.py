@@ -19,11 +19,11 @@ from bot.core import deeplink
 from bot.core.callback import EnpsPress
 from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
+from bot.core.text import storable
 from bot.delivery.dispatcher import Clock
 from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
-from bot.survey.answers import storable
 from storage import clients, enps, outbox, repo
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory

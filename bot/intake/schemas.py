@@ -8,11 +8,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.core.survey import SurveyStatus
+from bot.core.text import storable
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake import limits
 from bot.intake.service import ConnectLink, IntakeResult
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _storable(value: object) -> object:
@@ -23,7 +22,7 @@ def _storable(value: object) -> object:
     """
     if not isinstance(value, str):
         return value
-    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+    return storable(value)
 
 
 Text = Annotated[str, BeforeValidator(_storable)]

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
+from bot.core.text import storable
 from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.survey import texts
@@ -25,11 +26,6 @@ from storage.db import SessionFactory
 from storage.repo import SurveyContext
 
 logger = logging.getLogger(__name__)
-
-
-def storable(text: str) -> str:
-    """Text as every database keeps it: PostgreSQL refuses NUL, which no person types."""
-    return text.replace("\x00", "")
 
 
 class AnswerListener(Protocol):

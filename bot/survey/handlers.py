@@ -24,9 +24,10 @@ from bot.core.callback import (
     SkipPress,
     decode,
 )
+from bot.core.text import storable
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
-from bot.survey.answers import SurveyAnswers, storable
+from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
 from bot.survey.rights import ClientRights
 
