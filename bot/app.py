@@ -29,6 +29,7 @@ from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
+from bot.logs import without_message
 from bot.managers.digest import PostOutcome
 from bot.managers.handlers import ManagerHandlers, manager_command_menu
 from bot.observability.readiness import (
@@ -74,9 +75,13 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 async def _log_error(update: object, context: Context) -> None:
-    """Log handler failures by type only: updates carry personal data."""
+    """Log handler failures by type and place only: updates, and so errors' messages, carry
+    personal data."""
     error = context.error
-    logger.error("handler failed: %s", type(error).__name__, exc_info=error)
+    if error is None:
+        logger.error("handler failed")
+        return
+    logger.error("handler failed: %s", without_message(error))
 
 
 def _polling_error(error: TelegramError) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from typing import IO, Literal
 
 from pythonjsonlogger.json import JsonFormatter
@@ -64,6 +65,17 @@ def _redacted(value: object) -> object:
     if isinstance(value, list | tuple) and not isinstance(value, str):
         return f"[{', '.join(str(_redacted(item)) for item in value)}]"
     return value
+
+
+def without_message(error: BaseException) -> str:
+    """An error's type and the frames it was raised through, without its message.
+
+    A message may quote what the error was about: a driver quotes the statement's parameters
+    (a client's comment), ``int()`` the text it could not read. The frames say where, which is
+    what finding the fault needs.
+    """
+    frames = "".join(traceback.format_tb(error.__traceback__)).rstrip()
+    return f"{type(error).__name__}, raised at:\n{frames}" if frames else type(error).__name__
 
 
 def json_formatter() -> logging.Formatter:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
+from bot.logs import without_message
 from bot.updates import DropReason, handle_update, last_update_id, read_batch
 
 logger = logging.getLogger(__name__)
@@ -40,15 +40,6 @@ BATCH_LIMIT = 100  # Telegram's maximum per getUpdates
 # How much longer than the long poll an answer may take to arrive (PTB adds the same margin,
 # its get_updates request's read timeout, to the long poll).
 READ_MARGIN_SECONDS = 10.0
-
-
-def _where(error: BaseException) -> str:
-    """The file, line and function an error was raised in, without its message."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "an unknown place"
-    last = frames[-1]
-    return f"{last.filename}:{last.lineno} in {last.name}"
 
 
 def _ignore(_reason: DropReason) -> None:
@@ -118,9 +109,12 @@ class ReliablePoller:
         while not self._stopping:
             try:
                 raw = await self._next_batch()
-                backoff = 1.0
-                await self._handle_batch(raw)
-                continue
+                if await self._handle_batch(raw):
+                    backoff = 1.0
+                    continue
+                # Updates, but none with an id to confirm: asked for again at once, they would
+                # spin the loop. Telegram never sends such a batch; whatever did is waited out.
+                logger.error("getUpdates answered updates without an update_id to confirm")
             except asyncio.CancelledError:
                 if self._stopping:
                     return
@@ -131,22 +125,23 @@ class ReliablePoller:
             except TelegramError as error:  # 409 Conflict, network errors, time-outs, 5xx
                 self.on_error(error)
             except Exception as error:  # a fault of ours or PTB's: never end the loop on it
-                # No traceback: an error's message may quote the update; where it was raised
-                # is enough to find the fault.
-                logger.error(  # noqa: TRY400
-                    "getUpdates failed (%s at %s); retrying", type(error).__name__, _where(error)
-                )
+                # Without its message, which may quote the update (``without_message``).
+                logger.error("getUpdates failed; retrying: %s", without_message(error))  # noqa: TRY400
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
-    async def _handle_batch(self, raw: object) -> None:
-        """Handle what can be read of a batch, then move the offset past all of it."""
+    async def _handle_batch(self, raw: object) -> bool:
+        """Handle what can be read of a batch, then move the offset past all of it.
+
+        False for a batch of updates of which none could be confirmed.
+        """
         last = last_update_id(raw)
         updates = read_batch(raw, self.application.bot, self.on_dropped)
         if updates:
             await self.handle(updates)
         if last is not None:
             self._offset = last + 1
+        return last is not None or not raw
 
     async def _next_batch(self) -> Any:
         """One long poll, answered as Telegram's raw JSON; its ``offset`` confirms what is handled.

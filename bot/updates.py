@@ -164,10 +164,21 @@ def read_batch(raw: object, bot: Any, on_dropped: OnDropped) -> list[Update]:
 
 
 def last_update_id(raw: object) -> int | None:
-    """The highest valid ``update_id`` in a ``getUpdates`` answer: the next offset less one."""
+    """The highest ``update_id`` in a ``getUpdates`` answer: the next offset less one.
+
+    Any non-negative integer counts here, even one too large to be valid: the offset past it
+    is what confirms it, and a batch that cannot be confirmed comes back at once, for ever.
+    """
     if not isinstance(raw, list):
         return None
-    ids = [update_id for update_id in map(update_id_of, raw) if update_id is not None]
+    ids = [
+        item["update_id"]
+        for item in raw
+        if isinstance(item, dict)
+        and isinstance(item.get("update_id"), int)
+        and not isinstance(item["update_id"], bool)
+        and item["update_id"] >= 0
+    ]
     return max(ids, default=None)
 
 

@@ -103,6 +103,9 @@ def telegram_webhook_router(
         try:
             update = parse_update(await request.body(), application.bot)
         except NotAnUpdateError as error:
+            # Told to the sender, and counted and logged as polling does with such an update.
+            log_dropped(None, "malformed", str(error))
+            on_dropped("malformed")
             return JSONResponse(
                 {"detail": f"the body is not a Telegram update: {error}"}, status_code=400
             )

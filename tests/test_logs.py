@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.app import _log_error
 from bot.config import Settings
 from bot.logs import FLOORS, configure_logging
 from bot.sandbox import FakeBotApi
@@ -164,3 +165,24 @@ async def test_ptb_logs_an_update_it_cannot_handle_by_its_id_not_its_contents() 
     assert line["level"] == "CRITICAL" and "update 4242" in line["message"]
     for personal in ("Olga", "olga_k", "912", "My phone"):
         assert personal not in stream.getvalue()
+
+
+async def test_a_handler_error_is_logged_by_type_and_place_not_by_its_message() -> None:
+    """A driver's message quotes the parameters (a client's comment); int() the text it read."""
+    typed = "SecretComment from Zinaida"  # what a client sent; the frames show only code
+    try:
+        int(typed)
+    except ValueError as error:
+        failure = error
+
+    class Context:
+        error = failure
+
+    stream = io.StringIO()
+    with bare_root():
+        configure_logging("INFO", "json", stream=stream)
+        await _log_error(None, Context())  # type: ignore[arg-type]
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["level"] == "ERROR" and "ValueError" in line["message"]
+    assert "test_logs.py" in line["message"]  # where it was raised
+    assert "Secret" not in json.dumps(line) and "Zinaida" not in json.dumps(line)

@@ -309,3 +309,24 @@ async def test_stop_confirms_the_last_batch_even_if_an_unreadable_update_follows
         release.set()
         await stopping  # the confirmation reads the next update raw: nothing to fail on
     assert [update["update_id"] for update in fake.pending_updates()] == [bad]
+
+
+async def test_an_update_id_too_large_to_be_valid_is_confirmed_not_asked_for_again(
+    fake: FakeBotApi,
+) -> None:
+    """Before, no id in the batch moved the offset: the batch came back at once, for ever."""
+    app = application(fake)
+    handled = texts_handled(app)
+    polling = poller(app)
+    fake.world._updates.append(  # as a broken Bot API server might send it
+        {"update_id": 2**64, "message": {"message_id": 1, "date": 1, "chat": {"id": 1}}}
+    )
+    async with app:
+        await polling.start()
+        await fake.wait_for_call(
+            lambda call: call.method == "getUpdates" and call.params.get("offset") == 2**64 + 1
+        )
+        await polling.stop()
+    assert fake.pending_updates() == []
+    assert len(fake.calls_of("getUpdates")) <= 3
+    assert handled == []

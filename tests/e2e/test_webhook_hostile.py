@@ -20,8 +20,10 @@ from sqlmodel import SQLModel, select
 from bot.intake.bodylimit import DEFAULT_MAX_BODY_BYTES
 from bot.webhook import MAX_DEPTH, SECRET_HEADER, derive_webhook_secret
 from tests.e2e.conftest import Harness
+from tests.e2e.test_observability import scrape
 from tests.e2e.test_webhook_mode import webhook_mode
 from tests.intake.hostile import GARBAGE, HOSTILE_TEXT, JSON_VALUES, dumps
+from tests.observability.scrape import delta
 
 ROUTE = "/tg/updates"
 STRANGER = 987_654  # a Telegram user the product has never heard of
@@ -233,3 +235,19 @@ async def test_a_readable_update_is_still_handled(hooked: Harness) -> None:
     answer = await post(hooked, json.dumps(start_command()).encode())
     assert answer.status_code == 200
     await eve.wait_for_bot_message(lambda m: bool(m.content))
+
+
+async def test_a_body_of_no_telegram_shape_is_counted_and_logged_as_polling_does(
+    hooked: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, webhook mode answered 400 and said nothing: polling dropped, counted and logged."""
+    update = start_command()
+    update["message"]["from"]["id"] = 10**30
+    before = await scrape(hooked)
+    with caplog.at_level(logging.WARNING, logger="bot.updates"):
+        answer = await post(hooked, json.dumps(update).encode())
+    assert answer.status_code == 400
+    after = await scrape(hooked)
+    assert delta(before, after, "npsbot_telegram_updates_dropped_total", reason="malformed") == 1
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert "not of Telegram's shape (the user id is not an integer)" in line
