@@ -31,7 +31,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.logs import without_message
-from bot.updates import DropReason, handle_update, last_update_id, read_batch
+from bot.updates import OnDropped, handle_update, ignore_drop, last_update_id, read_batch
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ BATCH_LIMIT = 100  # Telegram's maximum per getUpdates
 # How much longer than the long poll an answer may take to arrive (PTB adds the same margin,
 # its get_updates request's read timeout, to the long poll).
 READ_MARGIN_SECONDS = 10.0
-
-
-def _ignore(_reason: DropReason) -> None:
-    """No metrics to count a dropped update in."""
 
 
 def order_key(update: Update) -> int:
@@ -62,7 +58,7 @@ class ReliablePoller:
     application: Application  # type: ignore[type-arg]
     allowed_updates: Sequence[str]
     on_error: Callable[[TelegramError], None]
-    on_dropped: Callable[[DropReason], None] = _ignore
+    on_dropped: OnDropped = ignore_drop
     people_at_once: int = 64
     long_poll_seconds: int = LONG_POLL_SECONDS
     max_backoff: float = 30.0

@@ -71,14 +71,18 @@ def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID
 
 
+def _confirmable_id(data: object) -> int | None:
+    """A raw update's ``update_id`` if it is a non-negative integer, however large."""
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if isinstance(update_id, int) and not isinstance(update_id, bool) and update_id >= 0:
+        return update_id
+    return None
+
+
 def update_id_of(data: object) -> int | None:
     """The ``update_id`` of a raw update, if it has a valid one."""
-    if not isinstance(data, dict):
-        return None
-    update_id = data.get("update_id")
-    return (
-        update_id if isinstance(update_id, int) and _is_id(update_id) and update_id >= 0 else None
-    )
+    update_id = _confirmable_id(data)
+    return update_id if update_id is not None and update_id <= MAX_UPDATE_ID else None
 
 
 def check_shape(data: object) -> dict[str, Any]:
@@ -134,32 +138,35 @@ def read_update(data: object, bot: Any) -> Update:
     return update
 
 
-def log_dropped(update_id: int | None, reason: DropReason, kind: str) -> None:
-    """One line that lets an operator find the update, with nothing of what it holds."""
+def ignore_drop(_reason: DropReason) -> None:
+    """For a reader without metrics to count a dropped update in."""
+
+
+def dropped(on_dropped: OnDropped, update_id: int | None, reason: DropReason, kind: str) -> None:
+    """Count a dropped update, and log one line that lets an operator find it, with nothing of
+    what it holds."""
     logger.warning(
         "dropped update %s: %s (%s)",
         "without an id" if update_id is None else update_id,
         "not of Telegram's shape" if reason == "malformed" else "PTB cannot read it",
         kind,
     )
+    on_dropped(reason)
 
 
 def read_batch(raw: object, bot: Any, on_dropped: OnDropped) -> list[Update]:
     """The readable updates of a ``getUpdates`` answer; the others dropped, counted, logged."""
     if not isinstance(raw, list):
-        log_dropped(None, "malformed", "the answer is not a list")
-        on_dropped("malformed")
+        dropped(on_dropped, None, "malformed", "the answer is not a list")
         return []
     updates: list[Update] = []
     for data in raw:
         try:
             updates.append(read_update(data, bot))
         except NotAnUpdateError as error:
-            log_dropped(update_id_of(data), "malformed", str(error))
-            on_dropped("malformed")
+            dropped(on_dropped, update_id_of(data), "malformed", str(error))
         except UnreadableUpdateError as error:
-            log_dropped(error.update_id, "unreadable", error.kind)
-            on_dropped("unreadable")
+            dropped(on_dropped, error.update_id, "unreadable", error.kind)
     return updates
 
 
@@ -171,15 +178,7 @@ def last_update_id(raw: object) -> int | None:
     """
     if not isinstance(raw, list):
         return None
-    ids = [
-        item["update_id"]
-        for item in raw
-        if isinstance(item, dict)
-        and isinstance(item.get("update_id"), int)
-        and not isinstance(item["update_id"], bool)
-        and item["update_id"] >= 0
-    ]
-    return max(ids, default=None)
+    return max((i for i in map(_confirmable_id, raw) if i is not None), default=None)
 
 
 async def handle_update(application: Application, update: Update) -> bool:  # type: ignore[type-arg]

@@ -40,8 +40,9 @@ from bot.updates import (
     NotAnUpdateError,
     OnDropped,
     UnreadableUpdateError,
+    dropped,
     handle_update,
-    log_dropped,
+    ignore_drop,
     read_update,
 )
 
@@ -51,10 +52,6 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 DEFAULT_PATH = "/telegram/webhook"
-
-
-def _ignore(_reason: str) -> None:
-    """No metrics to count a dropped update in (a router built without them)."""
 
 
 def read_update_body(body: bytes) -> Any:
@@ -89,7 +86,7 @@ def telegram_webhook_router(
     *,
     secret: str,
     path: str,
-    on_dropped: OnDropped = _ignore,
+    on_dropped: OnDropped = ignore_drop,
 ) -> APIRouter:
     """The route Telegram POSTs updates to."""
     router = APIRouter(tags=["telegram"])
@@ -104,15 +101,13 @@ def telegram_webhook_router(
             update = parse_update(await request.body(), application.bot)
         except NotAnUpdateError as error:
             # Told to the sender, and counted and logged as polling does with such an update.
-            log_dropped(None, "malformed", str(error))
-            on_dropped("malformed")
+            dropped(on_dropped, None, "malformed", str(error))
             return JSONResponse(
                 {"detail": f"the body is not a Telegram update: {error}"}, status_code=400
             )
         except UnreadableUpdateError as error:
             # Not a 4xx: Telegram would send this update again, and fail again, for ever.
-            log_dropped(error.update_id, "unreadable", error.kind)
-            on_dropped("unreadable")
+            dropped(on_dropped, error.update_id, "unreadable", error.kind)
             return Response(status_code=200)
         if not await handle_update(application, update):
             # The database is out: Telegram delivers the update again later.
