@@ -448,6 +448,29 @@ def code_variants(before: str | None) -> Iterator[list[tuple[str, Path]]]:
             subprocess.run([git, "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
 
 
+def add_before_arguments(parser: Any, *, repeat: int = 2) -> None:
+    """``--repeat``, ``--before REF`` and ``--write``, as the A/B benchmarks take them."""
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--before", help="a git revision to run beside this tree, A/B/A/B")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+
+
+def alternate(
+    before: str | None, repeat: int, module: str, *args: str, prepare: Any = None
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """``run_in`` for each code variant in turn, ``repeat`` times: (run, variant, result)."""
+    results = []
+    with code_variants(before) as variants:
+        for run in range(1, repeat + 1):
+            for name, code in variants:
+                if prepare is not None:
+                    prepare()
+                result = run_in(code, module, *args)
+                print(name, result, flush=True)
+                results.append((run, name, result))
+    return results
+
+
 def run_in(code: Path, module: str, *args: str) -> dict[str, Any]:
     """``bench/<module>.child(*args)`` in a subprocess running the npsbot of ``code``.
 

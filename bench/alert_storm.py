@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import code_variants, loadavg, percentile, report, run_in, table
+from _common import add_before_arguments, alternate, loadavg, percentile, report, table
 
 MANAGERS = -1001234567890
 GIVE_UP = 120.0  # seconds: an alert not in the group by then is counted as late
@@ -144,34 +144,34 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--every", type=float, default=6.0)
     parser.add_argument("--press-every", type=float, default=0.5)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--before", help="a git revision to run beside this tree, A/B/A/B")
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    add_before_arguments(parser)
     args = parser.parse_args()
 
     rows = []
-    with code_variants(args.before) as variants:
-        for run in range(args.repeat):
-            for name, code in variants:
-                result = run_in(
-                    code, "alert_storm", str(args.seconds), str(args.every), str(args.press_every)
-                )
-                latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
-                print(name, result, flush=True)
-                late = int(result["late"])  # type: ignore[call-overload]
-                rows.append(
-                    (
-                        run + 1,
-                        name,
-                        len(latencies) + late,
-                        _seconds(statistics.median(latencies) if latencies else None),
-                        _seconds(percentile(latencies, 90) if latencies else None),
-                        _seconds(max(latencies) if latencies else None),
-                        late,
-                        result["presses"],
-                        result["edits"],
-                    )
-                )
+    runs = alternate(
+        args.before,
+        args.repeat,
+        "alert_storm",
+        str(args.seconds),
+        str(args.every),
+        str(args.press_every),
+    )
+    for run, name, result in runs:
+        latencies = [float(x) for x in result["latencies"]]
+        late = int(result["late"])
+        rows.append(
+            (
+                run,
+                name,
+                len(latencies) + late,
+                _seconds(statistics.median(latencies) if latencies else None),
+                _seconds(percentile(latencies, 90) if latencies else None),
+                _seconds(max(latencies) if latencies else None),
+                late,
+                result["presses"],
+                result["edits"],
+            )
+        )
     body = (
         f"One client changes their score {args.press_every:g} s after each press is answered, "
         f"for {args.seconds:g} s; another client's new detractor alert every {args.every:g} s is "

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     BENCH_DATABASE_URL,
-    code_variants,
+    add_before_arguments,
+    alternate,
     loadavg,
     report,
     reset_database,
-    run_in,
     table,
 )
 
@@ -126,29 +126,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--before", help="a git revision to run beside this tree, A/B/A/B")
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    add_before_arguments(parser)
     args = parser.parse_args()
 
-    rows = []
-    with code_variants(args.before) as variants:
-        for run in range(args.repeat):
-            for name, code in variants:
-                asyncio.run(reset_database(args.database_url))
-                counts = run_in(code, "sweep_contention", args.database_url, str(args.seconds))
-                print(name, counts, flush=True)
-                rows.append(
-                    (
-                        run + 1,
-                        name,
-                        counts["sweep_aborted"],
-                        counts["intake_aborted"],
-                        counts["closings"],
-                        counts["queued"],
-                        counts["sweeps"],
-                    )
-                )
+    runs = alternate(
+        args.before,
+        args.repeat,
+        "sweep_contention",
+        args.database_url,
+        str(args.seconds),
+        prepare=lambda: asyncio.run(reset_database(args.database_url)),
+    )
+    rows = [
+        (
+            run,
+            name,
+            counts["sweep_aborted"],
+            counts["intake_aborted"],
+            counts["closings"],
+            counts["queued"],
+            counts["sweeps"],
+        )
+        for run, name, counts in runs
+    ]
     body = (
         f"Two instances on one PostgreSQL database, each with an intake writing batches of "
         f"{BATCH} closings of {CUSTOMERS} linked customers and two sweeps queueing what is due, "
