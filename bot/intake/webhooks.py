@@ -113,10 +113,11 @@ def _request_body(helpdesk: str) -> dict[str, object]:
 def document_bodies(app: FastAPI) -> None:
     """Add the webhook body models to ``app``'s OpenAPI components (they are no route's type)."""
     build = app.openapi
+    models = bodies.components()  # once: FastAPI caches the schema, but calls this every time
 
     def openapi() -> dict[str, Any]:
         schema = build()
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(bodies.components())
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(models)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter
 
 from bot.intake import limits
 
@@ -38,24 +38,11 @@ LabelId = str | int | None
 Open = Any  # read without a type of its own (tags, times): never a reason to refuse
 
 REF = "#/components/schemas/{model}"
-TEXT: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]}
-USABLE_TEXT: dict[str, Any] = {
-    "anyOf": [{"type": "string", "pattern": NON_BLANK}, {"type": "number"}]
-}
-ID: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "maxLength": limits.HELPDESK_ID},
-        {"type": "integer"},
-        {"type": "null"},
-    ]
-}
-USABLE_ID: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "maxLength": limits.HELPDESK_ID, "pattern": NON_BLANK},
-        {"type": "integer"},
-    ]
-}
-LABEL_ID: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+# The same types as JSON Schema, for fields declared by hand (``has``, ``either``).
+TEXT: dict[str, Any] = TypeAdapter(Text).json_schema()
+USABLE_TEXT: dict[str, Any] = TypeAdapter(NeededText).json_schema()
+USABLE_ID: dict[str, Any] = TypeAdapter(NeededId).json_schema()
+LABEL_ID: dict[str, Any] = TypeAdapter(LabelId).json_schema()
 OBJECT: dict[str, Any] = {"type": "object"}
 
 
