@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.routing import AlertRoute, parse_routes
 from bot.core.rules import SurveyRules
+from bot.intake import limits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///npsbot.db"
 
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     http_max_body_bytes: int = Field(
-        default=1024 * 1024,
+        default=limits.BODY_BYTES,
         ge=1024,
         description="Largest request body the HTTP server reads; larger ones get 413",
     )

@@ -7,6 +7,11 @@ import re
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def replace_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate replaced by U+FFFD (NUL kept)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def storable(text: str) -> str:
     """``text`` with NUL dropped and each lone UTF-16 surrogate replaced by U+FFFD.
 
@@ -14,4 +19,4 @@ def storable(text: str) -> str:
     (half an emoji, which JSON can carry as an escape): the statement failed, the client's
     comment was lost, and the driver's error quoted it into the log.
     """
-    return _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+    return replace_surrogates(text.replace("\x00", ""))

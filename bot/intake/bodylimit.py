@@ -17,9 +17,11 @@ from fastapi import HTTPException, status
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.intake import limits
+
 # Helpdesk webhooks are tens of kilobytes (a Jira issue with its comments a few hundred); a
 # megabyte leaves room for all of them and is what deploy/nginx.conf lets through.
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = limits.BODY_BYTES
 SETTING = "NPSBOT_HTTP_MAX_BODY_BYTES"
 
 

@@ -22,3 +22,5 @@ PHONE: Final = 64
 LANGUAGE: Final = 16
 TAG: Final = 100
 TAGS: Final = 50
+# A request body: far above any helpdesk's webhook, a Jira issue with long threads included.
+BODY_BYTES: Final = 1024 * 1024

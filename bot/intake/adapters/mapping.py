@@ -19,7 +19,6 @@ from bot.intake import limits
 from bot.intake.adapters.base import PayloadError, scoped
 from bot.intake.adapters.payload import clean
 
-MAX_TAGS = limits.TAGS
 _LANGUAGE_CODE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
 _LANGUAGE_NAMES = {  # helpdesks that render a language's name rather than its code
     "english": "en",
@@ -68,7 +67,7 @@ def tags(value: object) -> tuple[str, ...]:
         text = clean(value, limit=limits.TAG) if isinstance(value, str) else None
         if text and text not in found:
             found.append(text)
-            if len(found) == MAX_TAGS:
+            if len(found) == limits.TAGS:
                 break
     return tuple(found)
 

@@ -12,18 +12,15 @@ no database stores it and no JSON answer can encode it, and a broken name must n
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core.text import replace_surrogates
 from bot.intake import limits
 from bot.intake.adapters.base import PayloadError
 
-MAX_ID = limits.HELPDESK_ID
-MAX_TEXT = limits.TEXT
 _EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 _MS_THRESHOLD = 10**11  # larger epoch numbers are milliseconds (Jira), not seconds
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +54,7 @@ class Obj:
             raise PayloadError(f"missing field {self.where(key)}")
         return found
 
-    def text(self, key: str, *, limit: int | None = MAX_TEXT) -> str | None:
+    def text(self, key: str, *, limit: int | None = limits.TEXT) -> str | None:
         """A short text (numbers are accepted and written out), or None when empty."""
         value = self.data.get(key)
         if value is None:
@@ -76,8 +73,8 @@ class Obj:
     def id(self, key: str) -> str | None:
         """An identifier: a string or an integer, not longer than ids are stored."""
         found = self._any_id(key)
-        if found is not None and len(found) > MAX_ID:
-            raise PayloadError(f"{self.where(key)} is longer than {MAX_ID} characters")
+        if found is not None and len(found) > limits.HELPDESK_ID:
+            raise PayloadError(f"{self.where(key)} is longer than {limits.HELPDESK_ID} characters")
         return found
 
     def label_id(self, key: str) -> str | None:
@@ -86,7 +83,7 @@ class Obj:
         Losing the label is better than losing the closing, and a cut id would name another.
         """
         found = self._any_id(key)
-        return found if found is not None and len(found) <= MAX_ID else None
+        return found if found is not None and len(found) <= limits.HELPDESK_ID else None
 
     def _any_id(self, key: str) -> str | None:
         value = self.data.get(key)
@@ -104,7 +101,7 @@ class Obj:
         return found
 
 
-def clean(value: str, *, limit: int | None = MAX_TEXT) -> str | None:
+def clean(value: str, *, limit: int | None = limits.TEXT) -> str | None:
     """Trimmed, without NUL characters, cut to ``limit``; None when nothing is left."""
     value = value.replace("\x00", "").strip()
     if limit is not None:
@@ -128,10 +125,6 @@ def load_object(body: bytes) -> Obj:
     return Obj(_without_surrogates(data))
 
 
-def _scrub(value: str) -> str:
-    return _LONE_SURROGATE.sub("\ufffd", value)
-
-
 def _without_surrogates(data: dict[str, object]) -> dict[str, object]:
     """The document with every lone surrogate (in keys and values) replaced by U+FFFD.
 
@@ -146,7 +139,7 @@ def _without_surrogates(data: dict[str, object]) -> dict[str, object]:
         for key, value in pairs:
             copy: object = value
             if isinstance(value, str):
-                copy = _scrub(value)
+                copy = replace_surrogates(value)
             elif isinstance(value, dict):
                 copy = {}
                 pending.append((value, copy))
@@ -154,7 +147,7 @@ def _without_surrogates(data: dict[str, object]) -> dict[str, object]:
                 copy = []
                 pending.append((value, copy))
             if isinstance(target, dict):
-                target[_scrub(str(key))] = copy
+                target[replace_surrogates(str(key))] = copy
             else:
                 target.append(copy)
     return root
