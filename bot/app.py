@@ -1,4 +1,6 @@
-"""The process's life cycle: start and stop everything ``bot.services`` wired.
+"""The process's life cycle: start and stop everything ``bot.services`` wired (nothing is built
+here but what starting and stopping is: the poller, the polling lock, the server, the job
+schedule and the readiness checks).
 
 One asyncio loop runs the PTB Application (polling), the HTTP server (uvicorn), the scheduler
 (APScheduler through PTB's JobQueue) and the outbox dispatcher.
@@ -19,19 +21,16 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import SecretStr
 from telegram import BotCommandScopeChat, Update
 from telegram.error import Conflict, TelegramError
-from telegram.ext import BaseHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.cron import last_fire_time
 from bot.delivery.dispatcher import Clock, utc_now
-from bot.enps.handlers import EnpsHandlers
 from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
-from bot.intake.adapters import build_adapters
-from bot.intake.http import create_http_app
 from bot.logs import without_message
 from bot.managers.digest import PostOutcome
-from bot.managers.handlers import ManagerHandlers, manager_command_menu
+from bot.managers.handlers import manager_command_menu
 from bot.observability.readiness import (
     Check,
     DatabaseCheck,
@@ -42,8 +41,7 @@ from bot.observability.readiness import (
 from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
 from bot.resilience import JobOutage, OutagePolicy
-from bot.services import build_services
-from bot.survey.handlers import SurveyHandlers
+from bot.services import build_services, chat_handlers, intake_app, repeating_work
 from bot.survey.rights_texts import command_menu
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
 from storage import outbox
@@ -144,7 +142,7 @@ class NpsBot:
             await self._polling_lock.acquire()
             await self._release_claims_of_the_dead()
         patience = OutagePolicy(patience=WEBHOOK_PATIENCE if self.webhook_mode else POLL_PATIENCE)
-        for handler in self._handlers():
+        for handler in chat_handlers(services):
             handler.callback = patience.wrap(handler.callback)
             application.add_handler(handler)
         application.add_error_handler(_log_error)
@@ -163,14 +161,7 @@ class NpsBot:
         else:
             await self._poller.start()
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
-        http_app = create_http_app(
-            services.intake,
-            api_token=_secret(settings.api_token),
-            adapters=build_adapters(settings, clock=services.intake.clock),
-            generic_webhook_secret=_secret(settings.generic_webhook_secret),
-            webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
-            max_body_bytes=settings.http_max_body_bytes,
-        )
+        http_app = intake_app(services)
         if settings.telegram_webhook_url:
             http_app.include_router(
                 telegram_webhook_router(
@@ -243,24 +234,6 @@ class NpsBot:
         )
         logger.info("webhook mode: Telegram posts updates to %s", webhook_path(url))
 
-    def _handlers(self) -> list[BaseHandler[Update, Context, None]]:
-        """Managers' handlers first: their buttons, prompt links and commands take precedence."""
-        services = self.services
-
-        async def client_start(update: Update, context: Context) -> None:
-            await clients.start(update, context)  # bound below; called only once running
-
-        managers = ManagerHandlers(services.desk, services.commands, client_start)
-        employees = EnpsHandlers(services.enps_answers)
-        clients = SurveyHandlers(
-            services.answers,
-            services.linking,
-            services.rights,
-            text_first=(managers.manager_text, managers.client_reply, employees.comment),
-            text_last=(managers.client_text,),
-        )
-        return [*managers.handlers(), *employees.handlers(), *clients.handlers()]
-
     async def _publish_commands(self) -> None:
         """Telegram's command menu in every language we speak (the default one for the rest).
 
@@ -284,21 +257,12 @@ class NpsBot:
         services = self.services
         job_queue = services.application.job_queue
         assert job_queue is not None  # noqa: S101  (python-telegram-bot[job-queue] is a dependency)
-
-        async def sweep() -> None:
-            await services.sweep.run()
-            await services.desk.reannounce()
-
-        # Both run every sweep interval, from the start, in jobs of their own so one running
-        # long never holds back the other. Campaign schedules are read from the database at each
-        # tick, so a campaign created from the shell needs no restart, and the first tick
-        # catches up what was due while the bot was down.
-        for name, work in (("survey-sweep", sweep), ("enps-rounds", services.enps_rounds.tick)):
+        for repeating in repeating_work(services):
             job_queue.run_repeating(
-                _scheduled(name, work),
+                _scheduled(repeating.name, repeating.work),
                 interval=self.settings.sweep_interval_seconds,
                 first=0.0,
-                name=name,
+                name=repeating.name,
                 job_kwargs={"misfire_grace_time": None, "coalesce": True},
             )
         trigger = CronTrigger.from_crontab(self.settings.digest_cron, timezone=self.settings.tz)

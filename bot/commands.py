@@ -1,4 +1,8 @@
-"""What the CLI commands do, as async functions the tests can call directly."""
+"""What the CLI commands do, as async functions the tests can call directly.
+
+Each builds what it needs through ``bot.services`` and releases it on the way out: the database
+alone where no message is sent (no token needed), every service where one is.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import NpsBot
 from bot.config import Settings
 from bot.core.tickets import TicketClosed
-from bot.delivery.dispatcher import utc_now
-from bot.i18n import normalize_language
-from bot.managers.digest import DigestService, PostOutcome
+from bot.managers.digest import PostOutcome
 from bot.report.export import ExportFormat, count_responses, export_filename, export_responses
-from bot.services import build_services
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade_to_head
+from bot.services import build_services, digest_service
+from storage.db import Database
 
 DELIVERY_TIMEOUT = 60.0
 
@@ -37,24 +37,18 @@ async def run(settings: Settings) -> None:
 
 async def migrate(settings: Settings) -> None:
     """``npsbot migrate``."""
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
+    async with Database.open(settings.database_url) as database:
+        await database.migrate()
 
 
 async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, object]:
     """``npsbot ticket-closed``: the intake without HTTP; the running bot sends the survey."""
-    services = build_services(settings)
-    try:
-        await upgrade_to_head(services.engine)
+    async with build_services(settings) as services:
+        await services.database.migrate()
         if not settings.bot_username:
             async with services.application.bot:  # getMe tells the username for the deep link
                 pass
         result = await services.intake.close_ticket(event, source="cli")
-    finally:
-        await services.close()
     return {
         "survey_id": result.survey_id,
         "ticket_id": result.ticket_id,
@@ -65,33 +59,16 @@ async def ticket_closed(settings: Settings, event: TicketClosed) -> dict[str, ob
     }
 
 
-def _digest_service(settings: Settings, engine: AsyncEngine) -> DigestService:
-    """The digest service for one-shot commands that need no Telegram token."""
-    return DigestService(
-        engine=engine,
-        session_factory=make_session_factory(engine),
-        chat_id=settings.digest_chat,
-        tz=settings.tz,
-        language=normalize_language(settings.language),
-        clock=utc_now,
-        period_kind=settings.digest_period,
-        min_group_size=settings.digest_min_group_size,
-    )
-
-
 async def print_digest(settings: Settings, period: str | None = None) -> str:
     """``npsbot digest --print [--period P]``: the same numbers as plain text; needs no token.
 
     Without ``period`` it is the scheduled digest's period (last full week or month).
     """
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-        service = _digest_service(settings, engine)
+    async with Database.open(settings.database_url) as database:
+        await database.migrate()
+        service = digest_service(settings, database)
         chosen = service.period() if period is None else service.parse_period(period)
         return service.render(await service.build(chosen), html=False)
-    finally:
-        await engine.dispose()
 
 
 async def export(
@@ -108,27 +85,24 @@ async def export(
     draw a bar without this function knowing about terminals. A period that cannot be parsed
     raises ``PeriodError`` before anything is written.
     """
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-        service = _digest_service(settings, engine)
+    async with Database.open(settings.database_url) as database:
+        await database.migrate()
+        service = digest_service(settings, database)
         chosen = service.parse_period(period)
         path = out or Path(export_filename(chosen, fmt, settings.tz))
-        advance = progress(await count_responses(engine, chosen))
+        advance = progress(await count_responses(database.engine, chosen))
         # Written beside the target and renamed at the end, so a failure half-way never leaves
         # a truncated file (or clobbers last week's export) under the name the operator asked for.
         partial = path.with_name(f".{path.name}.partial")
         try:
             with partial.open("wb") as file:
                 written = await export_responses(
-                    engine, chosen, file, fmt=fmt, tz=settings.tz, progress=advance
+                    database.engine, chosen, file, fmt=fmt, tz=settings.tz, progress=advance
                 )
             partial.replace(path)
         finally:
             partial.unlink(missing_ok=True)
         return path, written
-    finally:
-        await engine.dispose()
 
 
 async def post_digest(settings: Settings) -> str:
@@ -136,9 +110,8 @@ async def post_digest(settings: Settings) -> str:
 
     A running bot would deliver it too; the outbox claim makes sure only one of them sends it.
     """
-    services = build_services(settings)
-    try:
-        await upgrade_to_head(services.engine)
+    async with build_services(settings) as services:
+        await services.database.migrate()
         result = await services.digest.post()
         if result.outcome is PostOutcome.ALREADY_POSTED:
             return "this period's digest was already posted to this chat"
@@ -147,5 +120,3 @@ async def post_digest(settings: Settings) -> str:
         async with services.application.bot:
             left = await services.dispatcher.deliver(result.outbox_ids, within=DELIVERY_TIMEOUT)
         return "digest posted" if left == 0 else "digest queued; the running bot will post it"
-    finally:
-        await services.close()

@@ -10,6 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core import deeplink
 from bot.core.routing import AlertRoute, parse_routes
 from bot.core.rules import SurveyRules
 from bot.intake import limits
@@ -266,6 +267,16 @@ class Settings(BaseSettings):
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise MissingSettingError("NPSBOT_TELEGRAM_TOKEN", "the bot token from @BotFather")
         return self.telegram_token.get_secret_value().strip()
+
+    def require_link_secret(self) -> bytes:
+        """The key that signs deep links: NPSBOT_LINK_SECRET, or one derived from the token.
+
+        One derivation for the bot and ``npsbot campaign link``: a link one of them signs, the
+        other must accept.
+        """
+        if self.link_secret:
+            return self.link_secret.get_secret_value().encode()
+        return deeplink.derive_secret(self.require_token())
 
 
 class MissingSettingError(RuntimeError):

@@ -1,43 +1,60 @@
-"""Wiring: every part built from Settings, shared by the running bot and one-shot CLI commands.
+"""The composition root: every part of npsbot is built here from Settings, and nowhere else.
 
-Nothing here talks to the network or the database yet; ``bot.app.NpsBot`` starts things.
+Two layers, so a command builds only what it needs: ``storage.db.Database`` is the database
+alone (engine, sessions, migrations; no token, no Telegram) for purge, import, export,
+campaigns and ``digest --print`` (with ``digest_service`` for the last two); ``build_services``
+puts every service on top of one for ``run``, ``ticket-closed`` and ``digest --now``. What only
+the running bot needs besides (its chat handlers, its HTTP intake, the work of its scheduled
+jobs) is built here too, by ``chat_handlers``, ``intake_app`` and ``repeating_work``;
+``bot.app.NpsBot`` only starts and stops it. Nothing here talks to the network or the database
+yet.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from types import TracebackType
+from typing import Self
 
+from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ApplicationBuilder
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
 from bot.background import CoalescedJob
 from bot.config import Settings
-from bot.core import deeplink
 from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
 from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers
+from bot.enps.handlers import EnpsHandlers
 from bot.enps.rounds import DIGEST_PURPOSE as ENPS_DIGEST_PURPOSE
 from bot.enps.rounds import QUESTION_PURPOSE as ENPS_QUESTION_PURPOSE
 from bot.enps.rounds import EnpsRounds
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
+from bot.intake.adapters import build_adapters
+from bot.intake.http import create_http_app
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
 from bot.managers.cases import LOOP_PURPOSE, CaseDesk
 from bot.managers.commands import ManagerCommands
 from bot.managers.digest import DIGEST_PURPOSE, DigestService
+from bot.managers.handlers import ManagerHandlers
 from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
+from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
 from bot.survey.outbound import SURVEY_PURPOSE
 from bot.survey.rights import ClientRights
 from bot.survey.sweep import SurveySweep
-from storage.db import SessionFactory, make_engine, make_session_factory
+from storage.db import Database, SessionFactory
 
 # Opt in to PTB 23's timedelta durations (RetryAfter.retry_after, ...) now: our code handles both,
 # and without it PTB warns on every 429.
@@ -50,13 +67,38 @@ def file_url(api_url: str) -> str:
     return f"{head}/file/{tail}"
 
 
+Context = ContextTypes.DEFAULT_TYPE
+ChatHandler = BaseHandler[Update, Context, None]
+
+
+def digest_service(
+    settings: Settings,
+    database: Database,
+    *,
+    clock: Clock = utc_now,
+    wake: Callable[[], None] = lambda: None,
+) -> DigestService:
+    """The digest from the settings: the bot's, and the one ``digest --print`` and ``export`` use
+    without a token (nothing is sent, so nothing needs waking)."""
+    return DigestService(
+        engine=database.engine,
+        session_factory=database.sessions,
+        chat_id=settings.digest_chat,
+        tz=settings.tz,
+        language=normalize_language(settings.language),
+        clock=clock,
+        wake=wake,
+        period_kind=settings.digest_period,
+        min_group_size=settings.digest_min_group_size,
+    )
+
+
 @dataclass(slots=True)
 class Services:
-    """The parts of one npsbot process."""
+    """The parts of one npsbot process, on one database."""
 
     settings: Settings
-    engine: AsyncEngine
-    session_factory: SessionFactory
+    database: Database
     application: Application  # type: ignore[type-arg]
     dispatcher: Dispatcher
     sweep: SurveySweep
@@ -72,11 +114,32 @@ class Services:
     enps_rounds: EnpsRounds
     enps_answers: EnpsAnswers
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database's engine (health checks, locks and reports take it)."""
+        return self.database.engine
+
+    @property
+    def session_factory(self) -> SessionFactory:
+        """The database's sessions."""
+        return self.database.sessions
+
     async def close(self) -> None:
         """Finish the intake's writes and the sweep they asked for, then release connections."""
         await self.intake.aclose()
         await self.queue_due_now.aclose()
-        await self.engine.dispose()
+        await self.database.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 def _application(
@@ -99,21 +162,22 @@ def _application(
     )
 
 
-def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    """Wire every part from the settings."""
+def build_services(
+    settings: Settings, *, clock: Clock = utc_now, database: Database | None = None
+) -> Services:
+    """Wire every part from the settings, on ``database`` (by default a new one from them).
+
+    The Services own the database from here: ``Services.close`` disposes it.
+    """
     token = settings.require_token()
     # Operator texts first: services below take their translators at construction.
     use_overrides(load_overrides(settings.texts_file))
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
+    database = database or Database.open(settings.database_url)
+    sessions = database.sessions
     metrics = Metrics()  # this instance's own registry
     metrics.gauge_outbox(sessions, clock)
     application = _application(settings, token, metrics.telegram)
-    link_secret = (
-        settings.link_secret.get_secret_value().encode()
-        if settings.link_secret
-        else deeplink.derive_secret(token)
-    )
+    link_secret = settings.require_link_secret()
     dispatcher = Dispatcher(
         session_factory=sessions,
         sender=BotSender(application.bot),
@@ -124,17 +188,16 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         observer=metrics.results_recorded,
     )
     language = normalize_language(settings.language)
-    client_side = {
-        "session_factory": sessions,
-        "company": settings.company_name,
-        "default_language": language,
-        "wake": dispatcher.wake,
-        "clock": clock,
-    }
+    company = settings.company_name
+    wake = dispatcher.wake
     sweep = SurveySweep(
+        session_factory=sessions,
         rules=settings.survey_rules,
+        company=company,
+        default_language=language,
+        wake=wake,
+        clock=clock,
         change_window=timedelta(minutes=settings.score_change_minutes),
-        **client_side,  # type: ignore[arg-type]
     )
     managers_tr = translator(language)
     alerts = DetractorAlerts(
@@ -144,28 +207,47 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         on_alert=metrics.alert_queued,
     )
     answers = SurveyAnswers(
+        session_factory=sessions,
+        company=company,
+        default_language=language,
+        wake=wake,
+        clock=clock,
         lifetime=settings.survey_rules.lifetime,
         change_window=timedelta(minutes=settings.score_change_minutes),
         review_url=settings.review_url,
         extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
         listeners=(alerts, metrics.answers),
-        **client_side,  # type: ignore[arg-type]
     )
     linking = ClientLinking(
+        session_factory=sessions,
         sweep=sweep,
         link_secret=link_secret,
-        **client_side,  # type: ignore[arg-type]
+        company=company,
+        default_language=language,
+        wake=wake,
+        clock=clock,
     )
-    rights = ClientRights(**client_side)  # type: ignore[arg-type]
+    rights = ClientRights(
+        session_factory=sessions,
+        company=company,
+        default_language=language,
+        wake=wake,
+        clock=clock,
+    )
 
     def bot_username() -> str:
         return settings.bot_username or application.bot.username
 
     access = ManagerAccess(chats=settings.manager_chats, users=frozenset(settings.manager_user_ids))
     desk = CaseDesk(
+        session_factory=sessions,
         alerts=alerts,
         access=access,
+        company=company,
+        default_language=language,
+        wake=wake,
+        clock=clock,
         bot_username=bot_username,
         reannounce_every=(
             timedelta(hours=settings.alert_reannounce_hours)
@@ -174,37 +256,24 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         ),
         reannounce_max=settings.alert_reannounce_max,
         recovery_survey=settings.recovery_survey,
-        **client_side,  # type: ignore[arg-type]
     )
-    digest = DigestService(
-        engine=engine,
-        session_factory=sessions,
-        chat_id=settings.digest_chat,
-        tz=settings.tz,
-        language=language,
-        clock=clock,
-        wake=dispatcher.wake,
-        period_kind=settings.digest_period,
-        min_group_size=settings.digest_min_group_size,
-    )
+    digest = digest_service(settings, database, clock=clock, wake=wake)
     commands = ManagerCommands(
         session_factory=sessions,
         access=access,
         digest=digest,
         desk=desk,
         tr=managers_tr,
-        wake=dispatcher.wake,
+        wake=wake,
         clock=clock,
     )
     # Employee NPS: its own tables, handlers and digest; nothing of it reaches the surveys.
-    enps_rounds = EnpsRounds(
-        session_factory=sessions, tz=settings.tz, clock=clock, wake=dispatcher.wake
-    )
+    enps_rounds = EnpsRounds(session_factory=sessions, tz=settings.tz, clock=clock, wake=wake)
     enps_answers = EnpsAnswers(
         session_factory=sessions,
         rounds=enps_rounds,
         link_secret=link_secret,
-        wake=dispatcher.wake,
+        wake=wake,
         clock=clock,
     )
     dispatcher.set_hooks(
@@ -227,25 +296,83 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         phone_region=settings.phone_region,
         due_now=queue_due_now.kick,
-        writers=1 if engine.dialect.name == "sqlite" else 4,
+        writers=1 if database.engine.dialect.name == "sqlite" else 4,
         observer=metrics.ticket,
     )
     return Services(
-        settings,
-        engine,
-        sessions,
-        application,
-        dispatcher,
-        sweep,
-        answers,
-        linking,
-        rights,
-        digest,
-        intake,
-        desk,
-        commands,
-        queue_due_now,
-        metrics,
-        enps_rounds,
-        enps_answers,
+        settings=settings,
+        database=database,
+        application=application,
+        dispatcher=dispatcher,
+        sweep=sweep,
+        answers=answers,
+        linking=linking,
+        rights=rights,
+        digest=digest,
+        intake=intake,
+        desk=desk,
+        commands=commands,
+        queue_due_now=queue_due_now,
+        metrics=metrics,
+        enps_rounds=enps_rounds,
+        enps_answers=enps_answers,
+    )
+
+
+def chat_handlers(services: Services) -> list[ChatHandler]:
+    """Managers' handlers first: their buttons, prompt links and commands take precedence."""
+
+    async def client_start(update: Update, context: Context) -> None:
+        await clients.start(update, context)  # bound below; called only once running
+
+    managers = ManagerHandlers(services.desk, services.commands, client_start)
+    employees = EnpsHandlers(services.enps_answers)
+    clients = SurveyHandlers(
+        services.answers,
+        services.linking,
+        services.rights,
+        text_first=(managers.manager_text, managers.client_reply, employees.comment),
+        text_last=(managers.client_text,),
+    )
+    return [*managers.handlers(), *employees.handlers(), *clients.handlers()]
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
+
+
+def intake_app(services: Services) -> FastAPI:
+    """The HTTP intake with every configured helpdesk adapter; the bot adds its own routes."""
+    settings = services.settings
+    return create_http_app(
+        services.intake,
+        api_token=_secret(settings.api_token),
+        adapters=build_adapters(settings, clock=services.intake.clock),
+        generic_webhook_secret=_secret(settings.generic_webhook_secret),
+        webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
+        max_body_bytes=settings.http_max_body_bytes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatingWork:
+    """A job the bot runs every sweep interval, by its name (in logs and the JobQueue)."""
+
+    name: str
+    work: Callable[[], Awaitable[object]]
+
+
+def repeating_work(services: Services) -> tuple[RepeatingWork, ...]:
+    """Both run from the start, in jobs of their own so one running long never holds back the
+    other. Campaign schedules are read from the database at each tick, so a campaign created
+    from the shell needs no restart, and the first tick catches up what was due while the bot
+    was down."""
+
+    async def sweep() -> None:
+        await services.sweep.run()
+        await services.desk.reannounce()
+
+    return (
+        RepeatingWork("survey-sweep", sweep),
+        RepeatingWork("enps-rounds", services.enps_rounds.tick),
     )

@@ -1,7 +1,8 @@
 """What ``npsbot purge`` and ``npsbot import`` do, as async functions the tests can call.
 
 Neither needs a Telegram token, and neither sends anything: they only read and write the
-database, so they may run beside a running bot.
+database (``storage.db.Database``, nothing of ``bot.services``), so they may run beside a
+running bot.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from bot.config import Settings
 from bot.core.retention import parse_age
 from bot.datacare.importer import ImportReport, Rejected, count_lines, import_answers, open_source
 from bot.delivery.dispatcher import utc_now
-from storage.db import make_engine
-from storage.migrate import require_newest_schema, upgrade_to_head
+from storage.db import Database
 from storage.retention import DEFAULT_BATCH_SIZE, PurgeReport, purge
 
 # Given the total line count, returns what to call with the lines read so far.
@@ -37,14 +37,11 @@ async def purge_old_data(
     """``npsbot purge``: raises ``AgeError`` for an age it cannot read or that is too short."""
     moment = now or utc_now()
     age = parse_age(older_than, now=moment, force=force)
-    engine = make_engine(settings.database_url)
-    try:
-        await (require_newest_schema if dry_run else upgrade_to_head)(engine)
+    async with Database.open(settings.database_url) as database:
+        await (database.require_newest_schema if dry_run else database.migrate)()
         return await purge(
-            engine, cutoff=age.cutoff(moment), dry_run=dry_run, batch_size=batch_size
+            database.engine, cutoff=age.cutoff(moment), dry_run=dry_run, batch_size=batch_size
         )
-    finally:
-        await engine.dispose()
 
 
 async def import_file(
@@ -83,11 +80,10 @@ async def import_file(
 
             report_reject = write_and_tell
 
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_to_head(engine)
+        async with Database.open(settings.database_url) as database:
+            await database.migrate()
             return await import_answers(
-                engine,
+                database.engine,
                 source,
                 tz=settings.tz,
                 now=now or utc_now(),
@@ -95,8 +91,6 @@ async def import_file(
                 progress=advance,
                 batch_size=batch_size,
             )
-        finally:
-            await engine.dispose()
 
 
 def _refuse_the_input_as_rejects(path: Path, rejects: Path) -> None:

@@ -56,9 +56,9 @@ from bot.demo.settings import demo_settings
 from bot.managers.digest import PostOutcome
 from bot.sandbox import FakeBotApi, SentMessage
 from storage import repo
-from storage.db import DatabaseUrlError, make_engine, make_session_factory
+from storage.db import Database, DatabaseUrlError
 from storage.locks import AlreadyRunningError
-from storage.migrate import UnknownRevisionError, upgrade_to_head
+from storage.migrate import UnknownRevisionError
 
 BOT_USERNAME = "acme_nps_bot"
 MAX_CLIENTS = 200
@@ -98,22 +98,21 @@ def prepare_folder(out: Path | None, now: datetime) -> tuple[Path, bool]:
 async def require_empty_database(url: str) -> None:
     """Migrate the database and make sure it holds no surveys: the digest must be the demo's."""
     try:
-        engine = make_engine(url)
+        database = Database.open(url)
     except DatabaseUrlError as error:
         raise DemoError(str(error)) from None
     except ArgumentError:
         raise DemoError(f"{url!r} is not a database URL") from None
-    shown = engine.url.render_as_string(hide_password=True)
-    try:
-        await upgrade_to_head(engine)
-        async with make_session_factory(engine)() as session:
-            used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
-    except (SQLAlchemyError, OSError) as error:
-        raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
-    except UnknownRevisionError as error:
-        raise DemoError(f"cannot use the database {shown}: {error}") from None
-    finally:
-        await engine.dispose()
+    shown = database.engine.url.render_as_string(hide_password=True)
+    async with database:
+        try:
+            await database.migrate()
+            async with database.sessions() as session:
+                used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
+        except (SQLAlchemyError, OSError) as error:
+            raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
+        except UnknownRevisionError as error:
+            raise DemoError(f"cannot use the database {shown}: {error}") from None
     if used:
         raise DemoError(f"{shown} already holds surveys: give the demo an empty database")
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.doctor.result import Check, Status
 from bot.doctor.settings import Problem
-from storage.db import make_engine
-from storage.migrate import SchemaStatus, schema_status
+from storage.db import Database
+from storage.migrate import SchemaStatus
 
 MIN_SECRET_LENGTH = 16
 # Settings with a check of their own, which reports them better than the generic list.
@@ -72,15 +72,14 @@ async def check_database(url: str) -> Check:
             name, Status.FAIL, f"no database file at {shown} ({missing}): run `npsbot migrate`"
         )
     try:
-        engine = make_engine(url)
+        database = Database.open(url)
     except ArgumentError as error:  # no driver for it, e.g. postgresql:// without +asyncpg
         return Check(name, Status.FAIL, f"NPSBOT_DATABASE_URL={shown}: {error}")
-    try:
-        status = await schema_status(engine)
-    except (SQLAlchemyError, OSError) as error:
-        return Check(name, Status.FAIL, f"cannot use {shown}: {_short(error)}")
-    finally:
-        await engine.dispose()
+    async with database:
+        try:
+            status = await database.schema_status()
+        except (SQLAlchemyError, OSError) as error:
+            return Check(name, Status.FAIL, f"cannot use {shown}: {_short(error)}")
     return Check(name, *_schema_verdict(shown, status))
 
 

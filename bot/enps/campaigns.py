@@ -27,8 +27,7 @@ from bot.enps.rounds import EnpsRounds, OpenedRound
 from bot.enps.schedule import next_fire, trigger
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language
 from storage import enps
-from storage.db import SessionFactory, make_engine, make_session_factory
-from storage.migrate import upgrade_to_head
+from storage.db import Database, SessionFactory
 from storage.models import EnpsCampaign
 
 NAME = re.compile(r"^[\w.-]{1,100}$")
@@ -75,13 +74,6 @@ class CampaignLine:
             f"{self.unreachable} not reachable; schedule '{self.cron}', {state}; "
             f"digest to chat {self.chat_id}"
         )
-
-
-def link_secret(settings: Settings) -> bytes:
-    """The deep-link key, as ``bot.services`` derives it."""
-    if settings.link_secret:
-        return settings.link_secret.get_secret_value().encode()
-    return deeplink.derive_secret(settings.require_token())
 
 
 async def _bot_username(settings: Settings) -> str:
@@ -183,7 +175,7 @@ class CampaignDesk:
         campaign = await self._campaign(name)
         assert campaign.id is not None  # noqa: S101
         payload = join_payload(
-            link_secret(self.settings),
+            self.settings.require_link_secret(),
             campaign.id,
             now=self.clock(),
             ttl=timedelta(days=self.settings.enps_link_ttl_days),
@@ -241,10 +233,8 @@ class CampaignDesk:
 
 
 async def with_desk(settings: Settings, work: Callable[[CampaignDesk], Awaitable[T]]) -> T:
-    """Run ``work`` on a migrated database, then release the connections."""
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-        return await work(CampaignDesk(settings, make_session_factory(engine)))
-    finally:
-        await engine.dispose()
+    """Run ``work`` on a migrated database, then release the connections (the database alone:
+    a campaign needs the bot token only for a link, when no NPSBOT_LINK_SECRET is set)."""
+    async with Database.open(settings.database_url) as database:
+        await database.migrate()
+        return await work(CampaignDesk(settings, database.sessions))

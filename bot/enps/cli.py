@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from bot.config import MissingSettingError, Settings, load_settings
-from bot.enps.campaigns import CampaignDesk, CampaignError, CampaignSpec, link_secret, with_desk
+from bot.enps.campaigns import CampaignDesk, CampaignError, CampaignSpec, with_desk
 from bot.enps.schedule import ScheduleError
 from bot.logs import configure_logging
 
@@ -87,7 +87,7 @@ def create(  # noqa: PLR0917  (typer reads options from positional parameters)
     )
 
     async def work(desk: CampaignDesk) -> str:
-        link_secret(desk.settings)  # no token, no link: say so before anything is stored
+        desk.settings.require_link_secret()  # no token, no link: say so before anything is stored
         await desk.create(spec)
         return await desk.link(name)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.commands import _digest_service
 from bot.config import Settings
 from bot.core.periods import Period
 from bot.report.weekly import WeeklyDigest
-from storage.db import make_engine
+from bot.services import digest_service
+from storage.db import Database
 
 
 def settings_for(database_url: str, **extra: object) -> Settings:
@@ -21,10 +21,7 @@ def settings_for(database_url: str, **extra: object) -> Settings:
 
 async def digest_of(settings: Settings, period: str) -> tuple[WeeklyDigest, str, Period]:
     """The digest, the /nps summary and the period, as the digest service makes them."""
-    engine = make_engine(settings.database_url)
-    try:
-        service = _digest_service(settings, engine)
+    async with Database.open(settings.database_url) as database:
+        service = digest_service(settings, database)
         chosen = service.parse_period(period)
         return await service.build(chosen), await service.summary(chosen), chosen
-    finally:
-        await engine.dispose()
