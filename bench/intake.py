@@ -1,6 +1,6 @@
 """Intake: sustained ``POST /api/v1/tickets/closed`` per second and latency, on PostgreSQL.
 
-The server is the product's FastAPI app (``create_http_app`` over ``build_services``, served by
+The server is the product's FastAPI app (``bot.services.intake_app``, served by
 uvicorn configured as ``NpsBot`` does) in its own process pinned to CPU 0. The bench adds two
 routes to that app object, in the bench process only, to show where the time goes:
 
@@ -62,11 +62,9 @@ async def serve(args: argparse.Namespace) -> None:
     from fastapi import Depends, Response
 
     from bot.config import Settings
-    from bot.intake.adapters import build_adapters
     from bot.intake.auth import intake_guard
-    from bot.intake.http import create_http_app
     from bot.intake.schemas import TicketClosedIn
-    from bot.services import build_services
+    from bot.services import build_services, intake_app
 
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
@@ -78,11 +76,7 @@ async def serve(args: argparse.Namespace) -> None:
         _env_file=None,  # type: ignore[call-arg]
     )
     services = build_services(settings)
-    app = create_http_app(
-        services.intake,
-        api_token=TOKEN,
-        adapters=build_adapters(settings, clock=services.intake.clock),
-    )
+    app = intake_app(services)  # the app NpsBot serves, before it adds its own routes
     guard = intake_guard(TOKEN, signing_secret=None, clock=services.intake.clock)
 
     @app.post("/bench/noop", status_code=202)

@@ -1,0 +1,188 @@
+"""The composition root: each command builds only what it needs, and releases what it built.
+
+The database-only commands (purge, import, export, ``digest --print``, migrate, campaigns) must
+run beside a running bot without its token, so they must never build the PTB Application; and
+a one-shot command must dispose every engine it opened, also when it fails, or a PostgreSQL
+server would keep its connections until the process exits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import ArgumentError
+from telegram.ext import ApplicationBuilder
+
+from bot import commands
+from bot.config import MissingSettingError, Settings
+from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.datacare.commands import import_file, purge_old_data
+from bot.enps.campaigns import CampaignDesk, with_desk
+from bot.services import build_services, chat_handlers, repeating_work
+from storage.db import Database
+from storage.migrate import OutdatedSchemaError
+
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+CSV = (
+    "ticket_id,answered_at,score,comment,customer_id,agent,team,channel,company,language\n"
+    "T-1,2026-10-05T10:00:00+03:00,9,Quick and kind,c-1,Ivan,L2,email,Globex,ru\n"
+)
+
+
+def settings_on(database_url: str, **extra: object) -> Settings:
+    return Settings(
+        database_url=database_url,
+        timezone="Europe/Moscow",
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class Opened:
+    """Every Database opened and every one disposed, by identity."""
+
+    def __init__(self) -> None:
+        self.opened: list[Database] = []
+        self.disposed: list[Database] = []
+
+    def left_open(self) -> list[Database]:
+        return [db for db in self.opened if not any(db is gone for gone in self.disposed)]
+
+
+@pytest.fixture
+def databases(monkeypatch: pytest.MonkeyPatch) -> Opened:
+    seen = Opened()
+    real_open, real_dispose = Database.open.__func__, Database.dispose  # type: ignore[attr-defined]
+
+    def open_(cls: type[Database], url: str) -> Database:
+        database: Database = real_open(cls, url)
+        seen.opened.append(database)
+        return database
+
+    async def dispose(self: Database) -> None:
+        seen.disposed.append(self)
+        await real_dispose(self)
+
+    monkeypatch.setattr(Database, "open", classmethod(open_))
+    monkeypatch.setattr(Database, "dispose", dispose)
+    return seen
+
+
+@pytest.fixture
+def no_bot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a PTB Application fails the test: a database-only command must not need one."""
+
+    def refuse(_builder: ApplicationBuilder) -> None:  # type: ignore[type-arg]
+        raise AssertionError("a database-only command built the Telegram bot")
+
+    monkeypatch.setattr(ApplicationBuilder, "build", refuse)
+
+
+@pytest.mark.usefixtures("no_bot")
+async def test_database_commands_build_no_bot_and_dispose_their_engine(
+    database_url: str, tmp_path: Path, databases: Opened
+) -> None:
+    # A token is set, so only the missing Application, not a missing token, tells them apart.
+    settings = settings_on(database_url, telegram_token="123456:TEST", link_secret="k" * 32)
+    await commands.migrate(settings)
+    source = tmp_path / "answers.csv"
+    source.write_text(CSV, encoding="utf-8")
+    imported = await import_file(settings, source, on_reject=lambda _r: None, now=NOW)
+    assert imported.imported == 1
+    purged = await purge_old_data(settings, older_than="30d", now=NOW)
+    assert purged.surveys == 1  # answered on 5 October, more than 30 days before NOW
+    assert "NPS" in await commands.print_digest(settings, "365d")
+    path, rows = await commands.export(
+        settings,
+        period="365d",
+        fmt="csv",
+        out=tmp_path / "out.csv",
+        progress=lambda _n: lambda _rows: None,
+    )
+    assert (path, rows) == (tmp_path / "out.csv", 1)
+
+    async def names(desk: CampaignDesk) -> list[str]:
+        return [line.name for line in await desk.listing()]
+
+    assert await with_desk(settings, names) == []
+    assert len(databases.opened) == 6  # one per command, each its own
+    assert databases.left_open() == []
+
+
+async def test_purge_and_import_need_no_token(database_url: str, tmp_path: Path) -> None:
+    settings = settings_on(database_url)
+    assert settings.telegram_token is None
+    source = tmp_path / "answers.csv"
+    source.write_text(CSV, encoding="utf-8")
+    assert (await import_file(settings, source, on_reject=lambda _r: None, now=NOW)).imported == 1
+    assert (await purge_old_data(settings, older_than="30d", now=NOW)).surveys == 1
+
+
+async def test_a_failing_command_still_disposes_its_engine(
+    tmp_path: Path, databases: Opened
+) -> None:
+    settings = settings_on(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(OutdatedSchemaError):  # a dry run never migrates an empty database
+        await purge_old_data(settings, older_than="30d", dry_run=True, now=NOW)
+    assert len(databases.opened) == 1
+    assert databases.left_open() == []
+
+
+async def test_a_url_without_a_driver_opens_nothing(databases: Opened) -> None:
+    with pytest.raises(ArgumentError):
+        await commands.migrate(settings_on("postgresql://nobody@127.0.0.1/none"))
+    assert databases.opened == []
+
+
+async def test_commands_that_send_need_the_token_before_any_engine(
+    tmp_path: Path, databases: Opened
+) -> None:
+    settings = settings_on(f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}")
+    with pytest.raises(MissingSettingError):
+        await commands.post_digest(settings)
+    assert databases.opened == []
+
+
+async def test_ticket_closed_builds_every_service_on_one_database_and_disposes_it(
+    database_url: str, databases: Opened
+) -> None:
+    settings = settings_on(database_url, telegram_token="123456:TEST", bot_username="acme_bot")
+    event = TicketClosed(
+        ticket_id="T-9",
+        closed_at=NOW,
+        customer=CustomerInfo(helpdesk_id="c-9", telegram_user_id=42),
+    )
+    result = await commands.ticket_closed(settings, event)
+    assert result["created"] is True
+    assert str(result["deep_link"]).startswith("https://t.me/acme_bot?start=")
+    assert len(databases.opened) == 1
+    assert databases.left_open() == []
+
+
+async def test_services_own_the_database_they_are_built_on(
+    tmp_path: Path, databases: Opened
+) -> None:
+    settings = settings_on(
+        f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
+    )
+    database = Database.open(settings.database_url)
+    async with build_services(settings, database=database) as services:
+        assert services.engine is database.engine
+        assert services.session_factory is database.sessions
+        assert services.digest.engine is database.engine
+        assert databases.opened == [database]  # none of their own
+        assert databases.disposed == []
+    assert databases.left_open() == []
+
+
+async def test_the_running_bot_is_wired_here_not_in_the_life_cycle(tmp_path: Path) -> None:
+    settings = settings_on(
+        f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
+    )
+    async with build_services(settings) as services:
+        handlers = chat_handlers(services)
+        work = repeating_work(services)
+    assert handlers  # managers', employees' and clients' handlers, built without a network
+    assert [job.name for job in work] == ["survey-sweep", "enps-rounds"]
