@@ -17,13 +17,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+    ExtBot,
+    JobQueue,
+)
 
 from bot.background import CoalescedJob
 from bot.config import Settings
@@ -69,6 +76,10 @@ def file_url(api_url: str) -> str:
 
 Context = ContextTypes.DEFAULT_TYPE
 ChatHandler = BaseHandler[Update, Context, None]
+# What ``ApplicationBuilder().build()`` makes: PTB's default bot, context and JobQueue types.
+BotApplication = Application[
+    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
+]
 
 
 def digest_service(
@@ -99,7 +110,7 @@ class Services:
 
     settings: Settings
     database: Database
-    application: Application  # type: ignore[type-arg]
+    application: BotApplication
     dispatcher: Dispatcher
     sweep: SurveySweep
     answers: SurveyAnswers
@@ -144,7 +155,7 @@ class Services:
 
 def _application(
     settings: Settings, token: str, observer: CallObserver | None = None
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     timeout = settings.telegram_timeout_seconds
     return (
         ApplicationBuilder()
