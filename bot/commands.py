@@ -1,7 +1,8 @@
 """What the CLI commands do, as async functions the tests can call directly.
 
-Each builds what it needs through ``bot.services`` and releases it on the way out: the database
-alone where no message is sent (no token needed), every service where one is.
+Each builds only what it needs, from the two layers ``bot.services`` describes, and releases it
+on the way out (``async with``): the database alone (``storage.db.Database``) where no message
+is sent, so no token is needed; every service (``build_services``) where one is.
 """
 
 from __future__ import annotations

@@ -16,28 +16,20 @@ from sqlalchemy.exc import ArgumentError
 from telegram.ext import ApplicationBuilder
 
 from bot import commands
-from bot.config import MissingSettingError, Settings
+from bot.config import MissingSettingError
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.datacare.commands import import_file, purge_old_data
 from bot.enps.campaigns import CampaignDesk, with_desk
 from bot.services import build_services, chat_handlers, repeating_work
 from storage.db import Database
 from storage.migrate import OutdatedSchemaError
+from tests.datacare.helpers import settings_for
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 CSV = (
     "ticket_id,answered_at,score,comment,customer_id,agent,team,channel,company,language\n"
     "T-1,2026-10-05T10:00:00+03:00,9,Quick and kind,c-1,Ivan,L2,email,Globex,ru\n"
 )
-
-
-def settings_on(database_url: str, **extra: object) -> Settings:
-    return Settings(
-        database_url=database_url,
-        timezone="Europe/Moscow",
-        _env_file=None,  # type: ignore[call-arg]
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 class Opened:
@@ -85,7 +77,7 @@ async def test_database_commands_build_no_bot_and_dispose_their_engine(
     database_url: str, tmp_path: Path, databases: Opened
 ) -> None:
     # A token is set, so only the missing Application, not a missing token, tells them apart.
-    settings = settings_on(database_url, telegram_token="123456:TEST", link_secret="k" * 32)
+    settings = settings_for(database_url, telegram_token="123456:TEST", link_secret="k" * 32)
     await commands.migrate(settings)
     source = tmp_path / "answers.csv"
     source.write_text(CSV, encoding="utf-8")
@@ -112,7 +104,7 @@ async def test_database_commands_build_no_bot_and_dispose_their_engine(
 
 
 async def test_purge_and_import_need_no_token(database_url: str, tmp_path: Path) -> None:
-    settings = settings_on(database_url)
+    settings = settings_for(database_url)
     assert settings.telegram_token is None
     source = tmp_path / "answers.csv"
     source.write_text(CSV, encoding="utf-8")
@@ -123,7 +115,7 @@ async def test_purge_and_import_need_no_token(database_url: str, tmp_path: Path)
 async def test_a_failing_command_still_disposes_its_engine(
     tmp_path: Path, databases: Opened
 ) -> None:
-    settings = settings_on(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(OutdatedSchemaError):  # a dry run never migrates an empty database
         await purge_old_data(settings, older_than="30d", dry_run=True, now=NOW)
     assert len(databases.opened) == 1
@@ -132,14 +124,14 @@ async def test_a_failing_command_still_disposes_its_engine(
 
 async def test_a_url_without_a_driver_opens_nothing(databases: Opened) -> None:
     with pytest.raises(ArgumentError):
-        await commands.migrate(settings_on("postgresql://nobody@127.0.0.1/none"))
+        await commands.migrate(settings_for("postgresql://nobody@127.0.0.1/none"))
     assert databases.opened == []
 
 
 async def test_commands_that_send_need_the_token_before_any_engine(
     tmp_path: Path, databases: Opened
 ) -> None:
-    settings = settings_on(f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}")
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}")
     with pytest.raises(MissingSettingError):
         await commands.post_digest(settings)
     assert databases.opened == []
@@ -148,7 +140,7 @@ async def test_commands_that_send_need_the_token_before_any_engine(
 async def test_ticket_closed_builds_every_service_on_one_database_and_disposes_it(
     database_url: str, databases: Opened
 ) -> None:
-    settings = settings_on(database_url, telegram_token="123456:TEST", bot_username="acme_bot")
+    settings = settings_for(database_url, telegram_token="123456:TEST", bot_username="acme_bot")
     event = TicketClosed(
         ticket_id="T-9",
         closed_at=NOW,
@@ -164,7 +156,7 @@ async def test_ticket_closed_builds_every_service_on_one_database_and_disposes_i
 async def test_services_own_the_database_they_are_built_on(
     tmp_path: Path, databases: Opened
 ) -> None:
-    settings = settings_on(
+    settings = settings_for(
         f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
     )
     database = Database.open(settings.database_url)
@@ -178,7 +170,7 @@ async def test_services_own_the_database_they_are_built_on(
 
 
 async def test_the_running_bot_is_wired_here_not_in_the_life_cycle(tmp_path: Path) -> None:
-    settings = settings_on(
+    settings = settings_for(
         f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
     )
     async with build_services(settings) as services:
