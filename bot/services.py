@@ -19,22 +19,20 @@ from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
+from bot.delivery.purposes import hooks_of
 from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers
-from bot.enps.rounds import DIGEST_PURPOSE as ENPS_DIGEST_PURPOSE
-from bot.enps.rounds import QUESTION_PURPOSE as ENPS_QUESTION_PURPOSE
 from bot.enps.rounds import EnpsRounds
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
-from bot.managers.cases import LOOP_PURPOSE, CaseDesk
+from bot.managers.cases import CaseDesk
 from bot.managers.commands import ManagerCommands
-from bot.managers.digest import DIGEST_PURPOSE, DigestService
+from bot.managers.digest import DigestService
 from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
 from bot.survey.linking import ClientLinking
-from bot.survey.outbound import SURVEY_PURPOSE
 from bot.survey.rights import ClientRights
 from bot.survey.sweep import SurveySweep
 from storage.db import SessionFactory, make_engine, make_session_factory
@@ -207,15 +205,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         wake=dispatcher.wake,
         clock=clock,
     )
-    dispatcher.set_hooks(
-        {
-            SURVEY_PURPOSE: sweep.delivery_hooks(),
-            DIGEST_PURPOSE: digest.delivery_hooks(),
-            LOOP_PURPOSE: desk.delivery_hooks(),
-            ENPS_QUESTION_PURPOSE: enps_rounds.question_hooks(),
-            ENPS_DIGEST_PURPOSE: enps_rounds.digest_hooks(),
-        }
-    )
+    dispatcher.set_hooks(hooks_of(sweep, digest, desk, enps_rounds))
 
     queue_due_now = CoalescedJob(sweep.queue_due, name="queue-due-surveys")
     intake = TicketIntake(

@@ -22,6 +22,7 @@ from bot.core.periods import (
     PeriodProblem,
 )
 from bot.delivery.dispatcher import Clock
+from bot.delivery.purposes import Purpose
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
 from bot.managers.digest import DigestService, ExportTooLargeError
@@ -31,7 +32,6 @@ from storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
 
-COMMAND_PURPOSE = "command"
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -59,7 +59,7 @@ class ManagerCommands:
                 method="sendMessage",
                 chat_id=chat_id,
                 payload={"text": text, "parse_mode": "HTML"},
-                purpose=COMMAND_PURPOSE,
+                purpose=Purpose.COMMAND,
                 now=self.clock(),
             )
             await session.commit()
