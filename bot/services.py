@@ -24,6 +24,7 @@ from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers
 from bot.enps.rounds import EnpsRounds
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
+from bot.intake.adapters import helpdesk_names
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
@@ -137,7 +138,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     managers_tr = translator(language)
     alerts = DetractorAlerts(
         default_chat_id=settings.manager_chat_id,
-        texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template),
+        texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template, helpdesk_names()),
         routes=tuple(settings.alert_routes),
         on_alert=metrics.alert_queued,
     )
