@@ -21,6 +21,7 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
+from bot.chat_commands import Audience, ChatHandlers, command_handlers, command_menu
 from bot.config import Settings
 from bot.cron import last_fire_time
 from bot.delivery.dispatcher import Clock, utc_now
@@ -31,7 +32,7 @@ from bot.intake.adapters import build_adapters
 from bot.intake.http import create_http_app
 from bot.logs import without_message
 from bot.managers.digest import PostOutcome
-from bot.managers.handlers import ManagerHandlers, manager_command_menu
+from bot.managers.handlers import ManagerHandlers
 from bot.observability.readiness import (
     Check,
     DatabaseCheck,
@@ -44,7 +45,6 @@ from bot.polling import ReliablePoller
 from bot.resilience import JobOutage, OutagePolicy
 from bot.services import build_services
 from bot.survey.handlers import SurveyHandlers
-from bot.survey.rights_texts import command_menu
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
 from storage import outbox
 from storage.locks import PollingLock
@@ -244,7 +244,8 @@ class NpsBot:
         logger.info("webhook mode: Telegram posts updates to %s", webhook_path(url))
 
     def _handlers(self) -> list[BaseHandler[Update, Context, None]]:
-        """Managers' handlers first: their buttons, prompt links and commands take precedence."""
+        """The commands' table first (its rows of one name in order), then the managers' and
+        the members' buttons before the clients' catch-all."""
         services = self.services
 
         async def client_start(update: Update, context: Context) -> None:
@@ -259,7 +260,8 @@ class NpsBot:
             text_first=(managers.manager_text, managers.client_reply, employees.comment),
             text_last=(managers.client_text,),
         )
-        return [*managers.handlers(), *employees.handlers(), *clients.handlers()]
+        commands = command_handlers(ChatHandlers(managers, employees, clients))
+        return [*commands, *managers.handlers(), *employees.handlers(), *clients.handlers()]
 
     async def _publish_commands(self) -> None:
         """Telegram's command menu in every language we speak (the default one for the rest).
@@ -269,12 +271,12 @@ class NpsBot:
         bot = self.services.application.bot
         default = normalize_language(self.settings.language)
         try:
-            await bot.set_my_commands(command_menu(translator(default)))
+            await bot.set_my_commands(command_menu(Audience.CLIENTS, translator(default)))
             for language in SUPPORTED_LANGUAGES:
                 await bot.set_my_commands(
-                    command_menu(translator(language)), language_code=language
+                    command_menu(Audience.CLIENTS, translator(language)), language_code=language
                 )
-            managers_menu = manager_command_menu(translator(default))
+            managers_menu = command_menu(Audience.MANAGERS, translator(default))
             for chat_id in sorted(self.settings.manager_chats):
                 await bot.set_my_commands(managers_menu, scope=BotCommandScopeChat(chat_id))
         except TelegramError as error:
