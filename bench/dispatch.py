@@ -50,9 +50,9 @@ async def seed_outbox(url: str, count: int) -> None:
     """``count`` queued surveys, each with its question in the outbox (as the sweep does)."""
     from sqlalchemy import insert
 
+    from bot.delivery.purposes import Purpose
     from bot.i18n import translator
     from bot.survey import texts
-    from bot.survey.outbound import SURVEY_PURPOSE
     from storage.db import make_engine
     from storage.models import OutboxMessage
 
@@ -71,7 +71,7 @@ async def seed_outbox(url: str, count: int) -> None:
                 "status": "pending",
                 "attempts": 0,
                 "not_before": now,
-                "purpose": SURVEY_PURPOSE,
+                "purpose": Purpose.SURVEY,
                 "survey_id": survey_id,
                 "created_at": now,
             }

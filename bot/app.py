@@ -23,6 +23,7 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat_commands import Audience, command_menu
 from bot.config import Settings
 from bot.cron import last_fire_time
 from bot.delivery.dispatcher import Clock, utc_now
@@ -30,7 +31,6 @@ from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.logs import without_message
 from bot.managers.digest import PostOutcome
-from bot.managers.handlers import manager_command_menu
 from bot.observability.readiness import (
     Check,
     DatabaseCheck,
@@ -42,7 +42,6 @@ from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
 from bot.resilience import JobOutage, OutagePolicy
 from bot.services import build_services, chat_handlers, intake_app, repeating_work
-from bot.survey.rights_texts import command_menu
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
 from storage import outbox
 from storage.locks import PollingLock
@@ -242,12 +241,12 @@ class NpsBot:
         bot = self.services.application.bot
         default = normalize_language(self.settings.language)
         try:
-            await bot.set_my_commands(command_menu(translator(default)))
+            await bot.set_my_commands(command_menu(Audience.CLIENTS, translator(default)))
             for language in SUPPORTED_LANGUAGES:
                 await bot.set_my_commands(
-                    command_menu(translator(language)), language_code=language
+                    command_menu(Audience.CLIENTS, translator(language)), language_code=language
                 )
-            managers_menu = manager_command_menu(translator(default))
+            managers_menu = command_menu(Audience.MANAGERS, translator(default))
             for chat_id in sorted(self.settings.manager_chats):
                 await bot.set_my_commands(managers_menu, scope=BotCommandScopeChat(chat_id))
         except TelegramError as error:

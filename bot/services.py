@@ -33,32 +33,31 @@ from telegram.ext import (
 )
 
 from bot.background import CoalescedJob
+from bot.chat_commands import ChatHandlers, command_handlers
 from bot.config import Settings
 from bot.core.cases import ManagerAccess
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
 from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
+from bot.delivery.purposes import hooks_of
 from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers
 from bot.enps.handlers import EnpsHandlers
-from bot.enps.rounds import DIGEST_PURPOSE as ENPS_DIGEST_PURPOSE
-from bot.enps.rounds import QUESTION_PURPOSE as ENPS_QUESTION_PURPOSE
 from bot.enps.rounds import EnpsRounds
 from bot.i18n import load_overrides, normalize_language, translator, use_overrides
-from bot.intake.adapters import build_adapters
+from bot.intake.adapters import build_adapters, helpdesk_names
 from bot.intake.http import create_http_app
 from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
-from bot.managers.cases import LOOP_PURPOSE, CaseDesk
+from bot.managers.cases import CaseDesk
 from bot.managers.commands import ManagerCommands
-from bot.managers.digest import DIGEST_PURPOSE, DigestService
+from bot.managers.digest import DigestService
 from bot.managers.handlers import ManagerHandlers
 from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
-from bot.survey.outbound import SURVEY_PURPOSE
 from bot.survey.rights import ClientRights
 from bot.survey.sweep import SurveySweep
 from storage.db import Database, SessionFactory
@@ -213,7 +212,7 @@ def build_services(
     managers_tr = translator(language)
     alerts = DetractorAlerts(
         default_chat_id=settings.manager_chat_id,
-        texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template),
+        texts=AlertTexts(managers_tr, settings.tz, settings.ticket_url_template, helpdesk_names()),
         routes=tuple(settings.alert_routes),
         on_alert=metrics.alert_queued,
     )
@@ -287,15 +286,7 @@ def build_services(
         wake=wake,
         clock=clock,
     )
-    dispatcher.set_hooks(
-        {
-            SURVEY_PURPOSE: sweep.delivery_hooks(),
-            DIGEST_PURPOSE: digest.delivery_hooks(),
-            LOOP_PURPOSE: desk.delivery_hooks(),
-            ENPS_QUESTION_PURPOSE: enps_rounds.question_hooks(),
-            ENPS_DIGEST_PURPOSE: enps_rounds.digest_hooks(),
-        }
-    )
+    dispatcher.set_hooks(hooks_of(sweep, digest, desk, enps_rounds))
 
     queue_due_now = CoalescedJob(sweep.queue_due, name="queue-due-surveys")
     intake = TicketIntake(
@@ -331,7 +322,8 @@ def build_services(
 
 
 def chat_handlers(services: Services) -> list[ChatHandler]:
-    """Managers' handlers first: their buttons, prompt links and commands take precedence."""
+    """The commands' table first (its rows of one name in order), then the managers' and the
+    members' buttons before the clients' catch-all."""
 
     async def client_start(update: Update, context: Context) -> None:
         await clients.start(update, context)  # bound below; called only once running
@@ -345,7 +337,8 @@ def chat_handlers(services: Services) -> list[ChatHandler]:
         text_first=(managers.manager_text, managers.client_reply, employees.comment),
         text_last=(managers.client_text,),
     )
-    return [*managers.handlers(), *employees.handlers(), *clients.handlers()]
+    commands = command_handlers(ChatHandlers(managers, employees, clients))
+    return [*commands, *managers.handlers(), *employees.handlers(), *clients.handlers()]
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -21,8 +21,9 @@ from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
 from bot.core.text import storable
 from bot.delivery.dispatcher import Clock
+from bot.delivery.purposes import Purpose
 from bot.enps import texts
-from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
+from bot.enps.rounds import EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
 from storage import clients, enps, outbox, repo
 from storage import enps_invitations as invitations
@@ -109,7 +110,7 @@ class EnpsAnswers:
             method="sendMessage",
             chat_id=chat_id,
             payload=payload,
-            purpose=MEMBER_PURPOSE,
+            purpose=Purpose.ENPS_MEMBER,
             now=now,
         )
 
@@ -149,7 +150,7 @@ class EnpsAnswers:
                     company=campaign.company,
                     min_group=effective_min_group(campaign.min_group_size),
                 ),
-                purpose=MEMBER_PURPOSE,
+                purpose=Purpose.ENPS_MEMBER,
                 now=now,
                 target_outbox_id=invitation.question_outbox_id,
             )
@@ -158,7 +159,7 @@ class EnpsAnswers:
                 method="sendMessage",
                 chat_id=invitation.user_id,
                 payload=texts.comment_payload(tr, invitation_id=context.id),
-                purpose=MEMBER_PURPOSE,
+                purpose=Purpose.ENPS_MEMBER,
                 now=now,
             )
             await invitations.set_invitation_outbox(
@@ -239,7 +240,7 @@ class EnpsAnswers:
                 method="editMessageText",
                 chat_id=invitation.user_id,
                 payload=texts.comment_closed_payload(tr),
-                purpose=MEMBER_PURPOSE,
+                purpose=Purpose.ENPS_MEMBER,
                 now=now,
                 target_outbox_id=invitation.prompt_outbox_id,
             )
@@ -248,7 +249,7 @@ class EnpsAnswers:
             method="sendMessage",
             chat_id=invitation.user_id,
             payload=texts.thanks_payload(tr),
-            purpose=MEMBER_PURPOSE,
+            purpose=Purpose.ENPS_MEMBER,
             now=now,
         )
         return True

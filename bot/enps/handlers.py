@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
 
 from bot.core.callback import EnpsPress, decode
 from bot.enps import texts
@@ -13,6 +13,8 @@ from bot.enps.answers import EnpsAnswers
 from bot.i18n import normalize_language, translator
 
 Context = ContextTypes.DEFAULT_TYPE
+# ``/start e…_…``: a campaign's signed join link (``start``, a row of ``bot.chat_commands``).
+JOIN_LINK = filters.Regex(r"^/start e[0-9a-z]+_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,5 @@ class EnpsHandlers:
         return await self.answers.comment(chat_id=chat_id, user_id=user_id, text=text)
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
-        """Everything to register on the Application, before the clients' handlers."""
-        join_link = filters.Regex(r"^/start e[0-9a-z]+_")
-        return [
-            CallbackQueryHandler(self.press, pattern=r"^enps:"),
-            CommandHandler("start", self.start, filters=filters.ChatType.PRIVATE & join_link),
-        ]
+        """The buttons (the join link is a command), before the clients' handlers."""
+        return [CallbackQueryHandler(self.press, pattern=r"^enps:")]

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.enps import effective_min_group, plan_round, round_figures, round_to_open
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Cause, Decision
+from bot.delivery.purposes import Purpose
 from bot.enps import texts
 from bot.enps.report import RoundReport, render_round
 from bot.enps.schedule import last_fire
@@ -34,10 +35,6 @@ from storage.models import EnpsCampaign, EnpsRound
 from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
-
-QUESTION_PURPOSE = "enps"  # the question: its delivery or refusal moves the invitation
-MEMBER_PURPOSE = "enps_member"  # everything else a member reads
-DIGEST_PURPOSE = "enps_digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +176,7 @@ class EnpsRounds:
             method="sendMessage",
             chat_id=user_id,  # a private chat's id is its user's
             payload=payload,
-            purpose=QUESTION_PURPOSE,
+            purpose=Purpose.ENPS_QUESTION,
             now=self.clock(),
         )
         await invitations.set_invitation_outbox(
@@ -216,7 +213,7 @@ class EnpsRounds:
                             question_message_id=invitation.message_id,
                             closes=closes,
                         ),
-                        purpose=MEMBER_PURPOSE,
+                        purpose=Purpose.ENPS_MEMBER,
                         now=now,
                     )
                 await session.commit()
@@ -252,7 +249,7 @@ class EnpsRounds:
                 method="sendMessage",
                 chat_id=campaign.chat_id,
                 payload={"text": text, "parse_mode": "HTML"},
-                purpose=DIGEST_PURPOSE,
+                purpose=Purpose.ENPS_DIGEST,
                 now=now,
             )
             await enps.set_digest(session, round_id=round_row.id, outbox_id=digest_id)
@@ -293,13 +290,13 @@ class EnpsRounds:
             report, tz=self.tz, translator=translator(language), language=language, html=html
         )
 
-    def question_hooks(self) -> PurposeHooks:
-        """The question's delivery moves its invitation; a refusal ends it."""
-        return PurposeHooks(delivered=self._delivered, failed=self._failed)
-
-    def digest_hooks(self) -> PurposeHooks:
-        """A digest Telegram refused is logged (``npsbot campaign digest`` prints its text)."""
-        return PurposeHooks(failed=self._digest_failed)
+    def delivery_hooks(self) -> dict[Purpose, PurposeHooks]:
+        """The question's delivery moves its invitation, and a refusal ends it; a digest
+        Telegram refused is logged (``npsbot campaign digest`` prints its text)."""
+        return {
+            Purpose.ENPS_QUESTION: PurposeHooks(delivered=self._delivered, failed=self._failed),
+            Purpose.ENPS_DIGEST: PurposeHooks(failed=self._digest_failed),
+        }
 
     async def _delivered(
         self, session: AsyncSession, call: ClaimedCall, message_id: int | None, now: datetime

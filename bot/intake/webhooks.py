@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters import (
     HELPDESKS,
+    HelpdeskClass,
     Ignored,
     PayloadError,
     SignatureError,
@@ -61,12 +62,13 @@ async def apply_event(intake: TicketIntake, helpdesk: str, event: WebhookEvent) 
     return ReopenedOut(ticket_id=event.ticket_id, cancelled=cancelled)
 
 
-def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | None) -> Endpoint:
+def _endpoint(
+    intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | None, unset: str
+) -> Endpoint:
     async def receive(request: Request) -> WebhookOut:
         if adapter is None:
             raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                f"{helpdesk} is not configured: set {secret_variable(helpdesk)}",
+                status.HTTP_404_NOT_FOUND, f"{helpdesk} is not configured: set {unset}"
             )
         try:
             adapter.precheck(headers=request.headers, now=intake.clock())
@@ -89,7 +91,7 @@ def _endpoint(intake: TicketIntake, helpdesk: str, adapter: WebhookAdapter | Non
     return receive
 
 
-def _request_body(helpdesk: str) -> dict[str, object]:
+def _request_body(helpdesk: str, body: bodies.RequestBody | None) -> dict[str, object]:
     """The route's body as the adapter reads it (``bodies``), and any header it reads."""
     extra: dict[str, object] = {
         "requestBody": {
@@ -101,19 +103,20 @@ def _request_body(helpdesk: str) -> dict[str, object]:
                 "are, and are acknowledged. Anything else in the body is ignored."
             ),
             "content": {
-                "application/json": {"schema": bodies.BODIES.get(helpdesk, {"type": "object"})}
+                "application/json": {"schema": body.schema if body else {"type": "object"}}
             },
         }
     }
-    if helpdesk in bodies.HEADERS:
-        extra["parameters"] = bodies.HEADERS[helpdesk]
+    if body is not None and body.headers:
+        extra["parameters"] = list(body.headers)
     return extra
 
 
 def document_bodies(app: FastAPI) -> None:
     """Add the webhook body models to ``app``'s OpenAPI components (they are no route's type)."""
     build = app.openapi
-    models = bodies.components()  # once: FastAPI caches the schema, but calls this every time
+    # once: FastAPI caches the schema, but calls this every time
+    models = bodies.components(helpdesk.body for helpdesk in HELPDESKS)
 
     def openapi() -> dict[str, Any]:
         schema = build()
@@ -126,24 +129,27 @@ def document_bodies(app: FastAPI) -> None:
 def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter]) -> APIRouter:
     """One route per helpdesk, then a catch-all that names unknown helpdesks."""
     router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
-    for helpdesk in dict.fromkeys([*HELPDESKS, *adapters]):
-        adapter = adapters.get(helpdesk)
-        summary = getattr(adapter, "summary", None) or f"{helpdesk} webhook"
+    registered: dict[str, HelpdeskClass] = {helpdesk.name: helpdesk for helpdesk in HELPDESKS}
+    names = list(dict.fromkeys([*registered, *adapters]))  # an adapter of a test's own too
+    for name in names:
+        adapter, helpdesk = adapters.get(name), registered.get(name)
+        unset = secret_variable(helpdesk) if helpdesk else f"the {name} secret"
+        summary = getattr(adapter, "summary", None) or f"{name} webhook"
         router.add_api_route(
-            f"/{helpdesk}",
-            _endpoint(intake, helpdesk, adapter),
+            f"/{name}",
+            _endpoint(intake, name, adapter, unset),
             methods=["POST"],
             status_code=status.HTTP_202_ACCEPTED,
             response_model=WebhookOut,
             responses=ERRORS,
-            summary=summary if adapter else f"{helpdesk} webhook ({secret_variable(helpdesk)})",
-            operation_id=f"webhook_{helpdesk}",
-            openapi_extra=_request_body(helpdesk),
+            summary=summary if adapter else f"{name} webhook ({unset})",
+            operation_id=f"webhook_{name}",
+            openapi_extra=_request_body(name, helpdesk.body if helpdesk else None),
         )
 
     @router.post("/{helpdesk}", include_in_schema=False)
     async def unknown(helpdesk: str) -> None:
-        known = ", ".join(dict.fromkeys([*HELPDESKS, *adapters]))
+        known = ", ".join(names)
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unknown helpdesk {helpdesk[:40]!r}; known: {known}"
         )

@@ -5,6 +5,7 @@ Every sentence is a literal msgid for ``pybabel extract``; client and helpdesk t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -27,7 +28,6 @@ ALERT_COMMENT_LIMIT = 3000
 NOTE_LIMIT = 1000  # a case note; longer ones are cut when saved, and the manager is told
 RELAY_LIMIT = 3500
 HTML = "HTML"
-_NAMESPACED = ("zendesk", "freshdesk", "zammad", "helpscout", "chatwoot", "jira")
 
 
 def step_label(tr: Translator, step: Step) -> str:
@@ -42,12 +42,16 @@ def step_label(tr: Translator, step: Step) -> str:
     return labels[step]
 
 
-def ticket_url(template: str | None, external_id: str) -> str | None:
-    """The ticket's page in the helpdesk; ``{id}`` is the helpdesk's own id (no ``zendesk:``)."""
+def ticket_url(template: str | None, external_id: str, helpdesks: Collection[str]) -> str | None:
+    """The ticket's page in the helpdesk; ``{id}`` is the helpdesk's own id (no ``zendesk:``).
+
+    ``helpdesks`` are the prefixes the adapters put on their ids (``bot.intake.adapters``,
+    passed in by the composition root: managers do not depend on the intake).
+    """
     if not template or external_id.startswith("forgotten:"):
         return None
     prefix, colon, rest = external_id.partition(":")
-    own_id = rest if colon and prefix in _NAMESPACED else external_id
+    own_id = rest if colon and prefix in helpdesks else external_id
     return template.replace("{id}", quote(own_id, safe="")).replace(
         "{external_id}", quote(external_id, safe="")
     )
@@ -69,6 +73,7 @@ class AlertTexts:
     tr: Translator
     tz: ZoneInfo
     ticket_url_template: str | None = None
+    helpdesks: frozenset[str] = frozenset()  # the id prefixes ``ticket_url`` strips
 
     def _time(self, moment: datetime) -> str:
         return moment.astimezone(self.tz).strftime("%d.%m %H:%M")
@@ -84,7 +89,7 @@ class AlertTexts:
 
     def _ticket(self, external_id: str) -> str:
         label = escape(self.tr.gettext("Ticket"))
-        url = ticket_url(self.ticket_url_template, external_id)
+        url = ticket_url(self.ticket_url_template, external_id, self.helpdesks)
         shown = f"<code>{escape(external_id)}</code>"
         if url:
             shown = f'<a href="{escape(url)}">{escape(external_id)}</a>'

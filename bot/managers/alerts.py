@@ -15,12 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import Category, classify
 from bot.core.routing import AlertRoute, route_alert
+from bot.delivery.purposes import Purpose
 from bot.managers.alert_texts import AlertTexts, AlertView
 from storage import cases, outbox
 from storage.cases import CaseContext
 from storage.repo import SurveyContext
-
-ALERT_PURPOSE = "alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ class DetractorAlerts:
             method="sendMessage",
             chat_id=chat_id,
             payload=self.texts.payload(AlertView(context, case, history)),
-            purpose=ALERT_PURPOSE,
+            purpose=Purpose.ALERT,
             survey_id=survey_id,
             now=now,
         )
@@ -95,7 +94,7 @@ class DetractorAlerts:
                     "caption": escape(context.ticket.external_id),
                     "parse_mode": "HTML",
                 },
-                purpose=ALERT_PURPOSE,
+                purpose=Purpose.ALERT,
                 survey_id=context.survey.id,
                 now=now,
             )
@@ -135,7 +134,7 @@ class DetractorAlerts:
             chat_id=target[0],
             target_outbox_id=target[1],
             payload=self.texts.payload(view, checklist=checklist),
-            purpose=ALERT_PURPOSE,
+            purpose=Purpose.ALERT,
             survey_id=view.context.survey.id,
             now=now,
         )

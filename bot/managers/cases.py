@@ -19,6 +19,7 @@ from bot.core.callback import CasePress, RecoveryPress
 from bot.core.cases import CHECKLIST, CaseStatus, ManagerAccess, PromptKind, reannounce_due, toggled
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Decision
+from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, normalize_language, translator
 from bot.managers.alert_texts import (
     NOTE_LIMIT,
@@ -28,8 +29,7 @@ from bot.managers.alert_texts import (
     recovery_payload,
     relay_to_client_payload,
 )
-from bot.managers.alerts import ALERT_PURPOSE, DetractorAlerts, as_view
-from bot.survey.outbound import RECOVERY_PURPOSE
+from bot.managers.alerts import DetractorAlerts, as_view
 from storage import cases, outbox, repo
 from storage.cases import CaseContext
 from storage.db import SessionFactory
@@ -37,7 +37,6 @@ from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
-LOOP_PURPOSE = "loop"  # messages of the closed loop: prompts, relays, the recovery question
 RELAYED_BY = "relayed_by"  # outbox payload key: the manager whose message this is
 START_PAYLOAD = re.compile(r"^(?P<kind>reply|note)-(?P<case>[1-9][0-9]{0,9})$")
 
@@ -223,7 +222,7 @@ class CaseDesk:
             payload=recovery_payload(
                 self._client_tr(found), case_id=found.case_id, ticket=context.ticket.external_id
             ),
-            purpose=RECOVERY_PURPOSE,  # a survey: /stop withdraws it if not sent yet
+            purpose=Purpose.RECOVERY,  # a survey: /stop withdraws it if not sent yet
             survey_id=context.survey.id,
             now=now,
         )
@@ -244,7 +243,7 @@ class CaseDesk:
             method="sendMessage",
             chat_id=user_id,
             payload=dict(payload),
-            purpose=LOOP_PURPOSE,
+            purpose=Purpose.LOOP,
             now=now,
             survey_id=survey_id,
         )
@@ -368,7 +367,7 @@ class CaseDesk:
             method="sendMessage",
             chat_id=chat_id,
             payload=payload,
-            purpose=LOOP_PURPOSE,
+            purpose=Purpose.LOOP,
             survey_id=context.survey.id,
             now=now,
         )
@@ -399,9 +398,9 @@ class CaseDesk:
         self.wake()
         return True
 
-    def delivery_hooks(self) -> PurposeHooks:
+    def delivery_hooks(self) -> dict[Purpose, PurposeHooks]:
         """A manager's message the client never got is reported back to that manager."""
-        return PurposeHooks(failed=self._relay_failed)
+        return {Purpose.LOOP: PurposeHooks(failed=self._relay_failed)}
 
     async def _relay_failed(
         self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
@@ -454,7 +453,7 @@ class CaseDesk:
                 method="sendMessage",
                 chat_id=chat_id,
                 payload=self.texts.plain(tr.gettext("Thank you, we passed it on.")),
-                purpose=LOOP_PURPOSE,
+                purpose=Purpose.LOOP,
                 now=now,
             )
             await session.commit()
@@ -485,7 +484,7 @@ class CaseDesk:
                 payload=recovery_answered_payload(
                     tr, ticket=found.survey.ticket.external_id, answer=press.answer
                 ),
-                purpose=LOOP_PURPOSE,
+                purpose=Purpose.LOOP,
                 now=now,
             )
             await self._edit(session, found.case_id, now)
@@ -520,7 +519,7 @@ class CaseDesk:
                     payload=self.texts.reannounce_payload(
                         alert_message_id=message_id, waited=now - case.created_at
                     ),
-                    purpose=ALERT_PURPOSE,
+                    purpose=Purpose.ALERT,
                     survey_id=case.survey_id,
                     now=now,
                 )

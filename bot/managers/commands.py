@@ -7,10 +7,10 @@ report. Reports are built by ``DigestService``; this module only checks who asks
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Literal
+from typing import Literal, Protocol
 
 from bot.core.cases import ManagerAccess
 from bot.core.periods import (
@@ -22,6 +22,7 @@ from bot.core.periods import (
     PeriodProblem,
 )
 from bot.delivery.dispatcher import Clock
+from bot.delivery.purposes import Purpose
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
 from bot.managers.digest import DigestService, ExportTooLargeError
@@ -31,8 +32,17 @@ from storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
 
-COMMAND_PURPOSE = "command"
 EXPORT_FORMATS = ("csv", "xlsx")
+
+
+class Report(Protocol):
+    """A manager command's work, as ``bot.chat_commands`` names it: a method of the class."""
+
+    def __call__(
+        self, commands: ManagerCommands, /, *, chat_id: int, args: list[str]
+    ) -> Awaitable[None]:
+        """Answer ``args`` in ``chat_id``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +69,7 @@ class ManagerCommands:
                 method="sendMessage",
                 chat_id=chat_id,
                 payload={"text": text, "parse_mode": "HTML"},
-                purpose=COMMAND_PURPOSE,
+                purpose=Purpose.COMMAND,
                 now=self.clock(),
             )
             await session.commit()
@@ -71,20 +81,13 @@ class ManagerCommands:
             chat_id, escape(self.tr.gettext("Sorry, this command is for the support team."))
         )
 
-    async def run(self, name: str, *, chat_id: int, args: list[str]) -> None:
-        """Run one command; a report that fails says so in the chat rather than going quiet.
+    async def run(self, name: str, report: Report, *, chat_id: int, args: list[str]) -> None:
+        """Run ``/name``; a report that fails says so in the chat rather than going quiet.
 
         A database outage is raised on: the outage policy retries the whole update.
         """
         try:
-            if name == "nps":
-                await self.nps(chat_id=chat_id, args=args)
-            elif name == "digest":
-                await self.digest_now(chat_id=chat_id, args=args)
-            elif name == "export":
-                await self.export(chat_id=chat_id, args=args)
-            else:
-                await self.alerts(chat_id=chat_id)
+            await report(self, chat_id=chat_id, args=args)
         except Exception as error:
             if is_outage(error):
                 raise
@@ -163,6 +166,6 @@ class ManagerCommands:
             )
             await self.say(chat_id, escape(hint))
 
-    async def alerts(self, *, chat_id: int) -> None:
-        """/alerts: the cases still open."""
+    async def alerts(self, *, chat_id: int, args: list[str]) -> None:
+        """/alerts: the cases still open (whatever follows the command is not read)."""
         await self.say(chat_id, await self.desk.open_cases_text(chat_id=chat_id))

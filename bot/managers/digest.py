@@ -34,6 +34,7 @@ from bot.core.periods import (
 )
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Decision
+from bot.delivery.purposes import Purpose
 from bot.delivery.telegram import file_payload
 from bot.i18n import Translator, translator
 from bot.report.chart import render_trend_chart
@@ -48,8 +49,6 @@ from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
-DIGEST_PURPOSE = "digest"
-EXPORT_PURPOSE = "export"
 TREND_PERIODS: Final = 12
 # Telegram's upload limit for bots is 50 MB; base64 in the outbox row adds a third on top.
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
@@ -222,7 +221,7 @@ class DigestService:
             calls = await self._calls(await self.build(period))
             try:
                 ids = await self._enqueue(
-                    session, calls, chat_id=self.chat_id, now=now, purpose=DIGEST_PURPOSE
+                    session, calls, chat_id=self.chat_id, now=now, purpose=Purpose.DIGEST
                 )
                 session.add(
                     DigestPost(
@@ -255,7 +254,7 @@ class DigestService:
         calls = await self._calls(await self.build(period))
         async with self.session_factory() as session:
             ids = await self._enqueue(
-                session, calls, chat_id=chat_id, now=self.clock(), purpose=DIGEST_PURPOSE
+                session, calls, chat_id=chat_id, now=self.clock(), purpose=Purpose.DIGEST
             )
             await session.commit()
         self.wake()
@@ -271,7 +270,7 @@ class DigestService:
         call = self._document(data, period, fmt)
         async with self.session_factory() as session:
             (outbox_id,) = await self._enqueue(
-                session, [call], chat_id=chat_id, now=self.clock(), purpose=EXPORT_PURPOSE
+                session, [call], chat_id=chat_id, now=self.clock(), purpose=Purpose.EXPORT
             )
             await session.commit()
         self.wake()
@@ -289,9 +288,9 @@ class DigestService:
                 return PostResult(PostOutcome.NOTHING_TO_CATCH_UP)
         return await self.post(as_of=missed_run)
 
-    def delivery_hooks(self) -> PurposeHooks:
+    def delivery_hooks(self) -> dict[Purpose, PurposeHooks]:
         """A digest Telegram would not take does not count as posted, so it can be posted again."""
-        return PurposeHooks(failed=self._failed)
+        return {Purpose.DIGEST: PurposeHooks(failed=self._failed)}
 
     async def _failed(
         self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime

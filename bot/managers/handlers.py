@@ -1,26 +1,25 @@
-"""PTB handlers for managers: alert buttons, the private-chat prompts, and the commands."""
+"""PTB handlers for managers: alert buttons, the private-chat prompts, and the commands.
+
+Which command calls which handler is the table of ``bot.chat_commands``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import BotCommand, Update, User
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    filters,
-)
+from telegram import Update, User
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
 
 from bot.core.callback import CasePress, RecoveryPress, decode
-from bot.i18n import Translator
 from bot.managers.cases import START_PAYLOAD, CaseDesk
-from bot.managers.commands import ManagerCommands
+from bot.managers.commands import ManagerCommands, Report
 
 Context = ContextTypes.DEFAULT_TYPE
-StartHandler = Callable[[Update, Context], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+# ``/start reply-7`` or ``/start note-7``: a manager's press asking for a text (``start``).
+PROMPT_LINK = filters.Regex("^/start " + START_PAYLOAD.pattern.removeprefix("^"))
 
 
 def display_name(user: User) -> str:
@@ -34,7 +33,7 @@ class ManagerHandlers:
 
     desk: CaseDesk
     commands: ManagerCommands
-    client_start: StartHandler  # a /start that is not a manager's prompt link
+    client_start: Callback  # a /start that is not a manager's prompt link
 
     async def press(self, update: Update, context: Context) -> None:
         """An alert button, or a client's answer to "did we make it right?"."""
@@ -97,35 +96,21 @@ class ManagerHandlers:
             return True
         return await self.desk.stray_manager_text(user_id=user_id, chat_id=chat_id)
 
-    async def command(self, update: Update, context: Context) -> None:
-        """/nps, /digest, /export and /alerts, for managers only."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or message.text is None:
-            return
-        chat_id = message.chat_id
-        if not self.commands.allowed(chat_id=chat_id, user_id=user.id if user else None):
-            await self.commands.refuse(chat_id)
-            return
-        name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-        await self.commands.run(name, chat_id=chat_id, args=list(context.args or []))
+    def report(self, name: str, report: Report) -> Callback:
+        """The handler of ``/name``, a manager's report: for managers only."""
+
+        async def command(update: Update, context: Context) -> None:
+            message, user = update.effective_message, update.effective_user
+            if message is None or message.text is None:
+                return
+            chat_id = message.chat_id
+            if not self.commands.allowed(chat_id=chat_id, user_id=user.id if user else None):
+                await self.commands.refuse(chat_id)
+                return
+            await self.commands.run(name, report, chat_id=chat_id, args=list(context.args or []))
+
+        return command
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
-        """Registered before the clients' handlers, so these see their updates first."""
-        private = filters.ChatType.PRIVATE
-        prompt_link = filters.Regex("^/start " + START_PAYLOAD.pattern.removeprefix("^"))
-        return [
-            CallbackQueryHandler(self.press, pattern=r"^(case|fix):"),
-            CommandHandler("start", self.start, filters=private & prompt_link),
-            CommandHandler("cancel", self.cancel, filters=private),
-            CommandHandler(["nps", "digest", "export", "alerts"], self.command),
-        ]
-
-
-def manager_command_menu(tr: Translator) -> list[BotCommand]:
-    """The command menu Telegram shows in the managers' chats."""
-    return [
-        BotCommand("nps", tr.gettext("NPS for a period: /nps 30d")),
-        BotCommand("digest", tr.gettext("The digest now, with chart and CSV")),
-        BotCommand("export", tr.gettext("Responses as a file: /export 2026-10 xlsx")),
-        BotCommand("alerts", tr.gettext("Detractors' cases still open")),
-    ]
+        """The buttons, registered before the clients' catch-all, so these see theirs first."""
+        return [CallbackQueryHandler(self.press, pattern=r"^(case|fix):")]

@@ -19,11 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import Category
 from bot.delivery.policy import Cause
+from bot.delivery.purposes import Purpose
 from bot.delivery.settle import Clock, Fate, Result
 from bot.observability.answers import COMMENT_KINDS, AnswerMetrics, on_commit
 from bot.observability.backlog import OutboxGauges
 from bot.observability.telegram import TelegramWatch
-from bot.survey.outbound import SURVEY_PURPOSE
 from bot.updates import DROP_REASONS, DropReason
 from storage.db import SessionFactory
 
@@ -176,7 +176,7 @@ class Metrics:
             if child is None:
                 child = self._call_children[key] = self._outbox_calls.labels(*key)
             child.inc()
-            if result.call.purpose == SURVEY_PURPOSE:
+            if result.call.purpose == Purpose.SURVEY:
                 outcome = survey_outcome(result)
                 if outcome is not None:
                     self._survey_children[outcome].inc()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -32,6 +32,7 @@ from bot.survey.linking import ClientLinking
 from bot.survey.rights import ClientRights
 
 Context = ContextTypes.DEFAULT_TYPE
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # (chat_id, user_id, text) -> whether the text was taken; how other parts share private texts.
 TextHook = Callable[[int, int, str], Awaitable[bool]]
 
@@ -65,15 +66,18 @@ class SurveyHandlers:
                 user_id=user.id, chat_id=message.chat_id, language=user.language_code
             )
 
-    async def rights_command(self, update: Update, context: Context) -> None:
-        """/stop, /forget, /help and /language: asked and answered in the client's chat."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or message.text is None:
-            return
-        action = message.text.split()[0].lstrip("/").split("@")[0].lower()
-        await self.rights.ask(
-            action, user_id=user.id, chat_id=message.chat_id, language=user.language_code
-        )
+    def rights_command(self, action: str) -> Callback:
+        """The handler of /stop, /forget, /help or /language: asked and answered in the chat."""
+
+        async def ask(update: Update, context: Context) -> None:
+            message, user = update.effective_message, update.effective_user
+            if message is None or user is None or message.text is None:
+                return
+            await self.rights.ask(
+                action, user_id=user.id, chat_id=message.chat_id, language=user.language_code
+            )
+
+        return ask
 
     async def contact(self, update: Update, context: Context) -> None:
         """A shared contact: matched to helpdesk customers by phone, if it is the sender's own."""
@@ -194,13 +198,9 @@ class SurveyHandlers:
                 return
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
-        """Everything to register on the Application, in order."""
+        """Everything but the commands (``bot.chat_commands``) to register, in order."""
         private = filters.ChatType.PRIVATE
         return [
-            CommandHandler("start", self.start, filters=private),
-            CommandHandler(
-                ["stop", "forget", "help", "language"], self.rights_command, filters=private
-            ),
             # Every press comes here, even forged data, so that each one gets a polite answer.
             CallbackQueryHandler(self.press),
             MessageHandler(private & filters.CONTACT, self.contact),

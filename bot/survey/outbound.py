@@ -7,13 +7,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, normalize_language, translator
 from storage import outbox
 from storage.repo import SurveyContext
-
-SURVEY_PURPOSE = "survey"  # the question itself: its delivery moves the survey to "sent"
-CLIENT_PURPOSE = "client"  # everything else the client reads
-RECOVERY_PURPOSE = "recovery"  # "did we make it right?" after a resolved case: a survey too
 
 
 def client_translator(
@@ -31,7 +28,7 @@ async def queue_message(
     *,
     now: datetime,
     method: str = "sendMessage",
-    purpose: str = CLIENT_PURPOSE,
+    purpose: str = Purpose.CLIENT,
     survey_id: int | None = None,
     message_id: int | None = None,
     target_outbox_id: int | None = None,

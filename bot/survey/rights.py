@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.delivery.dispatcher import Clock
+from bot.delivery.purposes import Purpose
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import rights_texts
-from bot.survey.outbound import CLIENT_PURPOSE, RECOVERY_PURPOSE, SURVEY_PURPOSE, queue_message
+from bot.survey.outbound import queue_message
 from storage import clients
 from storage.db import SessionFactory
 
@@ -84,7 +85,7 @@ class ClientRights:
                     session,
                     user_id=user_id,
                     now=now,
-                    purposes=(SURVEY_PURPOSE, CLIENT_PURPOSE, RECOVERY_PURPOSE),
+                    purposes=(Purpose.SURVEY, Purpose.CLIENT, Purpose.RECOVERY),
                 )
                 logger.info("a client opted out; %d unsent surveys skipped", skipped)
                 done = rights_texts.stopped(tr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.callback import encode_language, encode_rights
 from bot.i18n import SUPPORTED_LANGUAGES, Translator
@@ -109,14 +109,3 @@ def language_question(tr: Translator) -> dict[str, Any]:
 def language_chosen(tr: Translator) -> dict[str, Any]:
     """Said in the language just chosen."""
     return {"text": tr.gettext("I will speak English from now on."), "parse_mode": HTML}
-
-
-def command_menu(tr: Translator) -> list[BotCommand]:
-    """Telegram's command menu in one language (set_my_commands)."""
-    return [
-        BotCommand("start", tr.gettext("Start, or turn surveys back on")),
-        BotCommand("help", tr.gettext("What this bot does and what it stores")),
-        BotCommand("language", tr.gettext("Change the language")),
-        BotCommand("stop", tr.gettext("No more surveys")),
-        BotCommand("forget", tr.gettext("Erase my personal data")),
-    ]

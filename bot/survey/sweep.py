@@ -13,8 +13,9 @@ from bot.core.rules import SurveyRules
 from bot.core.survey import SurveyStatus
 from bot.delivery.dispatcher import Clock, PurposeHooks
 from bot.delivery.policy import Cause, Decision
+from bot.delivery.purposes import Purpose
 from bot.survey import texts
-from bot.survey.outbound import SURVEY_PURPOSE, client_translator, queue_message
+from bot.survey.outbound import client_translator, queue_message
 from storage import repo
 from storage.db import SessionFactory
 from storage.models import Survey
@@ -190,13 +191,17 @@ class SurveySweep:
         )
         chat_id = context.customer.chat_id
         await queue_message(
-            session, chat_id, payload, now=now, purpose=SURVEY_PURPOSE, survey_id=survey_id
+            session, chat_id, payload, now=now, purpose=Purpose.SURVEY, survey_id=survey_id
         )
         return 1
 
-    def delivery_hooks(self) -> PurposeHooks:
+    def delivery_hooks(self) -> dict[Purpose, PurposeHooks]:
         """Outbox callbacks for the question itself: it is "sent" only once Telegram has it."""
-        return PurposeHooks(delivered_many=self._questions_delivered, failed=self._question_failed)
+        return {
+            Purpose.SURVEY: PurposeHooks(
+                delivered_many=self._questions_delivered, failed=self._question_failed
+            )
+        }
 
     async def _questions_delivered(
         self,

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.core.routing import parse_routes
+from bot.delivery.purposes import Purpose
 from bot.sandbox.models import SentMessage
-from bot.survey.outbound import RECOVERY_PURPOSE
 from storage.models import AlertCase, CaseMessage, OutboxMessage, Survey
 from tests.e2e.conftest import MANAGERS, Harness, ticket
 
@@ -356,7 +356,7 @@ async def recovery_questions(harness: Harness) -> int:
     assert harness.bot is not None
     async with harness.bot.services.session_factory() as session:
         found = await session.exec(
-            select(func.count()).where(OutboxMessage.purpose == RECOVERY_PURPOSE)
+            select(func.count()).where(OutboxMessage.purpose == Purpose.RECOVERY)
         )
         return int(found.one())
 

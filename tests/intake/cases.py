@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.intake.adapters import WebhookAdapter
+from bot.intake.adapters.base import Helpdesk
 from bot.intake.adapters.chatwoot import ChatwootAdapter
 from bot.intake.adapters.freshdesk import FreshdeskAdapter
 from bot.intake.adapters.helpscout import HelpScoutAdapter
@@ -106,8 +107,7 @@ def _set(data: Json, path: str, value: object) -> Json:
 class Case:
     """One helpdesk as the tests see it."""
 
-    name: str
-    make: Callable[[bytes], WebhookAdapter]
+    helpdesk: type[Helpdesk]  # the adapter class, as bot.intake.adapters.HELPDESKS lists it
     fixture: str
     sign: Callable[[bytes, str, datetime], Headers]
     ticket_id: str
@@ -121,11 +121,15 @@ class Case:
     signs_time: bool = False
 
     @property
+    def name(self) -> str:
+        return self.helpdesk.name
+
+    @property
     def secret(self) -> str:
         return SECRETS[self.name]
 
     def adapter(self) -> WebhookAdapter:
-        return self.make(self.secret.encode())
+        return self.helpdesk(self.secret.encode(), SKEW, lambda: NOW)
 
     def body(self, changes: dict[str, object] | None = None) -> Json:
         data = load(self.fixture)
@@ -141,8 +145,7 @@ class Case:
 
 CASES = [
     Case(
-        name="zendesk",
-        make=lambda secret: ZendeskAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=ZendeskAdapter,
         fixture="zendesk_status_solved.json",
         sign=sign_zendesk,
         ticket_id="zendesk:5158",
@@ -154,8 +157,7 @@ CASES = [
         signs_time=True,
     ),
     Case(
-        name="freshdesk",
-        make=lambda secret: FreshdeskAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=FreshdeskAdapter,
         fixture="freshdesk_resolved.json",
         sign=sign_freshdesk,
         ticket_id="freshdesk:1042",
@@ -169,8 +171,7 @@ CASES = [
         required="freshdesk_webhook.ticket_id",
     ),
     Case(
-        name="zammad",
-        make=lambda secret: ZammadAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=ZammadAdapter,
         fixture="zammad_closed.json",
         sign=sign_zammad,
         ticket_id="zammad:10081",
@@ -181,8 +182,7 @@ CASES = [
         required="ticket.state",
     ),
     Case(
-        name="helpscout",
-        make=lambda secret: HelpScoutAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=HelpScoutAdapter,
         fixture="helpscout_closed.json",
         sign=sign_helpscout,
         ticket_id="helpscout:291938",
@@ -194,8 +194,7 @@ CASES = [
         required="primaryCustomer",
     ),
     Case(
-        name="chatwoot",
-        make=lambda secret: ChatwootAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=ChatwootAdapter,
         fixture="chatwoot_resolved.json",
         sign=sign_chatwoot,
         ticket_id="chatwoot:1307",
@@ -207,8 +206,7 @@ CASES = [
         signs_time=True,
     ),
     Case(
-        name="jira",
-        make=lambda secret: JiraAdapter(secret, SKEW, lambda: NOW),
+        helpdesk=JiraAdapter,
         fixture="jira_resolved.json",
         sign=sign_jira,
         ticket_id="jira:SUP-42",

@@ -17,7 +17,7 @@ from bot.intake.http import create_http_app
 from bot.intake.service import TicketIntake
 from storage.db import SessionFactory
 from storage.models import Customer, Survey, Ticket
-from tests.intake.cases import NOW, SECRETS, SKEW
+from tests.intake.cases import CASES, NOW, SKEW
 
 API_TOKEN = "intake-s3cret"
 GENERIC_SECRET = "generic-signing-secret"
@@ -37,7 +37,7 @@ def intake_for(sessions: SessionFactory) -> TicketIntake:
 
 def settings(**overrides: object) -> Settings:
     """Settings with every helpdesk secret set, ignoring any .env file."""
-    values: dict[str, object] = {f"{name}_secret": secret for name, secret in SECRETS.items()}
+    values: dict[str, object] = {case.helpdesk.enabled_by: case.secret for case in CASES}
     values |= {"webhook_max_skew_seconds": int(SKEW.total_seconds()), "_env_file": None}
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

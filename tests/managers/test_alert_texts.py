@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import translator
+from bot.intake.adapters import helpdesk_names
 from bot.managers.alert_texts import (
     ALERT_COMMENT_LIMIT,
     RELAY_LIMIT,
@@ -26,7 +27,8 @@ TEMPLATE = "https://help.example/tickets/{id}"
 CLOSED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TAKEN = datetime(2026, 11, 20, 9, 5, tzinfo=UTC)  # 12:05 in Moscow
 CASE_ID = 42
-TEXTS = AlertTexts(translator("en"), MOSCOW, TEMPLATE)
+HELPDESKS = helpdesk_names()
+TEXTS = AlertTexts(translator("en"), MOSCOW, TEMPLATE, HELPDESKS)
 
 
 def make_view(
@@ -100,7 +102,7 @@ def buttons(markup: dict[str, Any] | None) -> list[list[tuple[str, str]]]:
     ],
 )
 def test_ticket_url(template: str | None, external_id: str, url: str | None) -> None:
-    assert ticket_url(template, external_id) == url
+    assert ticket_url(template, external_id, HELPDESKS) == url
 
 
 def test_a_new_detractor_alert_in_full() -> None:

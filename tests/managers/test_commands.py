@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.config import Settings
+from bot.managers.commands import ManagerCommands
 from bot.services import Services, build_services
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxMessage
@@ -69,7 +70,7 @@ async def replies(services: Services) -> list[str]:
 async def test_a_bad_period_is_explained_in_the_chats_language(
     services: Services, period: str, english: str, russian: str
 ) -> None:
-    await services.commands.run("nps", chat_id=MANAGERS, args=[period])
+    await services.commands.run("nps", ManagerCommands.nps, chat_id=MANAGERS, args=[period])
 
     (reply,) = await replies(services)
     expected = russian if services.settings.language == "ru" else english
@@ -86,7 +87,8 @@ async def test_periods_at_the_edge_of_the_years_are_reported(
     services: Services, command: str, period: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A digest's trend reaches twelve periods back: even then it stays inside the calendar."""
-    await services.commands.run(command, chat_id=MANAGERS, args=[period])
+    report = {"nps": ManagerCommands.nps, "digest": ManagerCommands.digest_now}[command]
+    await services.commands.run(command, report, chat_id=MANAGERS, args=[period])
 
     assert await replies(services)
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
@@ -100,7 +102,9 @@ async def test_a_report_that_fails_says_so_in_the_chat_and_the_log(
 
     monkeypatch.setattr(type(services.digest), "export", broken)
 
-    await services.commands.run("export", chat_id=MANAGERS, args=["30d", "xlsx"])
+    await services.commands.run(
+        "export", ManagerCommands.export, chat_id=MANAGERS, args=["30d", "xlsx"]
+    )
 
     (reply,) = await replies(services)
     sorry = "Не получилось" if services.settings.language == "ru" else "could not be made"
@@ -117,5 +121,5 @@ async def test_a_database_outage_is_left_to_the_outage_policy(
     monkeypatch.setattr(type(services.digest), "summary", unreachable)
 
     with pytest.raises(OperationalError):  # retried by OutagePolicy, not answered with "sorry"
-        await services.commands.run("nps", chat_id=MANAGERS, args=["7d"])
+        await services.commands.run("nps", ManagerCommands.nps, chat_id=MANAGERS, args=["7d"])
     assert await replies(services) == []

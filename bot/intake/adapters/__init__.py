@@ -1,25 +1,32 @@
 """One adapter per helpdesk, each turning its webhook into a ``WebhookEvent``.
 
+``HELPDESKS`` is the registry: each adapter class carries its name (the route), the setting of
+its secret and its body's documentation (``base.Helpdesk``), so the routes, the secrets, the
+404 naming the variable to set and the tests read them from here. Adding a helpdesk is its
+module plus one line below (and its secret as a field of ``bot.config.Settings``, which the
+tests hold to deploy/.env.example, README and docs/integrations.md).
+
 ``build_adapters`` makes the ones whose secret is set; the HTTP layer answers 404 naming the
 variable for the others, so an operator sees what to configure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from typing import Final
 
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.intake.adapters.base import (
     Clock,
+    HelpdeskClass,
     Ignored,
     PayloadError,
     SignatureError,
     TicketReopened,
     WebhookAdapter,
     WebhookEvent,
+    secret_variable,
     utc_now,
 )
 from bot.intake.adapters.chatwoot import ChatwootAdapter
@@ -31,6 +38,7 @@ from bot.intake.adapters.zendesk import ZendeskAdapter
 
 __all__ = [
     "HELPDESKS",
+    "HelpdeskClass",
     "Ignored",
     "PayloadError",
     "SignatureError",
@@ -38,35 +46,32 @@ __all__ = [
     "WebhookAdapter",
     "WebhookEvent",
     "build_adapters",
+    "helpdesk_names",
     "secret_variable",
 ]
 
-Factory = Callable[[bytes, timedelta, Clock], WebhookAdapter]
-
-HELPDESKS: dict[str, Factory] = {
-    "zendesk": ZendeskAdapter,
-    "freshdesk": FreshdeskAdapter,
-    "zammad": ZammadAdapter,
-    "helpscout": HelpScoutAdapter,
-    "chatwoot": ChatwootAdapter,
-    "jira": JiraAdapter,
-}
-
-
-def secret_variable(helpdesk: str) -> str:
-    """The environment variable that turns a helpdesk's endpoint on."""
-    return f"NPSBOT_{helpdesk.upper()}_SECRET"
+# In this order in /openapi.json and in the 404 that lists the known helpdesks.
+HELPDESKS: Final[tuple[HelpdeskClass, ...]] = (
+    ZendeskAdapter,
+    FreshdeskAdapter,
+    ZammadAdapter,
+    HelpScoutAdapter,
+    ChatwootAdapter,
+    JiraAdapter,
+)
 
 
-def _secrets(settings: Settings) -> dict[str, SecretStr | None]:
-    return {
-        "zendesk": settings.zendesk_secret,
-        "freshdesk": settings.freshdesk_secret,
-        "zammad": settings.zammad_secret,
-        "helpscout": settings.helpscout_secret,
-        "chatwoot": settings.chatwoot_secret,
-        "jira": settings.jira_secret,
-    }
+def helpdesk_names() -> frozenset[str]:
+    """Every helpdesk's name: also the prefix of the ticket and customer ids it makes."""
+    return frozenset(helpdesk.name for helpdesk in HELPDESKS)
+
+
+def _secret(settings: Settings, helpdesk: HelpdeskClass) -> str:
+    """The helpdesk's configured secret, stripped; empty when it is not set."""
+    value = getattr(settings, helpdesk.enabled_by)
+    if not isinstance(value, SecretStr | None):  # a registry mistake, caught by tests/intake
+        raise TypeError(f"Settings.{helpdesk.enabled_by} is not a secret")
+    return value.get_secret_value().strip() if value is not None else ""
 
 
 def build_adapters(settings: Settings, *, clock: Clock = utc_now) -> dict[str, WebhookAdapter]:
@@ -74,16 +79,8 @@ def build_adapters(settings: Settings, *, clock: Clock = utc_now) -> dict[str, W
 
     ``clock`` is the last-resort closing time for a payload that carries none of its own.
     """
-    skew = timedelta(seconds=settings.webhook_max_skew_seconds)
     adapters: dict[str, WebhookAdapter] = {}
-    for name, secret in _secrets(settings).items():
-        value = secret.get_secret_value().strip() if secret is not None else ""
-        if not value:
-            continue
-        if name == "helpscout":  # the one adapter with a setting of its own
-            adapters[name] = HelpScoutAdapter(
-                value.encode(), skew, clock, mailboxes=settings.helpscout_mailboxes
-            )
-        else:
-            adapters[name] = HELPDESKS[name](value.encode(), skew, clock)
+    for helpdesk in HELPDESKS:
+        if secret := _secret(settings, helpdesk):
+            adapters[helpdesk.name] = helpdesk.configured(secret.encode(), settings, clock)
     return adapters

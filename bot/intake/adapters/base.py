@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar, Protocol, Self
 
+from bot.config import Settings
 from bot.core.tickets import TicketClosed
+from bot.intake.adapters.bodies import RequestBody
 
 Clock = Callable[[], datetime]
 
@@ -73,6 +75,48 @@ class WebhookAdapter(Protocol):
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Map a verified body to an event; raise ``PayloadError`` naming what is wrong."""
         ...
+
+
+class HelpdeskClass(Protocol):
+    """An adapter class as the registry (``bot.intake.adapters.HELPDESKS``) reads it."""
+
+    name: str
+    enabled_by: str
+    summary: str
+    body: RequestBody
+
+    def configured(self, secret: bytes, settings: Settings, clock: Clock) -> WebhookAdapter:
+        """The adapter, made with the secret and whatever else it reads from ``settings``."""
+        ...
+
+
+class Helpdesk:
+    """What every adapter class declares about its helpdesk, once, for the registry to read.
+
+    The route (``/api/v1/webhooks/<name>``), the secret map, the 404 naming the variable to
+    set, /openapi.json and the tests' parametrisation all come from these, so adding a
+    helpdesk is its module plus one line in ``HELPDESKS``. Subclasses are dataclasses whose
+    first fields are ``(secret, max_skew, clock)``.
+    """
+
+    __slots__ = ()
+    name: ClassVar[str]  # the URL segment, and the prefix of the ids it makes (``scoped``)
+    enabled_by: ClassVar[str]  # the Settings field of its secret, which turns the endpoint on
+    summary: ClassVar[str]  # the route's summary in /openapi.json
+    body: ClassVar[RequestBody]  # the route's body in /openapi.json
+
+    def __init__(self, secret: bytes, max_skew: timedelta, clock: Clock) -> None:
+        """Made by each subclass's dataclass; declared so ``configured`` can call it."""
+
+    @classmethod
+    def configured(cls, secret: bytes, settings: Settings, clock: Clock) -> Self:
+        """The adapter with its secret and the replay window; override to read more settings."""
+        return cls(secret, timedelta(seconds=settings.webhook_max_skew_seconds), clock)
+
+
+def secret_variable(helpdesk: HelpdeskClass) -> str:
+    """The environment variable that turns a helpdesk's endpoint on (NPSBOT_ZENDESK_SECRET)."""
+    return "NPSBOT_" + helpdesk.enabled_by.upper()
 
 
 def scoped(helpdesk: str, raw_id: str) -> str:

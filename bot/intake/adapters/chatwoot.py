@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Clock,
+    Helpdesk,
     Ignored,
     SignatureError,
     TicketReopened,
@@ -25,6 +27,8 @@ from bot.intake.adapters.base import (
     scoped,
     utc_now,
 )
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.chatwoot import BODY
 from bot.intake.adapters.mapping import closing, customer, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -35,14 +39,16 @@ STATUS_EVENT = "conversation_status_changed"
 
 
 @dataclass(frozen=True, slots=True)
-class ChatwootAdapter:
+class ChatwootAdapter(Helpdesk):
     """Chatwoot webhooks: signed where Chatwoot signs, else a shared-secret header."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "chatwoot"
-    summary: str = "Chatwoot: conversation_status_changed (X-Chatwoot-Signature)"
+    name: ClassVar[str] = "chatwoot"
+    enabled_by: ClassVar[str] = "chatwoot_secret"
+    summary: ClassVar[str] = "Chatwoot: conversation_status_changed (X-Chatwoot-Signature)"
+    body: ClassVar[RequestBody] = BODY
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """A signature with a fresh timestamp, or else the shared secret, checked in full."""

@@ -15,9 +15,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.intake.adapters import signatures
-from bot.intake.adapters.base import Clock, Ignored, TicketReopened, WebhookEvent, scoped, utc_now
+from bot.intake.adapters.base import (
+    Clock,
+    Helpdesk,
+    Ignored,
+    TicketReopened,
+    WebhookEvent,
+    scoped,
+    utc_now,
+)
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.freshdesk import BODY
 from bot.intake.adapters.mapping import closing, customer, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -36,14 +47,16 @@ def _status(value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class FreshdeskAdapter:
+class FreshdeskAdapter(Helpdesk):
     """Freshdesk automation webhooks with a shared-secret header."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "freshdesk"
-    summary: str = "Freshdesk: automation rule webhook (shared secret header)"
+    name: ClassVar[str] = "freshdesk"
+    enabled_by: ClassVar[str] = "freshdesk_secret"
+    summary: ClassVar[str] = "Freshdesk: automation rule webhook (shared secret header)"
+    body: ClassVar[RequestBody] = BODY
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """The secret header must equal NPSBOT_FRESHDESK_SECRET: all there is to check."""

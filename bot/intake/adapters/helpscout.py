@@ -17,11 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
+from bot.config import Settings
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Clock,
+    Helpdesk,
     Ignored,
     PayloadError,
     TicketReopened,
@@ -29,6 +32,8 @@ from bot.intake.adapters.base import (
     scoped,
     utc_now,
 )
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.helpscout import BODY
 from bot.intake.adapters.mapping import closing, customer, full_name, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -48,15 +53,23 @@ def _person(person: Obj | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class HelpScoutAdapter:
+class HelpScoutAdapter(Helpdesk):
     """Help Scout webhooks, signed with the webhook's secret key."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "helpscout"
-    summary: str = "Help Scout: conversation status events (X-HelpScout-Signature)"
+    name: ClassVar[str] = "helpscout"
+    enabled_by: ClassVar[str] = "helpscout_secret"
+    summary: ClassVar[str] = "Help Scout: conversation status events (X-HelpScout-Signature)"
+    body: ClassVar[RequestBody] = BODY
     mailboxes: Mapping[int, str] = field(default_factory=dict)  # NPSBOT_HELPSCOUT_MAILBOXES
+
+    @classmethod
+    def configured(cls, secret: bytes, settings: Settings, clock: Clock) -> HelpScoutAdapter:
+        """The one adapter with a setting of its own: the operator's names for mailboxes."""
+        skew = timedelta(seconds=settings.webhook_max_skew_seconds)
+        return cls(secret, skew, clock, mailboxes=settings.helpscout_mailboxes)
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """The signature header is there (what it signs needs the body)."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Clock,
+    Helpdesk,
     Ignored,
     PayloadError,
     TicketReopened,
@@ -23,6 +25,8 @@ from bot.intake.adapters.base import (
     scoped,
     utc_now,
 )
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.jira import BODY
 from bot.intake.adapters.mapping import closing, customer, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -62,14 +66,16 @@ def _is_done(fields: Obj, changed: dict[str, Obj]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class JiraAdapter:
+class JiraAdapter(Helpdesk):
     """Jira admin webhooks, signed with the webhook's secret."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "jira"
-    summary: str = "Jira Service Management: issue transitions (X-Hub-Signature sha256)"
+    name: ClassVar[str] = "jira"
+    enabled_by: ClassVar[str] = "jira_secret"
+    summary: ClassVar[str] = "Jira Service Management: issue transitions (X-Hub-Signature sha256)"
+    body: ClassVar[RequestBody] = BODY
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """The signature header is there (what it signs needs the body)."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Clock,
+    Helpdesk,
     Ignored,
     PayloadError,
     TicketReopened,
@@ -24,6 +26,8 @@ from bot.intake.adapters.base import (
     scoped,
     utc_now,
 )
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.zammad import BODY
 from bot.intake.adapters.mapping import closing, customer, full_name, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -41,14 +45,16 @@ def _name_of(parent: Obj, key: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ZammadAdapter:
+class ZammadAdapter(Helpdesk):
     """Zammad trigger webhooks, signed with the webhook's HMAC-SHA1 signature token."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "zammad"
-    summary: str = "Zammad: trigger webhook (X-Hub-Signature sha1)"
+    name: ClassVar[str] = "zammad"
+    enabled_by: ClassVar[str] = "zammad_secret"
+    summary: ClassVar[str] = "Zammad: trigger webhook (X-Hub-Signature sha1)"
+    body: ClassVar[RequestBody] = BODY
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """The signature header is there (what it signs needs the body)."""

@@ -11,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.intake.adapters import signatures
-from bot.intake.adapters.base import Clock, Ignored, TicketReopened, WebhookEvent, scoped, utc_now
+from bot.intake.adapters.base import (
+    Clock,
+    Helpdesk,
+    Ignored,
+    TicketReopened,
+    WebhookEvent,
+    scoped,
+    utc_now,
+)
+from bot.intake.adapters.bodies import RequestBody
+from bot.intake.adapters.bodies.zendesk import BODY
 from bot.intake.adapters.mapping import closing, customer, full_name, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
@@ -25,14 +36,16 @@ REOPENING = {"open", "pending", "hold", "on-hold"}
 
 
 @dataclass(frozen=True, slots=True)
-class ZendeskAdapter:
+class ZendeskAdapter(Helpdesk):
     """Zendesk webhooks, signed with the webhook's signing secret."""
 
     secret: bytes
     max_skew: timedelta = timedelta(minutes=5)
     clock: Clock = field(default=utc_now)
-    name: str = "zendesk"
-    summary: str = "Zendesk: ticket status events and trigger bodies"
+    name: ClassVar[str] = "zendesk"
+    enabled_by: ClassVar[str] = "zendesk_secret"
+    summary: ClassVar[str] = "Zendesk: ticket status events and trigger bodies"
+    body: ClassVar[RequestBody] = BODY
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """Both headers present, and the timestamp within ``max_skew`` of now."""

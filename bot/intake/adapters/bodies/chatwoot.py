@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     TEXT,
     USABLE_TEXT,
@@ -74,3 +75,7 @@ class ChatwootConversation(Body):
     channel: Text = Field(default=None, description="The inbox, e.g. Channel::Email")
     updated_at: Open = Field(default=None, description="The closing time (ISO 8601 or Unix)")
     labels: Open = Field(default=None, description="The tags: the first 50, cut to 100 characters")
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody((ChatwootConversation,))

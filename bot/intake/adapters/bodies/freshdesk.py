@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     TEXT,
     USABLE_ID,
@@ -66,3 +67,7 @@ class FreshdeskFlat(FreshdeskFields):
     """The fields at the top of the body."""
 
     freshdesk_webhook: Literal[""] | None = Field(default=None, description="Absent")
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody((FreshdeskWrapped, FreshdeskFlat))

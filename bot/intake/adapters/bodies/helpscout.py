@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     OBJECT,
     TEXT,
@@ -95,3 +96,18 @@ class HelpScoutConversation(Body):
     tags: Open = Field(
         default=None, description="[{tag: ...}] (v1: strings); the first 50, cut to 100 characters"
     )
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody(
+    (HelpScoutConversation,),
+    headers=(
+        {
+            "name": "X-HelpScout-Event",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "convo.status is read; other events are acknowledged and ignored",
+        },
+    ),
+)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     TEXT,
     USABLE_ID,
@@ -104,3 +105,7 @@ class JiraEvent(Body):
     timestamp: Open = Field(default=None, description="Read when resolutiondate is not")
     issue: JiraIssue
     changelog: JiraChangelog | Literal[""] | None = None
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody((JiraEvent,))

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     LABEL_ID,
     OBJECT,
@@ -110,3 +111,7 @@ class ZammadPayload(Body):
     """The default payload (no custom one): ticket and article."""
 
     ticket: ZammadTicket
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody((ZammadPayload,))

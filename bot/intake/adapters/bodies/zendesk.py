@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.intake.adapters.bodies.document import RequestBody
 from bot.intake.adapters.bodies.fields import (
     TEXT,
     USABLE_TEXT,
@@ -105,3 +106,7 @@ class ZendeskTrigger(Body):
 
     type: None = Field(default=None, description="Absent: a trigger body, not an event")
     ticket: ZendeskTicket
+
+
+# The route's body in /openapi.json (bot.intake.webhooks).
+BODY = RequestBody((ZendeskEvent, ZendeskTrigger))

@@ -1,0 +1,135 @@
+"""Every slash command the bot answers, in one table: its handlers and its menus are made from it.
+
+A row says who the command is for, which handler answers it, in which chats, and how the menu
+describes it (a ``gettext`` call, so ``pybabel extract`` finds it). ``command_handlers`` makes
+PTB's ``CommandHandler``s in table order, and ``command_menu`` the lists ``set_my_commands``
+publishes. Adding a command is its handler (in its feature's module) plus one row here.
+
+Rows of one name are tried in table order, the first whose filter matches answering: the
+three ``/start`` rows are a manager's prompt link, then an eNPS join link, then a client's
+``/start``. Access is the handlers' business (a manager command answers a stranger politely);
+the audience says which menu lists the command.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import CommandHandler, ContextTypes, filters
+
+from bot.enps.handlers import JOIN_LINK, EnpsHandlers
+from bot.i18n import Translator
+from bot.managers.commands import ManagerCommands, Report
+from bot.managers.handlers import PROMPT_LINK, ManagerHandlers
+from bot.survey.handlers import SurveyHandlers
+
+Context = ContextTypes.DEFAULT_TYPE
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Describe = Callable[[Translator], str]
+PRIVATE = filters.ChatType.PRIVATE
+
+
+class Audience(enum.Enum):
+    """Who a command is for, and so which menu lists it."""
+
+    CLIENTS = "clients"  # private chats: the default menu, in every language we speak
+    MANAGERS = "managers"  # the managers' chats: a menu of their own, in the bot's language
+    MEMBERS = "members"  # employees in an eNPS campaign: a link, never a menu
+
+
+@dataclass(frozen=True, slots=True)
+class ChatHandlers:
+    """The handlers of each feature, bound to their services, that the rows' callbacks name."""
+
+    managers: ManagerHandlers
+    members: EnpsHandlers
+    clients: SurveyHandlers
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCommand:
+    """One row: ``/name`` for ``audience``, answered by ``callback`` where ``only`` matches."""
+
+    name: str
+    audience: Audience
+    callback: Callable[[ChatHandlers], Callback]
+    menu: Describe | None = None  # None: not in any menu
+    only: filters.BaseFilter | None = None  # None: every chat
+
+
+def _report(name: str, report: Report, menu: Describe) -> ChatCommand:
+    """A manager's report: only for managers, and a failure is said in the chat."""
+    return ChatCommand(
+        name, Audience.MANAGERS, lambda chat: chat.managers.report(name, report), menu=menu
+    )
+
+
+def _right(name: str, menu: Describe) -> ChatCommand:
+    """A client's choice about their own data or language, in their private chat."""
+    return ChatCommand(
+        name, Audience.CLIENTS, lambda chat: chat.clients.rights_command(name), menu, PRIVATE
+    )
+
+
+COMMANDS: tuple[ChatCommand, ...] = (
+    ChatCommand(
+        "start",
+        Audience.MANAGERS,
+        lambda chat: chat.managers.start,
+        only=PRIVATE & PROMPT_LINK,
+    ),
+    ChatCommand("cancel", Audience.MANAGERS, lambda chat: chat.managers.cancel, only=PRIVATE),
+    _report("nps", ManagerCommands.nps, lambda tr: tr.gettext("NPS for a period: /nps 30d")),
+    _report(
+        "digest",
+        ManagerCommands.digest_now,
+        lambda tr: tr.gettext("The digest now, with chart and CSV"),
+    ),
+    _report(
+        "export",
+        ManagerCommands.export,
+        lambda tr: tr.gettext("Responses as a file: /export 2026-10 xlsx"),
+    ),
+    _report(
+        "alerts", ManagerCommands.alerts, lambda tr: tr.gettext("Detractors' cases still open")
+    ),
+    ChatCommand(
+        "start", Audience.MEMBERS, lambda chat: chat.members.start, only=PRIVATE & JOIN_LINK
+    ),
+    ChatCommand(
+        "start",
+        Audience.CLIENTS,
+        lambda chat: chat.clients.start,
+        menu=lambda tr: tr.gettext("Start, or turn surveys back on"),
+        only=PRIVATE,
+    ),
+    _right("help", lambda tr: tr.gettext("What this bot does and what it stores")),
+    _right("language", lambda tr: tr.gettext("Change the language")),
+    _right("stop", lambda tr: tr.gettext("No more surveys")),
+    _right("forget", lambda tr: tr.gettext("Erase my personal data")),
+)
+
+
+def command_handlers(
+    handlers: ChatHandlers, commands: tuple[ChatCommand, ...] = COMMANDS
+) -> list[CommandHandler[Context, None]]:
+    """One ``CommandHandler`` per row, in table order."""
+    return [
+        CommandHandler(command.name, command.callback(handlers), filters=command.only)
+        for command in commands
+    ]
+
+
+def command_menu(
+    audience: Audience, tr: Translator, commands: tuple[ChatCommand, ...] = COMMANDS
+) -> list[BotCommand]:
+    """The menu Telegram shows ``audience``, in ``tr``'s language, in table order."""
+    return [
+        BotCommand(command.name, command.menu(tr))
+        for command in commands
+        if command.audience is audience and command.menu is not None
+    ]

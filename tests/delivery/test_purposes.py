@@ -1,0 +1,92 @@
+"""The outbox purposes are one registry: every purpose the code stores is a member of it.
+
+A purpose written as a string somewhere would be a name nobody else can find (the metrics'
+labels, the hooks, ``/stop``'s withdrawals); these tests make that a failure, not a habit.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from bot.config import Settings
+from bot.delivery.purposes import Purpose, hooks_of
+from bot.delivery.settle import PurposeHooks
+from bot.services import build_services
+from storage.models import OutboxMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _literal_purposes(package: str) -> Iterator[tuple[str, int, str]]:
+    """``purpose="..."`` arguments and ``.purpose == "..."`` comparisons, with where they are."""
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "purpose":
+                value = node.value
+            elif (
+                isinstance(node, ast.Compare)
+                and isinstance(node.left, ast.Attribute)
+                and node.left.attr == "purpose"
+            ):
+                value = node.comparators[0]
+            else:
+                continue
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                yield str(path.relative_to(ROOT)), value.lineno, value.value
+
+
+def test_the_bot_names_every_purpose_by_its_member() -> None:
+    literal = [f"{path}:{line} {value!r}" for path, line, value in _literal_purposes("bot")]
+    assert not literal, f"use bot.delivery.purposes.Purpose instead of: {literal}"
+
+
+def test_every_purpose_storage_reads_is_registered() -> None:
+    """storage must not import bot.delivery, so it may spell one; it must still be a member."""
+    spelled = {value for _path, _line, value in _literal_purposes("storage")}
+    assert spelled <= {purpose.value for purpose in Purpose}
+
+
+def test_every_purpose_fits_the_column_and_is_declared_once() -> None:
+    length = getattr(inspect(OutboxMessage).columns["purpose"].type, "length", None)
+    assert isinstance(length, int)
+    assert all(len(purpose.value) <= length for purpose in Purpose)
+    assert len(Purpose.__members__) == len(list(Purpose)), "two members share a value"
+
+
+async def test_the_services_hook_only_registered_purposes(tmp_path: Path) -> None:
+    settings = Settings(
+        telegram_token="123456:TEST",  # type: ignore[arg-type]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    services = build_services(settings)
+    hooked = set(services.dispatcher.hooks)
+    await services.close()
+    assert hooked == {
+        Purpose.SURVEY,
+        Purpose.DIGEST,
+        Purpose.LOOP,
+        Purpose.ENPS_QUESTION,
+        Purpose.ENPS_DIGEST,
+    }
+    assert all(type(name) is str for name in hooked)  # as the dispatcher reads stored rows
+
+
+class _Owner:
+    def __init__(self, purpose: Purpose) -> None:
+        self.purpose = purpose
+
+    def delivery_hooks(self) -> dict[Purpose, PurposeHooks]:
+        return {self.purpose: PurposeHooks()}
+
+
+def test_a_purpose_has_one_owner() -> None:
+    assert set(hooks_of(_Owner(Purpose.SURVEY), _Owner(Purpose.LOOP))) == {"survey", "loop"}
+    with pytest.raises(ValueError, match="'survey'"):
+        hooks_of(_Owner(Purpose.SURVEY), _Owner(Purpose.SURVEY))
