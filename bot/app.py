@@ -22,8 +22,8 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.cron import last_fire_time
-from bot.delivery.dispatcher import Clock, utc_now
 from bot.enps.handlers import EnpsHandlers
 from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import NpsBot
 from bot.config import Settings
+from bot.core.clock import utc_now
 from bot.core.tickets import TicketClosed
-from bot.delivery.dispatcher import utc_now
 from bot.i18n import normalize_language
 from bot.managers.digest import DigestService, PostOutcome
 from bot.report.export import ExportFormat, count_responses, export_filename, export_responses

@@ -16,9 +16,10 @@ from bot.background import CoalescedJob
 from bot.config import Settings
 from bot.core import deeplink
 from bot.core.cases import ManagerAccess
+from bot.core.clock import Clock, utc_now
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
-from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers
 from bot.enps.rounds import DIGEST_PURPOSE as ENPS_DIGEST_PURPOSE

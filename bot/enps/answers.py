@@ -17,10 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import deeplink
 from bot.core.callback import EnpsPress
+from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
 from bot.core.text import storable
-from bot.delivery.dispatcher import Clock
 from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator

@@ -19,8 +19,9 @@ from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.enps import effective_min_group, plan_round, round_figures, round_to_open
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
 from bot.delivery.policy import Cause, Decision
 from bot.enps import texts
 from bot.enps.report import RoundReport, render_round

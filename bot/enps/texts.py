@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.callback import encode_enps
 from bot.i18n import Translator
-from bot.survey.texts import scale_keyboard
+from bot.scale import scale_keyboard
 
 HTML = "HTML"
 

@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callback import CasePress, RecoveryPress
 from bot.core.cases import CHECKLIST, CaseStatus, ManagerAccess, PromptKind, reannounce_due, toggled
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.core.clock import Clock
+from bot.delivery.dispatcher import PurposeHooks
 from bot.delivery.policy import Decision
 from bot.i18n import Translator, normalize_language, translator
 from bot.managers.alert_texts import (

@@ -13,6 +13,7 @@ from html import escape
 from typing import Literal
 
 from bot.core.cases import ManagerAccess
+from bot.core.clock import Clock
 from bot.core.periods import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -21,7 +22,6 @@ from bot.core.periods import (
     PeriodError,
     PeriodProblem,
 )
-from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
 from bot.managers.digest import DigestService, ExportTooLargeError

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.periods import (
     Period,
     last_full_month,
@@ -32,7 +33,7 @@ from bot.core.periods import (
     period_before,
     periods_up_to,
 )
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
 from bot.delivery.policy import Decision
 from bot.delivery.telegram import file_payload
 from bot.i18n import Translator, translator

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
 from bot.core.text import storable
-from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import deeplink
+from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.survey import SurveyStatus
-from bot.delivery.dispatcher import Clock
 from bot.i18n import Translator, normalize_language, translator
 from bot.phones import normalize_shared_contact
 from bot.survey import rights_texts, texts

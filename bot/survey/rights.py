@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.delivery.dispatcher import Clock
+from bot.core.clock import Clock
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import rights_texts
 from bot.survey.outbound import CLIENT_PURPOSE, RECOVERY_PURPOSE, SURVEY_PURPOSE, queue_message

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.rules import SurveyRules
 from bot.core.survey import SurveyStatus
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
 from bot.delivery.policy import Cause, Decision
 from bot.survey import texts
 from bot.survey.outbound import SURVEY_PURPOSE, client_translator, queue_message

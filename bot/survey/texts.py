@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -14,33 +13,12 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.callback import HINT, encode_rating, encode_score, encode_skip
-from bot.core.nps import MAX_SCORE, Category, classify
+from bot.core.callback import encode_rating, encode_score, encode_skip
+from bot.core.nps import Category, classify
 from bot.i18n import Translator
+from bot.scale import scale_keyboard
 
 HTML = "HTML"
-FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
-
-
-def scale_keyboard(
-    tr: Translator, data_for: Callable[[int], str], *, chosen: int | None = None
-) -> dict[str, Any]:
-    """0..10 in two rows that fit a phone, the ends labelled below; ``data_for`` names a press.
-
-    The client survey and the employee question share it, so both scales look the same.
-    """
-    buttons = [
-        InlineKeyboardButton(
-            f"· {score} ·" if score == chosen else str(score), callback_data=data_for(score)
-        )
-        for score in range(MAX_SCORE + 1)
-    ]
-    labels = [
-        InlineKeyboardButton(tr.gettext("0 = not at all likely"), callback_data=HINT),
-        InlineKeyboardButton(tr.gettext("10 = extremely likely"), callback_data=HINT),
-    ]
-    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :], labels]
-    return InlineKeyboardMarkup(rows).to_dict()
 
 
 def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> dict[str, Any]:

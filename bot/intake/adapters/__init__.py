@@ -12,15 +12,14 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.intake.adapters.base import (
-    Clock,
     Ignored,
     PayloadError,
     SignatureError,
     TicketReopened,
     WebhookAdapter,
     WebhookEvent,
-    utc_now,
 )
 from bot.intake.adapters.chatwoot import ChatwootAdapter
 from bot.intake.adapters.freshdesk import FreshdeskAdapter

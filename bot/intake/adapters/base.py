@@ -8,19 +8,12 @@ re-serialised); and ``parse`` runs only once the sender is trusted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.tickets import TicketClosed
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The wall clock, aware UTC: the default clock when nothing else is injected."""
-    return datetime.now(UTC)
 
 
 class SignatureError(Exception):

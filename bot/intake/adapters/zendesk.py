@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.clock import Clock, utc_now
 from bot.intake.adapters import signatures
-from bot.intake.adapters.base import Clock, Ignored, TicketReopened, WebhookEvent, scoped, utc_now
+from bot.intake.adapters.base import Ignored, TicketReopened, WebhookEvent, scoped
 from bot.intake.adapters.mapping import closing, customer, full_name, tags
 from bot.intake.adapters.payload import Obj, first_moment, load_object
 
