@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.tables import table_of
 
 # Calls that change a message already sent: each carries the message's whole new state.
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
@@ -257,7 +258,7 @@ async def mark_sent(
     )
 
 
-_OUTBOX: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+_OUTBOX = table_of(OutboxMessage)
 _ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
 # An edit still waiting (not being made) of the same message, by the same purpose: it takes
 # the new payload instead of a second edit being queued behind it.

@@ -96,6 +96,7 @@ from storage.models import (
     TelegramUser,
 )
 from storage.outbox import OutboxStatus
+from storage.tables import table_of
 
 DEFAULT_BATCH_SIZE: Final = 1000
 
@@ -110,13 +111,13 @@ FINAL_STATUSES: Final = (
 _FINISHED_CALLS: Final = (OutboxStatus.SENT, OutboxStatus.FAILED)
 _WAITING_CALLS: Final = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
-_CASE: Final[Table] = AlertCase.__table__  # type: ignore[attr-defined]
-_MESSAGE: Final[Table] = CaseMessage.__table__  # type: ignore[attr-defined]
-_PROMPT: Final[Table] = ManagerPrompt.__table__  # type: ignore[attr-defined]
-_OUTBOX: Final[Table] = OutboxMessage.__table__  # type: ignore[attr-defined]
-_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
-_TELEGRAM_USER: Final[Table] = TelegramUser.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = table_of(Survey)
+_CASE: Final[Table] = table_of(AlertCase)
+_MESSAGE: Final[Table] = table_of(CaseMessage)
+_PROMPT: Final[Table] = table_of(ManagerPrompt)
+_OUTBOX: Final[Table] = table_of(OutboxMessage)
+_CUSTOMER: Final[Table] = table_of(Customer)
+_TELEGRAM_USER: Final[Table] = table_of(TelegramUser)
 
 
 @dataclass(slots=True)
