@@ -8,12 +8,12 @@ markup and reads translations, so it cannot live in the pure ``bot.core``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.callback import HINT
 from bot.core.nps import MAX_SCORE
+from bot.delivery.payloads import Markup
 from bot.i18n import Translator
 
 FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
@@ -21,7 +21,7 @@ FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone wi
 
 def scale_keyboard(
     tr: Translator, data_for: Callable[[int], str], *, chosen: int | None = None
-) -> dict[str, Any]:
+) -> Markup:
     """0..10 in two rows that fit a phone, the ends labelled below; ``data_for`` names a press."""
     buttons = [
         InlineKeyboardButton(

@@ -7,7 +7,7 @@ there and ``release_stale`` hands it back, which is the one window where a messa
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,7 +61,8 @@ async def enqueue(
     *,
     method: str,
     chat_id: int,
-    payload: dict[str, Any],
+    # The Bot API parameters of ``method``, kept as JSON (their types: bot.delivery.payloads).
+    payload: Mapping[str, object],
     purpose: str,
     now: datetime,
     survey_id: int | None = None,

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +20,7 @@ from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
 from bot.core.text import storable
+from bot.delivery.payloads import SendMessage
 from bot.enps import texts
 from bot.enps.rounds import MEMBER_PURPOSE, EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
@@ -102,7 +102,7 @@ class EnpsAnswers:
 
     @staticmethod
     async def _say(
-        session: AsyncSession, chat_id: int, payload: dict[str, Any], now: datetime
+        session: AsyncSession, chat_id: int, payload: SendMessage, now: datetime
     ) -> None:
         await outbox.enqueue(
             session,

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.enps import effective_min_group, plan_round, round_figures, round_to_open
 from bot.delivery.dispatcher import PurposeHooks
+from bot.delivery.payloads import SendMessage
 from bot.delivery.policy import Cause, Decision
 from bot.enps import texts
 from bot.enps.report import RoundReport, render_round
@@ -252,7 +253,7 @@ class EnpsRounds:
                 session,
                 method="sendMessage",
                 chat_id=campaign.chat_id,
-                payload={"text": text, "parse_mode": "HTML"},
+                payload=SendMessage(text=text, parse_mode="HTML"),
                 purpose=DIGEST_PURPOSE,
                 now=now,
             )

@@ -22,6 +22,7 @@ from bot.core.periods import (
     PeriodError,
     PeriodProblem,
 )
+from bot.delivery.payloads import SendMessage
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
 from bot.managers.digest import DigestService, ExportTooLargeError
@@ -58,7 +59,7 @@ class ManagerCommands:
                 session,
                 method="sendMessage",
                 chat_id=chat_id,
-                payload={"text": text, "parse_mode": "HTML"},
+                payload=SendMessage(text=text, parse_mode="HTML"),
                 purpose=COMMAND_PURPOSE,
                 now=self.clock(),
             )
