@@ -25,8 +25,8 @@ from telegram.ext import ContextTypes
 
 from bot.chat_commands import Audience, command_menu
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.cron import last_fire_time
-from bot.delivery.dispatcher import Clock, utc_now
 from bot.eventloop import freeze_startup_heap
 from bot.i18n import SUPPORTED_LANGUAGES, normalize_language, translator
 from bot.logs import without_message

@@ -36,9 +36,10 @@ from bot.background import CoalescedJob
 from bot.chat_commands import ChatHandlers, command_handlers
 from bot.config import Settings
 from bot.core.cases import ManagerAccess
+from bot.core.clock import Clock, utc_now
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.aiohttp_request import AiohttpRequest, CallObserver
-from bot.delivery.dispatcher import Clock, Dispatcher, utc_now
+from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.purposes import hooks_of
 from bot.delivery.telegram import BotSender
 from bot.enps.answers import EnpsAnswers

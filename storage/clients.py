@@ -14,7 +14,14 @@ from bot.core.survey import SurveyStatus
 from storage import cases, outbox
 from storage import enps_invitations as invitations
 from storage.models import Customer, OutboxMessage, Survey, TelegramUser, Ticket
+from storage.personal import Path, cleared_values
+from storage.tables import table_of
 from storage.tickets import NOT_YET_SENT
+
+# What /forget clears in each table: the columns marked personal (storage.personal).
+_SURVEY_ERASED = cleared_values(table_of(Survey), Path.FORGET)
+_CUSTOMER_ERASED = cleared_values(table_of(Customer), Path.FORGET)
+_OUTBOX_ERASED = cleared_values(table_of(OutboxMessage), Path.FORGET)
 
 
 async def _client(session: AsyncSession, user_id: int, now: datetime) -> TelegramUser:
@@ -103,41 +110,31 @@ async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
             .values(status=SurveyStatus.SKIPPED, skip_reason="forgotten", completed_at=now)
         )
         await session.exec(
-            update(Survey)
-            .where(col(Survey.id).in_(survey_ids))
-            .values(
-                comment=None,
-                commented_at=None,
-                voice_file_id=None,
-                voice_seconds=None,
-                company=None,
-                chat_id=None,
-                message_id=None,
-            )
+            update(Survey).where(col(Survey.id).in_(survey_ids)).values(**_SURVEY_ERASED)
         )
         await cases.forget_conversations(session, survey_ids=survey_ids)
         await outbox.withdraw(session, survey_ids=survey_ids, reason="erased")
         await session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.survey_id).in_(survey_ids))
-            .values(payload={}, survey_id=None)
+            .values(**_OUTBOX_ERASED)
         )
         await _erase_quotes(session, comments)
         tickets = select(Survey.ticket_id).where(col(Survey.id).in_(survey_ids))
         for ticket in (await session.exec(select(Ticket).where(col(Ticket.id).in_(tickets)))).all():
-            ticket.external_id = f"forgotten:{uuid.uuid4().hex}"
+            ticket.external_id = _pseudonym()
     await invitations.forget_member(session, user_id=user_id)
+    # Rows in their chat outside their surveys have no survey to unlink: only the payload goes.
     await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.chat_id) == user_id).values(payload={})
+        update(OutboxMessage)
+        .where(col(OutboxMessage.chat_id) == user_id)
+        .values(payload=_OUTBOX_ERASED["payload"])
     )
     customers = await session.exec(select(Customer).where(Customer.telegram_user_id == user_id))
     for customer in customers.all():
-        customer.helpdesk_id = f"forgotten:{uuid.uuid4().hex}"
-        customer.telegram_user_id = None
-        customer.chat_id = None
-        customer.name = None
-        customer.phone = None
-        customer.company = None
+        customer.helpdesk_id = _pseudonym()
+        for name, value in _CUSTOMER_ERASED.items():
+            setattr(customer, name, value)
     client = await session.get(TelegramUser, user_id)
     if client is not None and client.opted_out_at is None:
         await session.delete(client)
@@ -145,6 +142,11 @@ async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
         client.language = None  # only the opt-out stays, so it keeps being respected
     await session.flush()
     return len(survey_ids)
+
+
+def _pseudonym() -> str:
+    """A helpdesk key that names no one, unique as the column requires."""
+    return f"forgotten:{uuid.uuid4().hex}"
 
 
 async def _erase_quotes(session: AsyncSession, comments: list[str]) -> None:
@@ -155,4 +157,4 @@ async def _erase_quotes(session: AsyncSession, comments: list[str]) -> None:
     for row in digests.all():
         text = str(row.payload.get("text", ""))
         if any(html.escape(comment[:50]) in text or comment[:50] in text for comment in comments):
-            row.payload = {}
+            row.payload = {}  # as the payload's mark says (storage.models)

@@ -29,13 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.history import ImportedAnswer
 from bot.core.survey import SurveyStatus
 from storage.models import Customer, Survey, Ticket
+from storage.tables import table_of
 
 # The customer of answers that name none, on a ticket not known yet: it holds no personal data.
 ANONYMOUS_CUSTOMER: Final = "import:anonymous"
 
-_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
-_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
+_CUSTOMER: Final[Table] = table_of(Customer)
+_TICKET: Final[Table] = table_of(Ticket)
+_SURVEY: Final[Table] = table_of(Survey)
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.personal import CLEARED, DELETED, KEPT, REPLACED, personal
 from storage.types import UTCDateTime
 
 
@@ -26,23 +27,71 @@ def _no_fields() -> dict[str, Any]:
     return {}
 
 
-def _utc(*, nullable: bool = True, index: bool = False) -> Any:
-    """A UTC timestamp column (a fresh Column each call: SQLAlchemy columns belong to one table)."""
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+def _utc(*, nullable: bool = True, index: bool = False, mark: dict[str, Any] | None = None) -> Any:
+    """A UTC timestamp column (a fresh Column each call: SQLAlchemy columns belong to one table).
+
+    ``mark`` is ``personal(...)`` for a time that is personal data.
+    """
+    column = Column(UTCDateTime(), nullable=nullable, index=index, **(mark or {}))
+    return Field(default=None, sa_column=column)
+
+
+# Why a path keeps a personal column (storage.personal; the purge's reasons are in the table of
+# storage.retention's docstring too).
+_PSEUDONYM = (
+    "the purge keeps the helpdesk's pseudonymous key, so a retried webhook or a re-imported "
+    "file is recognised instead of counted twice; /forget replaces it"
+)
+_ATTRIBUTION = "the purge keeps what the breakdowns and the statistics are made of"
+_UNLINKED = (
+    "/forget unlinks the customer instead (its helpdesk id replaced, its chat gone), so the "
+    "flag describes no one"
+)
+_CASE_RECORD = (
+    "/forget erases the client's words; the managers' record of the case stays "
+    "(docs/managers.md, What is stored)"
+)
+_OUTBOX_CHAT = (
+    "/forget empties the payload and unlinks the survey; the purge blanks a private chat's ids"
+)
+_ENPS = "npsbot purge ages out the client survey's data; eNPS membership is current"
 
 
 class Customer(SQLModel, table=True):
     """A helpdesk customer and, once known, their Telegram chat."""
 
     id: int | None = Field(default=None, primary_key=True)
-    helpdesk_id: str = Field(max_length=255, unique=True, index=True)
-    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
-    chat_id: int | None = Field(default=None, sa_type=BigInteger)
-    phone: str | None = Field(default=None, max_length=64)
-    name: str | None = Field(default=None, max_length=255)
+    helpdesk_id: str = Field(
+        max_length=255,
+        unique=True,
+        index=True,
+        sa_column_kwargs=personal(forget=REPLACED, purge=KEPT, why_kept=_PSEUDONYM),
+    )
+    telegram_user_id: int | None = Field(
+        default=None,
+        sa_type=BigInteger,
+        index=True,
+        sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED),
+    )
+    chat_id: int | None = Field(
+        default=None, sa_type=BigInteger, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
+    phone: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
+    name: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
     language: str | None = Field(default=None, max_length=16)
-    company: str | None = Field(default=None, max_length=255)
-    unreachable: bool = Field(default=False)
+    company: str | None = Field(
+        default=None,
+        max_length=255,
+        sa_column_kwargs=personal(forget=CLEARED, purge=KEPT, why_kept=_ATTRIBUTION),
+    )
+    unreachable: bool = Field(
+        default=False,
+        sa_column_kwargs=personal(forget=KEPT, purge=CLEARED, erased=False, why_kept=_UNLINKED),
+    )
     # When the last survey was handed to Telegram: the throttle is a compare-and-set on it.
     last_surveyed_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
@@ -58,7 +107,10 @@ class TelegramUser(SQLModel, table=True):
     __tablename__ = "telegram_user"
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    language: str | None = Field(default=None, max_length=16)
+    # The row goes unless it keeps an opt-out, which then stays bare.
+    language: str | None = Field(
+        default=None, max_length=16, sa_column_kwargs=personal(forget=DELETED, purge=DELETED)
+    )
     opted_out_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
 
@@ -67,7 +119,12 @@ class Ticket(SQLModel, table=True):
     """A helpdesk ticket; each time it is closed it may get a survey of its own."""
 
     id: int | None = Field(default=None, primary_key=True)
-    external_id: str = Field(max_length=255, unique=True, index=True)
+    external_id: str = Field(
+        max_length=255,
+        unique=True,
+        index=True,
+        sa_column_kwargs=personal(forget=REPLACED, purge=KEPT, why_kept=_PSEUDONYM),
+    )
     customer_id: int = Field(foreign_key="customer.id", index=True)
     # A closing after this moment is a new closing; before it, a retry of the last one.
     reopened_at: datetime | None = _utc()
@@ -93,23 +150,39 @@ class Survey(SQLModel, table=True):
     agent: str | None = Field(default=None, max_length=255)
     team: str | None = Field(default=None, max_length=255)
     channel: str | None = Field(default=None, max_length=255)
-    company: str | None = Field(default=None, max_length=255)
+    company: str | None = Field(
+        default=None,
+        max_length=255,
+        sa_column_kwargs=personal(forget=CLEARED, purge=KEPT, why_kept=_ATTRIBUTION),
+    )
     tags: list[str] = Field(default_factory=_no_items, sa_column=Column(JSON, nullable=False))
     due_at: datetime = _utc(nullable=False, index=True)
     queued_at: datetime | None = _utc()
     sent_at: datetime | None = _utc(index=True)
     reminded_at: datetime | None = _utc()
-    chat_id: int | None = Field(default=None, sa_type=BigInteger)
-    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    chat_id: int | None = Field(
+        default=None, sa_type=BigInteger, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
+    message_id: int | None = Field(
+        default=None, sa_type=BigInteger, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
     score: int | None = Field(default=None)
     answered_at: datetime | None = _utc(index=True)
     # The client may change the score until this is set (the change window closed).
     score_locked_at: datetime | None = _utc()
-    comment: str | None = Field(default=None, sa_type=Text)
+    comment: str | None = Field(
+        default=None, sa_type=Text, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
     # A voice comment: Telegram keeps the audio; the file id lets the bot send it on.
-    voice_file_id: str | None = Field(default=None, max_length=255)
-    voice_seconds: int | None = Field(default=None)
-    commented_at: datetime | None = _utc()
+    voice_file_id: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs=personal(forget=CLEARED, purge=CLEARED)
+    )
+    voice_seconds: int | None = Field(
+        default=None, sa_column_kwargs=personal(forget=CLEARED, purge=KEPT, why_kept=_ATTRIBUTION)
+    )
+    commented_at: datetime | None = _utc(
+        mark=personal(forget=CLEARED, purge=KEPT, why_kept=_ATTRIBUTION)
+    )
     completed_at: datetime | None = _utc()
     prompt_outbox_id: int | None = Field(default=None)
     alert_outbox_id: int | None = Field(default=None)
@@ -129,21 +202,42 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     method: str = Field(max_length=32)
-    chat_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(
+        sa_type=BigInteger,
+        sa_column_kwargs=personal(
+            forget=KEPT, purge=CLEARED, erased=0, why_kept=_OUTBOX_CHAT, private_chats_only=True
+        ),
+    )
+    # Alerts, questions, relays and digests quote names, comments and notes.
     payload: dict[str, Any] = Field(
-        default_factory=_no_fields, sa_column=Column(JSON, nullable=False)
+        default_factory=_no_fields,
+        sa_column=Column(
+            JSON, nullable=False, **personal(forget=CLEARED, purge=CLEARED, erased={})
+        ),
     )
     target_outbox_id: int | None = Field(
         default=None, sa_column=Column(ForeignKey("outbox.id"), nullable=True)
     )
-    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(
+        default=None,
+        sa_type=BigInteger,
+        sa_column_kwargs=personal(
+            forget=KEPT, purge=CLEARED, why_kept=_OUTBOX_CHAT, private_chats_only=True
+        ),
+    )
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = Field(default=0)
     not_before: datetime = _utc(nullable=False, index=True)
     claimed_at: datetime | None = _utc()
     last_error: str | None = Field(default=None, max_length=500)
     purpose: str = Field(max_length=32)
-    survey_id: int | None = Field(default=None, foreign_key="survey.id", index=True)
+    # Ties the row's chat to a survey's score: /forget unlinks it.
+    survey_id: int | None = Field(
+        default=None,
+        foreign_key="survey.id",
+        index=True,
+        sa_column_kwargs=personal(forget=CLEARED, purge=KEPT, why_kept=_OUTBOX_CHAT),
+    )
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc()
 
@@ -197,12 +291,20 @@ class AlertCase(SQLModel, table=True):
     # The first message a manager sent the client through the bot.
     first_contact_at: datetime | None = _utc()
     # The manager the client's answers go back to.
-    relay_manager_id: int | None = Field(default=None, sa_type=BigInteger)
+    relay_manager_id: int | None = Field(
+        default=None,
+        sa_type=BigInteger,
+        sa_column_kwargs=personal(forget=KEPT, purge=CLEARED, why_kept=_CASE_RECORD),
+    )
     relay_at: datetime | None = _utc()
     resolved_by: int | None = Field(default=None, sa_type=BigInteger)
     resolved_by_name: str | None = Field(default=None, max_length=255)
     resolved_at: datetime | None = _utc()
-    resolution_note: str | None = Field(default=None, sa_type=Text)
+    resolution_note: str | None = Field(
+        default=None,
+        sa_type=Text,
+        sa_column_kwargs=personal(forget=KEPT, purge=CLEARED, why_kept=_CASE_RECORD),
+    )
     # Follow-up steps done, from bot.core.cases.CHECKLIST (acknowledge, apologise, ...).
     checklist: list[str] = Field(default_factory=_no_items, sa_column=Column(JSON, nullable=False))
     # The first re-announcement (the digest counts it by the period's end) and the latest one.
@@ -234,7 +336,7 @@ class CaseMessage(SQLModel, table=True):
     case_id: int = Field(foreign_key="alert_case.id", index=True)
     direction: str = Field(max_length=16)  # "to_client" or "from_client"
     manager_id: int | None = Field(default=None, sa_type=BigInteger)
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=Text, sa_column_kwargs=personal(forget=DELETED, purge=DELETED))
     created_at: datetime = _utc(nullable=False)
 
 
@@ -270,7 +372,10 @@ class EnpsMember(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="enps_campaign.id", index=True)
-    user_id: int = Field(sa_type=BigInteger)
+    user_id: int = Field(
+        sa_type=BigInteger,
+        sa_column_kwargs=personal(forget=DELETED, purge=KEPT, why_kept=_ENPS),
+    )
     status: str = Field(max_length=16)  # bot.core.enps.MemberStatus
     joined_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
@@ -304,7 +409,11 @@ class EnpsInvitation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="enps_round.id", index=True)
-    user_id: int = Field(sa_type=BigInteger)
+    # /forget gives it minus the invitation's id, so the round's response rate stays.
+    user_id: int = Field(
+        sa_type=BigInteger,
+        sa_column_kwargs=personal(forget=REPLACED, purge=KEPT, why_kept=_ENPS),
+    )
     status: str = Field(max_length=16, index=True)  # bot.core.enps.InvitationStatus
     question_outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     prompt_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")

@@ -7,7 +7,7 @@ there and ``release_stale`` hands it back, which is the one window where a messa
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.tables import table_of
 
 # Calls that change a message already sent: each carries the message's whole new state.
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
@@ -60,7 +61,8 @@ async def enqueue(
     *,
     method: str,
     chat_id: int,
-    payload: dict[str, Any],
+    # The Bot API parameters of ``method``, kept as JSON (their types: bot.delivery.payloads).
+    payload: Mapping[str, object],
     purpose: str,
     now: datetime,
     survey_id: int | None = None,
@@ -257,7 +259,7 @@ async def mark_sent(
     )
 
 
-_OUTBOX: Any = OutboxMessage.__table__  # type: ignore[attr-defined]
+_OUTBOX = table_of(OutboxMessage)
 _ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
 # An edit still waiting (not being made) of the same message, by the same purpose: it takes
 # the new payload instead of a second edit being queued behind it.

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
 from storage.models import Customer, Survey, SurveyRating, TelegramUser, Ticket
+from storage.tables import table_of
 from storage.types import UTCDateTime
 
 
@@ -107,7 +108,7 @@ async def change_status(
     return bool(result.rowcount)
 
 
-_SURVEY_TABLE: Any = Survey.__table__  # type: ignore[attr-defined]
+_SURVEY_TABLE = table_of(Survey)
 # A batch of questions Telegram accepted: each survey becomes "sent" if it still waits for it.
 _QUESTION_DELIVERED = (
     update(_SURVEY_TABLE)

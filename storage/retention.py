@@ -6,7 +6,9 @@ the same afterwards. A survey is *purgeable* when it closed before the cut-off, 
 final state (completed, expired, skipped, cancelled, unreachable) and has no case that is still
 open or taken: words still being worked on are held back, and counted in the report.
 
-Every column that can hold personal data, and what happens to it:
+Every column that can hold personal data, and what happens to it. The columns the purge clears
+are the ones marked so on storage.models (``storage.personal``), which the statements below are
+built from and tests/storage/test_personal.py holds to; this table says why:
 
 ======================================  ==========================================================
 ``survey.comment``                      removed (NULL): the client's own words
@@ -96,6 +98,8 @@ from storage.models import (
     TelegramUser,
 )
 from storage.outbox import OutboxStatus
+from storage.personal import Path, cleared_values, marks
+from storage.tables import table_of
 
 DEFAULT_BATCH_SIZE: Final = 1000
 
@@ -110,13 +114,31 @@ FINAL_STATUSES: Final = (
 _FINISHED_CALLS: Final = (OutboxStatus.SENT, OutboxStatus.FAILED)
 _WAITING_CALLS: Final = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
-_CASE: Final[Table] = AlertCase.__table__  # type: ignore[attr-defined]
-_MESSAGE: Final[Table] = CaseMessage.__table__  # type: ignore[attr-defined]
-_PROMPT: Final[Table] = ManagerPrompt.__table__  # type: ignore[attr-defined]
-_OUTBOX: Final[Table] = OutboxMessage.__table__  # type: ignore[attr-defined]
-_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
-_TELEGRAM_USER: Final[Table] = TelegramUser.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = table_of(Survey)
+_CASE: Final[Table] = table_of(AlertCase)
+_MESSAGE: Final[Table] = table_of(CaseMessage)
+_PROMPT: Final[Table] = table_of(ManagerPrompt)
+_OUTBOX: Final[Table] = table_of(OutboxMessage)
+_CUSTOMER: Final[Table] = table_of(Customer)
+_TELEGRAM_USER: Final[Table] = table_of(TelegramUser)
+
+
+def _holds(column: ColumnElement[Any], erased: object) -> ColumnElement[bool]:
+    """The column still holds something the purge would clear."""
+    if erased is None:
+        return column.is_not(None)
+    if isinstance(erased, bool):
+        return column.is_(not erased)
+    return column != erased
+
+
+def _cleared(table: Table) -> dict[str, object]:
+    """What the purge writes to ``table``: its personal columns' marks (storage.personal)."""
+    return cleared_values(table, Path.PURGE)
+
+
+def _holds_any(table: Table) -> ColumnElement[bool]:
+    return or_(*(_holds(table.c[name], erased) for name, erased in _cleared(table).items()))
 
 
 @dataclass(slots=True)
@@ -200,12 +222,7 @@ class _Pass:
 
 def _survey_pass(cutoff: datetime) -> _Pass:
     survey = _SURVEY.c
-    holds_data = or_(
-        survey.comment.is_not(None),
-        survey.voice_file_id.is_not(None),
-        survey.chat_id.is_not(None),
-        survey.message_id.is_not(None),
-    )
+    holds_data = _holds_any(_SURVEY)
     return _Pass(
         table=_SURVEY,
         candidates=and_(survey.closed_at < cutoff, survey.status.in_(FINAL_STATUSES), holds_data),
@@ -215,28 +232,20 @@ def _survey_pass(cutoff: datetime) -> _Pass:
             ("comments", func.count(survey.comment)),
             ("voice_messages", func.count(survey.voice_file_id)),
         ],
-        writes=lambda where: [
-            update(_SURVEY)
-            .where(where)
-            .values(comment=None, voice_file_id=None, chat_id=None, message_id=None)
-        ],
+        writes=lambda where: [update(_SURVEY).where(where).values(**_cleared(_SURVEY))],
     )
 
 
 def _case_pass(cutoff: datetime) -> _Pass:
     alert_case = _CASE.c
-    holds_data = or_(
-        alert_case.resolution_note.is_not(None), alert_case.relay_manager_id.is_not(None)
-    )
+    holds_data = _holds_any(_CASE)
     resolved = alert_case.status == CaseStatus.RESOLVED
     return _Pass(
         table=_CASE,
         candidates=and_(resolved, holds_data),
         eligible=and_(resolved, holds_data, _purgeable_survey_id(alert_case.survey_id, cutoff)),
         counts=[("cases", func.count()), ("notes", func.count(alert_case.resolution_note))],
-        writes=lambda where: [
-            update(_CASE).where(where).values(resolution_note=None, relay_manager_id=None)
-        ],
+        writes=lambda where: [update(_CASE).where(where).values(**_cleared(_CASE))],
     )
 
 
@@ -272,6 +281,13 @@ def _outbox_pass(cutoff: datetime) -> _Pass:
         exists().where(_CASE.c.outbox_id == row.id, _CASE.c.status != CaseStatus.RESOLVED),
     )
     private = row.chat_id > 0
+    # Every SET reads the row as it was, so message_id still sees the old chat_id.
+    blanked = {
+        name: case((private, erased), else_=row[name])
+        if marks(_OUTBOX)[name].private_chats_only
+        else erased
+        for name, erased in _cleared(_OUTBOX).items()
+    }
     return _Pass(
         table=_OUTBOX,
         candidates=candidates,
@@ -281,38 +297,18 @@ def _outbox_pass(cutoff: datetime) -> _Pass:
             or_(row.survey_id.is_(None), _purgeable_survey_id(row.survey_id, cutoff)),
         ),
         counts=[("outbox_rows", func.count())],
-        writes=lambda where: [
-            update(_OUTBOX)
-            .where(where)
-            .values(
-                payload={},
-                # Every SET reads the row as it was, so message_id still sees the old chat_id.
-                chat_id=case((private, 0), else_=row.chat_id),
-                message_id=case((private, None), else_=row.message_id),
-            )
-        ],
+        writes=lambda where: [update(_OUTBOX).where(where).values(**blanked)],
     )
 
 
 def _customer_pass(cutoff: datetime) -> _Pass:
-    customer = _CUSTOMER.c
-    holds_data = or_(
-        customer.name.is_not(None),
-        customer.phone.is_not(None),
-        customer.telegram_user_id.is_not(None),
-        customer.chat_id.is_not(None),
-        customer.unreachable.is_(True),
-    )
+    holds_data = _holds_any(_CUSTOMER)
     return _Pass(
         table=_CUSTOMER,
         candidates=holds_data,
         eligible=and_(holds_data, _customer_cleared(_CUSTOMER, cutoff)),
         counts=[("customers", func.count())],
-        writes=lambda where: [
-            update(_CUSTOMER)
-            .where(where)
-            .values(name=None, phone=None, telegram_user_id=None, chat_id=None, unreachable=False)
-        ],
+        writes=lambda where: [update(_CUSTOMER).where(where).values(**_cleared(_CUSTOMER))],
     )
 
 

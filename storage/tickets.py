@@ -21,6 +21,7 @@ from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
 from storage import outbox, repo
 from storage.models import Customer, Survey, Ticket
+from storage.tables import table_of
 
 # A survey in one of these states has not reached the client: a reopened ticket cancels it.
 NOT_YET_SENT = (SurveyStatus.PENDING, SurveyStatus.QUEUED)
@@ -68,9 +69,9 @@ class _KnownSurvey:
     skip_reason: str | None = None
 
 
-_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
-_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
+_CUSTOMER: Final[Table] = table_of(Customer)
+_TICKET: Final[Table] = table_of(Ticket)
+_SURVEY: Final[Table] = table_of(Survey)
 
 
 async def _run(

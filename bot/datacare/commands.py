@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.clock import utc_now
 from bot.core.retention import parse_age
 from bot.datacare.importer import ImportReport, Rejected, count_lines, import_answers, open_source
-from bot.delivery.dispatcher import utc_now
 from storage.db import Database
 from storage.retention import DEFAULT_BATCH_SIZE, PurgeReport, purge
 

@@ -8,11 +8,12 @@ import logging
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from bot.core.clock import Clock, utc_now
 from bot.core.ratelimit import FloodGate
 from bot.delivery.policy import Cause, Decision, Verdict, judge
-from bot.delivery.settle import Clock, PurposeHooks, Recorder, Result, ResultObserver
+from bot.delivery.settle import PurposeHooks, Recorder, Result, ResultObserver
 from bot.delivery.telegram import Sender
 from bot.resilience import JobOutage
 from storage import outbox
@@ -21,18 +22,13 @@ from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Clock", "Dispatcher", "PurposeHooks", "utc_now"]
+__all__ = ["Dispatcher", "PurposeHooks"]
 
 # A claimed call older than this belongs to a process that died. Batches are small enough
 # (batch_size calls, each bounded by PTB's timeouts) to finish well within it.
 STALE_CLAIM = timedelta(minutes=10)
 HOUSEKEEPING_EVERY = 60.0  # seconds between releases of stale claims and flood-window cleanup
 ROUND_CLAIMS = 50  # batches per round before housekeeping gets its turn
-
-
-def utc_now() -> datetime:
-    """The wall clock, aware and in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.batching import GroupCommit
+from bot.core.clock import Clock
 from bot.delivery.policy import Decision
 from bot.resilience import is_outage
 from storage import outbox
@@ -33,7 +34,6 @@ DeliveredManyHook = Callable[
     [AsyncSession, Sequence[tuple[ClaimedCall, int | None]], datetime], Awaitable[None]
 ]
 FailedHook = Callable[[AsyncSession, ClaimedCall, Decision, datetime], Awaitable[None]]
-Clock = Callable[[], datetime]
 # Told the results of each committed batch (the metrics): once per result, never for a rollback.
 ResultObserver = Callable[[Sequence["Result"]], None]
 

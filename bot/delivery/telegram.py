@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from telegram import Bot, InputFile, LinkPreviewOptions, Message, ReplyParameters
 
+from bot.delivery.payloads import (
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendVoice,
+    StoredFile,
+    file_bytes,
+)
 from storage.outbox import ClaimedCall
 
 
@@ -19,29 +27,31 @@ class Sender(Protocol):
 MARKUP_KINDS = ("inline_keyboard", "keyboard", "remove_keyboard")
 
 
-def _markup(payload: dict[str, Any]) -> Any:
+def _markup(payload: EditMessageText) -> Any:
     """The stored keyboard, as the JSON object Telegram takes (inline, reply, or its removal).
 
     PTB serialises a plain dict parameter as it is. Rebuilding ``InlineKeyboardMarkup`` objects
     only for PTB to turn them back into the same dict cost a fifth of the dispatcher's CPU per
     message (docs/benchmarks.md); the payload was built from PTB objects in the first place.
+    ``Any`` because PTB's signatures name only its markup classes, though it takes the dict.
     """
     raw = payload.get("reply_markup")
     if not raw:
         return None
+    # The row is JSON read back: checked, not trusted, before Telegram gets it.
     if not isinstance(raw, dict) or not any(kind in raw for kind in MARKUP_KINDS):
         raise ValueError("reply_markup must be a keyboard or its removal")
     return raw
 
 
-def _inline(payload: dict[str, Any]) -> Any:
+def _inline(payload: EditMessageText) -> Any:
     markup = _markup(payload)
     if markup is not None and "inline_keyboard" not in markup:
         raise ValueError("edited messages can only carry inline keyboards")
     return markup
 
 
-def _reply_to(payload: dict[str, Any]) -> ReplyParameters | None:
+def _reply_to(payload: SendMessage) -> ReplyParameters | None:
     message_id = payload.get("reply_to_message_id")
     if message_id is None:
         return None
@@ -49,15 +59,9 @@ def _reply_to(payload: dict[str, Any]) -> ReplyParameters | None:
     return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
-def _file(payload: dict[str, Any], key: str) -> InputFile:
-    """A file stored in the row itself (base64), so a restart can still send it."""
-    stored = payload[key]
-    return InputFile(base64.b64decode(stored["base64"]), filename=stored["filename"])
-
-
-def file_payload(key: str, data: bytes, filename: str, **extra: Any) -> dict[str, Any]:
-    """The outbox payload of a ``sendPhoto`` (``key="photo"``) or ``sendDocument`` call."""
-    return {key: {"filename": filename, "base64": base64.b64encode(data).decode("ascii")}, **extra}
+def _file(stored: StoredFile) -> InputFile:
+    """A file stored in the row itself, so a restart can still send it."""
+    return InputFile(file_bytes(stored), filename=stored["filename"])
 
 
 class BotSender:
@@ -68,9 +72,12 @@ class BotSender:
 
     async def __call__(self, call: ClaimedCall) -> int | None:
         """Make the call; exceptions are PTB's and are judged by the delivery policy."""
-        payload = call.payload
+        # JSON comes back untyped: each row was written as its method's payload type (rows of
+        # earlier versions have the same keys), so it is read back as that type.
+        raw = call.payload
         no_preview = LinkPreviewOptions(is_disabled=True)
         if call.method == "sendMessage":
+            payload = cast(SendMessage, raw)
             message = await self._bot.send_message(
                 chat_id=call.chat_id,
                 text=payload["text"],
@@ -83,37 +90,41 @@ class BotSender:
         if call.method == "editMessageText":
             if call.message_id is None:
                 raise ValueError("editMessageText needs a message id")
+            edit = cast(EditMessageText, raw)
             result = await self._bot.edit_message_text(
                 chat_id=call.chat_id,
                 message_id=call.message_id,
-                text=payload["text"],
-                parse_mode=payload.get("parse_mode"),
-                reply_markup=_inline(payload),
+                text=edit["text"],
+                parse_mode=edit.get("parse_mode"),
+                reply_markup=_inline(edit),
                 link_preview_options=no_preview,
             )
             return result.message_id if isinstance(result, Message) else call.message_id
         if call.method == "sendVoice":
+            voice = cast(SendVoice, raw)
             message = await self._bot.send_voice(
                 chat_id=call.chat_id,
-                voice=payload["voice"],
-                caption=payload.get("caption"),
-                parse_mode=payload.get("parse_mode"),
+                voice=voice["voice"],
+                caption=voice.get("caption"),
+                parse_mode=voice.get("parse_mode"),
             )
             return message.message_id
         if call.method == "sendPhoto":
+            photo = cast(SendPhoto, raw)
             message = await self._bot.send_photo(
                 chat_id=call.chat_id,
-                photo=_file(payload, "photo"),
-                caption=payload.get("caption"),
-                parse_mode=payload.get("parse_mode"),
+                photo=_file(photo["photo"]),
+                caption=photo.get("caption"),
+                parse_mode=photo.get("parse_mode"),
             )
             return message.message_id
         if call.method == "sendDocument":
+            document = cast(SendDocument, raw)
             message = await self._bot.send_document(
                 chat_id=call.chat_id,
-                document=_file(payload, "document"),
-                caption=payload.get("caption"),
-                parse_mode=payload.get("parse_mode"),
+                document=_file(document["document"]),
+                caption=document.get("caption"),
+                parse_mode=document.get("parse_mode"),
             )
             return message.message_id
         raise ValueError(f"the outbox does not know the method {call.method!r}")

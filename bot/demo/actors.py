@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 import httpx
 
 from bot.core.callback import CasePress, Press, ScorePress, SkipPress
+from bot.core.clock import Clock
 from bot.demo.cast import MANAGER_ID, MANAGER_NAME, MANAGERS_CHAT, RESOLUTION_NOTE, ClientPlan
 from bot.demo.results import ClientRun, DemoError, ManagerRun, ManagerStep, find_button
 from bot.sandbox import FakeBotApi, SentMessage, SimulatedClient
@@ -21,8 +21,6 @@ from bot.sandbox import FakeBotApi, SentMessage, SimulatedClient
 # Waits are generous: the managers' chat takes 20 messages a minute, and the bot keeps to it.
 CLIENT_WAIT = 60.0
 MANAGERS_WAIT = 180.0
-
-Clock = Callable[[], datetime]
 
 
 async def close_tickets(

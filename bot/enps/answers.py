@@ -11,16 +11,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import deeplink
 from bot.core.callback import EnpsPress
+from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
 from bot.core.text import storable
-from bot.delivery.dispatcher import Clock
+from bot.delivery.payloads import SendMessage
 from bot.delivery.purposes import Purpose
 from bot.enps import texts
 from bot.enps.rounds import EnpsRounds, member_translator
@@ -103,7 +103,7 @@ class EnpsAnswers:
 
     @staticmethod
     async def _say(
-        session: AsyncSession, chat_id: int, payload: dict[str, Any], now: datetime
+        session: AsyncSession, chat_id: int, payload: SendMessage, now: datetime
     ) -> None:
         await outbox.enqueue(
             session,

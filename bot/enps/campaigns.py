@@ -19,9 +19,9 @@ from telegram import Bot
 
 from bot.config import Settings
 from bot.core import deeplink
+from bot.core.clock import Clock, utc_now
 from bot.core.deeplink import MAX_PAYLOAD_LENGTH
 from bot.core.enps import MIN_ANONYMOUS_GROUP, MemberStatus, RoundStatus, effective_min_group
-from bot.delivery.dispatcher import Clock, utc_now
 from bot.enps.answers import join_payload
 from bot.enps.rounds import EnpsRounds, OpenedRound
 from bot.enps.schedule import next_fire, trigger

@@ -19,8 +19,10 @@ from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.enps import effective_min_group, plan_round, round_figures, round_to_open
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
+from bot.delivery.payloads import SendMessage
 from bot.delivery.policy import Cause, Decision
 from bot.delivery.purposes import Purpose
 from bot.enps import texts
@@ -248,7 +250,7 @@ class EnpsRounds:
                 session,
                 method="sendMessage",
                 chat_id=campaign.chat_id,
-                payload={"text": text, "parse_mode": "HTML"},
+                payload=SendMessage(text=text, parse_mode="HTML"),
                 purpose=Purpose.ENPS_DIGEST,
                 now=now,
             )

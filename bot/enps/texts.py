@@ -7,19 +7,19 @@ a member must not tie them to an answer. The toast after a press is not stored, 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.callback import encode_enps
+from bot.delivery.payloads import EditMessageText, Markup, SendMessage
 from bot.i18n import Translator
-from bot.survey.texts import scale_keyboard
+from bot.scale import scale_keyboard
 
 HTML = "HTML"
 
 
-def _message(text: str, markup: dict[str, Any] | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"text": text, "parse_mode": HTML}
+def _message(text: str, markup: Markup | None = None) -> SendMessage:
+    payload: SendMessage = {"text": text, "parse_mode": HTML}
     if markup is not None:
         payload["reply_markup"] = markup
     return payload
@@ -39,14 +39,14 @@ def question_text(tr: Translator, *, campaign: str, company: str, min_group: int
     return f"<b>{head}</b>\n\n{question}\n\n<i>{promise}</i>"
 
 
-def score_keyboard(tr: Translator, invitation_id: int) -> dict[str, Any]:
+def score_keyboard(tr: Translator, invitation_id: int) -> Markup:
     """The same 0..10 scale as the client survey's, its presses naming the invitation."""
     return scale_keyboard(tr, lambda score: encode_enps(invitation_id, score))
 
 
 def question_payload(
     tr: Translator, *, invitation_id: int, campaign: str, company: str, min_group: int
-) -> dict[str, Any]:
+) -> SendMessage:
     """sendMessage parameters of the question."""
     text = question_text(tr, campaign=campaign, company=company, min_group=min_group)
     return _message(text, score_keyboard(tr, invitation_id))
@@ -54,7 +54,7 @@ def question_payload(
 
 def recorded_payload(
     tr: Translator, *, campaign: str, company: str, min_group: int
-) -> dict[str, Any]:
+) -> EditMessageText:
     """The question once answered: the keyboard gone, and no score shown (see the module)."""
     text = question_text(tr, campaign=campaign, company=company, min_group=min_group)
     done = tr.gettext("Your answer is recorded anonymously.")
@@ -72,7 +72,7 @@ def comment_text(tr: Translator) -> str:
     return f"{question}\n<i>{hint}</i>"
 
 
-def comment_payload(tr: Translator, *, invitation_id: int) -> dict[str, Any]:
+def comment_payload(tr: Translator, *, invitation_id: int) -> SendMessage:
     """The follow-up question with its Skip button."""
     button = InlineKeyboardButton(
         tr.gettext("Skip"), callback_data=encode_enps(invitation_id, None)
@@ -80,18 +80,18 @@ def comment_payload(tr: Translator, *, invitation_id: int) -> dict[str, Any]:
     return _message(comment_text(tr), InlineKeyboardMarkup([[button]]).to_dict())
 
 
-def comment_closed_payload(tr: Translator) -> dict[str, Any]:
+def comment_closed_payload(tr: Translator) -> EditMessageText:
     """The follow-up question without its button, once answered or skipped."""
     return _message(comment_text(tr))
 
 
-def thanks_payload(tr: Translator) -> dict[str, Any]:
+def thanks_payload(tr: Translator) -> SendMessage:
     """The last word of a member's round: the same after a comment and after Skip, so the
     messages the outbox keeps do not tell who wrote one of the round's comments."""
     return _message(tr.gettext("Thank you! Your answers are recorded anonymously."))
 
 
-def reminder_payload(tr: Translator, *, question_message_id: int, closes: str) -> dict[str, Any]:
+def reminder_payload(tr: Translator, *, question_message_id: int, closes: str) -> SendMessage:
     """The round's one reminder, as a reply to the question so its buttons stay the place."""
     text = tr.gettext("A gentle reminder: the anonymous survey above is open until %(date)s.") % {
         "date": escape(closes)
@@ -101,7 +101,7 @@ def reminder_payload(tr: Translator, *, question_message_id: int, closes: str) -
     return payload
 
 
-def joined_payload(tr: Translator, *, campaign: str, company: str, already: bool) -> dict[str, Any]:
+def joined_payload(tr: Translator, *, campaign: str, company: str, already: bool) -> SendMessage:
     """The answer to opening a campaign's link."""
     values = {"campaign": escape(campaign), "company": escape(company)}
     if already:
@@ -117,7 +117,7 @@ def joined_payload(tr: Translator, *, campaign: str, company: str, already: bool
     return _message(text % values)
 
 
-def bad_link_payload(tr: Translator) -> dict[str, Any]:
+def bad_link_payload(tr: Translator) -> SendMessage:
     """A campaign link that is forged, expired, or of a campaign that no longer runs."""
     return _message(
         tr.gettext(

@@ -22,8 +22,9 @@ from typing import Any, Final
 from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 
+from bot.core.clock import Clock
 from bot.intake.adapters import signatures
-from bot.intake.adapters.base import Clock, SignatureError
+from bot.intake.adapters.base import SignatureError
 
 SIGNATURE = "X-Npsbot-Signature"
 TIMESTAMP = "X-Npsbot-Timestamp"

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from bot.batching import GroupCommit
 from bot.core import deeplink
+from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.rules import SurveyRules
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
-from bot.delivery.dispatcher import Clock
 from bot.phones import normalize_phone
 from storage import tickets
 from storage.db import SessionFactory

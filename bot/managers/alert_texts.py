@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
-from typing import Any
+from typing import NotRequired
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.core.callback import encode_case, encode_recovery
 from bot.core.cases import CHECKLIST, CaseStatus, Step, score_history
 from bot.core.nps import Category, classify
+from bot.delivery.payloads import EditMessageText, Markup, SendMessage
 from bot.i18n import Translator
 from storage.models import AlertCase
 from storage.repo import SurveyContext
@@ -191,7 +192,7 @@ class AlertTexts:
         limit = max(100, min(ALERT_COMMENT_LIMIT, ALERT_BUDGET - rest))
         return "\n".join([*head, self._comment(view, limit), *tail])
 
-    def keyboard(self, case: AlertCase | None, *, checklist: bool = False) -> dict[str, Any] | None:
+    def keyboard(self, case: AlertCase | None, *, checklist: bool = False) -> Markup | None:
         """The buttons for the case's state, or the checklist while it is being resolved."""
         if case is None or case.id is None:
             return None
@@ -237,15 +238,15 @@ class AlertTexts:
             )
         return InlineKeyboardMarkup([first, [reply]]).to_dict()
 
-    def payload(self, view: AlertView, *, checklist: bool = False) -> dict[str, Any]:
+    def payload(self, view: AlertView, *, checklist: bool = False) -> SendMessage:
         """sendMessage / editMessageText parameters for the alert."""
-        payload: dict[str, Any] = {"text": self.text(view), "parse_mode": HTML}
+        payload: SendMessage = {"text": self.text(view), "parse_mode": HTML}
         markup = self.keyboard(view.case, checklist=checklist)
         if markup is not None:
             payload["reply_markup"] = markup
         return payload
 
-    def reannounce_payload(self, *, alert_message_id: int, waited: timedelta) -> dict[str, Any]:
+    def reannounce_payload(self, *, alert_message_id: int, waited: timedelta) -> SendMessage:
         """The reminder under an alert nobody has taken: whole hours, or minutes under one."""
         hours = int(waited.total_seconds() // 3600)
         if hours >= 1:
@@ -267,7 +268,7 @@ class AlertTexts:
             "reply_to_message_id": alert_message_id,
         }
 
-    def prompt_payload(self, view: AlertView, *, note: bool) -> dict[str, Any]:
+    def prompt_payload(self, view: AlertView, *, note: bool) -> SendMessage:
         """Asks the manager, in the private chat, for a reply to the client or the case note."""
         ticket = view.context.ticket.external_id
         if note:
@@ -282,7 +283,7 @@ class AlertTexts:
             )
         return {"text": escape(text % {"ticket": ticket}), "parse_mode": HTML}
 
-    def client_answered_payload(self, view: AlertView, case_id: int, text: str) -> dict[str, Any]:
+    def client_answered_payload(self, view: AlertView, case_id: int, text: str) -> SendMessage:
         """The client's answer, brought back to the manager who wrote to them."""
         heading = self.tr.gettext("The client of ticket %(ticket)s answered:") % {
             "ticket": view.context.ticket.external_id
@@ -297,7 +298,7 @@ class AlertTexts:
             "reply_markup": InlineKeyboardMarkup([[button]]).to_dict(),
         }
 
-    def plain(self, text: str) -> dict[str, Any]:
+    def plain(self, text: str) -> SendMessage:
         """A short confirmation in the manager's private chat."""
         return {"text": escape(text), "parse_mode": HTML}
 
@@ -340,9 +341,15 @@ class AlertTexts:
         return "\n".join(lines)
 
 
-def relay_to_client_payload(
-    tr: Translator, *, company: str, ticket: str, text: str
-) -> dict[str, Any]:
+class RelayedMessage(SendMessage):
+    """A manager's message to the client, as the outbox keeps it."""
+
+    # Not a Bot API parameter (BotSender passes only Telegram's): tells the failure hook which
+    # manager to warn if the client never gets it.
+    relayed_by: NotRequired[int]
+
+
+def relay_to_client_payload(tr: Translator, *, company: str, ticket: str, text: str) -> SendMessage:
     """A manager's message as the client reads it: who writes, about what, and the words."""
     heading = tr.gettext("A message from %(company)s about your request %(ticket)s:") % {
         "company": company,
@@ -356,7 +363,7 @@ def relay_to_client_payload(
     }
 
 
-def recovery_payload(tr: Translator, *, case_id: int, ticket: str) -> dict[str, Any]:
+def recovery_payload(tr: Translator, *, case_id: int, ticket: str) -> SendMessage:
     """The short re-survey after a resolved case: did we make it right?"""
     text = tr.gettext(
         "We followed up on your feedback about request %(ticket)s. Did we make it right?"
@@ -376,7 +383,7 @@ def recovery_payload(tr: Translator, *, case_id: int, ticket: str) -> dict[str, 
     }
 
 
-def recovery_answered_payload(tr: Translator, *, ticket: str, answer: bool) -> dict[str, Any]:
+def recovery_answered_payload(tr: Translator, *, ticket: str, answer: bool) -> EditMessageText:
     """The recovery question once answered: the answer shown, the buttons gone."""
     question = tr.gettext(
         "We followed up on your feedback about request %(ticket)s. Did we make it right?"

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import Category, classify
 from bot.core.routing import AlertRoute, route_alert
+from bot.delivery.payloads import SendVoice
 from bot.delivery.purposes import Purpose
 from bot.managers.alert_texts import AlertTexts, AlertView
 from storage import cases, outbox
@@ -89,11 +90,11 @@ class DetractorAlerts:
                 session,
                 method="sendVoice",
                 chat_id=target[0],
-                payload={
-                    "voice": context.survey.voice_file_id,
-                    "caption": escape(context.ticket.external_id),
-                    "parse_mode": "HTML",
-                },
+                payload=SendVoice(
+                    voice=context.survey.voice_file_id,
+                    caption=escape(context.ticket.external_id),
+                    parse_mode="HTML",
+                ),
                 purpose=Purpose.ALERT,
                 survey_id=context.survey.id,
                 now=now,

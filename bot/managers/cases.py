@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.callback import CasePress, RecoveryPress
 from bot.core.cases import CHECKLIST, CaseStatus, ManagerAccess, PromptKind, reannounce_due, toggled
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.core.clock import Clock
+from bot.delivery.dispatcher import PurposeHooks
+from bot.delivery.payloads import SendMessage
 from bot.delivery.policy import Decision
 from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, normalize_language, translator
@@ -25,6 +28,7 @@ from bot.managers.alert_texts import (
     NOTE_LIMIT,
     RELAY_LIMIT,
     AlertTexts,
+    RelayedMessage,
     recovery_answered_payload,
     recovery_payload,
     relay_to_client_payload,
@@ -37,7 +41,6 @@ from storage.outbox import ClaimedCall
 
 logger = logging.getLogger(__name__)
 
-RELAYED_BY = "relayed_by"  # outbox payload key: the manager whose message this is
 START_PAYLOAD = re.compile(r"^(?P<kind>reply|note)-(?P<case>[1-9][0-9]{0,9})$")
 
 
@@ -231,7 +234,7 @@ class CaseDesk:
         self,
         session: AsyncSession,
         user_id: int,
-        payload: dict[str, object],
+        payload: SendMessage,
         now: datetime,
         *,
         survey_id: int | None = None,
@@ -242,7 +245,7 @@ class CaseDesk:
             session,
             method="sendMessage",
             chat_id=user_id,
-            payload=dict(payload),
+            payload=payload,
             purpose=Purpose.LOOP,
             now=now,
             survey_id=survey_id,
@@ -354,14 +357,13 @@ class CaseDesk:
                 "Not sent: the client of ticket %(ticket)s can no longer be reached "
                 "through the bot."
             )
-        payload = relay_to_client_payload(
+        relayed = relay_to_client_payload(
             self._client_tr(found),
             company=self.company,
             ticket=context.ticket.external_id,
             text=text,
         )
-        # Not a Bot API parameter: tells the failure hook whom to warn if this never arrives.
-        payload[RELAYED_BY] = user_id
+        payload: RelayedMessage = {**relayed, "relayed_by": user_id}
         await outbox.enqueue(
             session,
             method="sendMessage",
@@ -405,7 +407,8 @@ class CaseDesk:
     async def _relay_failed(
         self, session: AsyncSession, call: ClaimedCall, decision: Decision, now: datetime
     ) -> None:
-        manager = call.payload.get(RELAYED_BY)
+        # Only relays carry it (the row was written as a RelayedMessage); JSON comes back untyped.
+        manager = cast(RelayedMessage, call.payload).get("relayed_by")
         if not isinstance(manager, int):
             return
         warning = self.tr.gettext(

@@ -13,6 +13,7 @@ from html import escape
 from typing import Literal, Protocol
 
 from bot.core.cases import ManagerAccess
+from bot.core.clock import Clock
 from bot.core.periods import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -21,7 +22,7 @@ from bot.core.periods import (
     PeriodError,
     PeriodProblem,
 )
-from bot.delivery.dispatcher import Clock
+from bot.delivery.payloads import SendMessage
 from bot.delivery.purposes import Purpose
 from bot.i18n import Translator
 from bot.managers.cases import CaseDesk
@@ -68,7 +69,7 @@ class ManagerCommands:
                 session,
                 method="sendMessage",
                 chat_id=chat_id,
-                payload={"text": text, "parse_mode": "HTML"},
+                payload=SendMessage(text=text, parse_mode="HTML"),
                 purpose=Purpose.COMMAND,
                 now=self.clock(),
             )

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.periods import (
     Period,
     last_full_month,
@@ -32,10 +33,10 @@ from bot.core.periods import (
     period_before,
     periods_up_to,
 )
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
+from bot.delivery.payloads import Payload, document_payload, photo_payload
 from bot.delivery.policy import Decision
 from bot.delivery.purposes import Purpose
-from bot.delivery.telegram import file_payload
 from bot.i18n import Translator, translator
 from bot.report.chart import render_trend_chart
 from bot.report.export import ExportFormat, export_filename, export_responses
@@ -81,7 +82,7 @@ class _Call:
     """One outbox call of a digest, built before the transaction that stores it."""
 
     method: str
-    payload: dict[str, Any]
+    payload: Payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ class DigestService:
     def _document(self, data: bytes, period: Period, fmt: ExportFormat) -> _Call:
         caption = self._t.gettext("Responses, %(start)s – %(end)s") % self._dates(period)  # noqa: RUF001
         filename = export_filename(period, fmt, self.tz)
-        return _Call("sendDocument", file_payload("document", data, filename, caption=caption))
+        return _Call("sendDocument", document_payload(data, filename, caption=caption))
 
     async def _calls(self, digest: WeeklyDigest) -> list[_Call]:
         """Text, then the chart and the CSV when they have something to show."""
@@ -172,7 +173,7 @@ class DigestService:
                 language=self.language,
             )
             caption = self._t.gettext("NPS by period")
-            calls.append(_Call("sendPhoto", file_payload("photo", png, "nps.png", caption=caption)))
+            calls.append(_Call("sendPhoto", photo_payload(png, "nps.png", caption=caption)))
         if digest.responses:
             csv_data = await self.export(digest.period, "csv")
             if len(csv_data) <= MAX_UPLOAD_BYTES:

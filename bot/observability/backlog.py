@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from bot.delivery.settle import Clock
+from bot.core.clock import Clock
 from storage.db import SessionFactory
 from storage.health import OutboxBacklog, outbox_backlog
 

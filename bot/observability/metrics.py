@@ -17,10 +17,11 @@ from prometheus_client import CollectorRegistry, Counter, ProcessCollector, gene
 from prometheus_client.metrics import disable_created_metrics
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.nps import Category
 from bot.delivery.policy import Cause
 from bot.delivery.purposes import Purpose
-from bot.delivery.settle import Clock, Fate, Result
+from bot.delivery.settle import Fate, Result
 from bot.observability.answers import COMMENT_KINDS, AnswerMetrics, on_commit
 from bot.observability.backlog import OutboxGauges
 from bot.observability.telegram import TelegramWatch

@@ -34,10 +34,11 @@ from bot.report.tally import (
     slice_bounds,
 )
 from storage.models import Survey, SurveyRating, Ticket
+from storage.tables import table_of
 
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
-_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
-_RATING: Final[Table] = SurveyRating.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = table_of(Survey)
+_TICKET: Final[Table] = table_of(Ticket)
+_RATING: Final[Table] = table_of(SurveyRating)
 
 
 def _within(column: ColumnElement[Any], period: Period) -> ColumnElement[bool]:

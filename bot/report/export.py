@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.nps import classify
 from bot.core.periods import Period
 from storage.models import Customer, Survey, Ticket
+from storage.tables import table_of
 
 ExportFormat = Literal["csv", "xlsx"]
 FORMATS: Final[tuple[ExportFormat, ...]] = ("csv", "xlsx")
@@ -50,9 +51,9 @@ MEDIA_TYPES: Final[dict[ExportFormat, str]] = {
 _ONE_MICROSECOND: Final = timedelta(microseconds=1)
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
-_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
-_CUSTOMER: Final[Table] = Customer.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = table_of(Survey)
+_TICKET: Final[Table] = table_of(Ticket)
+_CUSTOMER: Final[Table] = table_of(Customer)
 
 Progress = Callable[[int], None]
 Row = tuple[Any, ...]

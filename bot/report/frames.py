@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Survey, Ticket
+from storage.tables import table_of
 
 COLUMNS: Final = (
     "survey_id",
@@ -42,8 +43,8 @@ DATETIME_DTYPE: Final = "datetime64[us, UTC]"
 # "string" rather than pandas 3's default "str": its missing value is pd.NA, like Int64's.
 TEXT_DTYPE: Final = "string"
 
-_SURVEY: Final[Table] = Survey.__table__  # type: ignore[attr-defined]
-_TICKET: Final[Table] = Ticket.__table__  # type: ignore[attr-defined]
+_SURVEY: Final[Table] = table_of(Survey)
+_TICKET: Final[Table] = table_of(Ticket)
 
 
 def _within(column: ColumnElement[Any], start: datetime, end: datetime) -> ColumnElement[bool]:

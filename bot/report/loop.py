@@ -16,8 +16,9 @@ from sqlalchemy.engine import Connection
 
 from bot.core.periods import Period
 from storage.models import AlertCase
+from storage.tables import table_of
 
-_CASE: Final[Table] = AlertCase.__table__  # type: ignore[attr-defined]
+_CASE: Final[Table] = table_of(AlertCase)
 CASE_DATETIMES: Final = (
     "created_at",
     "first_reannounced_at",

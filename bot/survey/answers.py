@@ -10,14 +10,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
 from bot.core.text import storable
-from bot.delivery.dispatcher import Clock
+from bot.delivery.payloads import EditMessageText, SendMessage
 from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
@@ -72,12 +73,12 @@ class SurveyAnswers:
     extra_questions: tuple[str, ...] = ()
     listeners: tuple[AnswerListener, ...] = ()
 
-    def _thanks(self, tr: Translator, score: int | None) -> dict[str, Any]:
+    def _thanks(self, tr: Translator, score: int | None) -> SendMessage:
         return texts.thanks_payload(
             tr, score=score, review_url=self.review_url, managers_alerted=self.managers_alerted
         )
 
-    def _after_comment(self, tr: Translator, context: SurveyContext) -> dict[str, Any]:
+    def _after_comment(self, tr: Translator, context: SurveyContext) -> SendMessage:
         """The first extra question if the operator set any, else the thanks."""
         if self.extra_questions and context.survey.id is not None and not context.opted_out:
             return texts.rating_payload(
@@ -192,7 +193,7 @@ class SurveyAnswers:
         self.wake()
         return texts.press_answer(tr, None)
 
-    def _answered(self, tr: Translator, context: SurveyContext, score: int) -> dict[str, Any]:
+    def _answered(self, tr: Translator, context: SurveyContext, score: int) -> EditMessageText:
         open_for_change = self.change_window > timedelta(0)
         return texts.answered_payload(
             tr,

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import deeplink
+from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.survey import SurveyStatus
-from bot.delivery.dispatcher import Clock
+from bot.delivery.payloads import SendMessage
 from bot.i18n import Translator, normalize_language, translator
 from bot.phones import normalize_shared_contact
 from bot.survey import rights_texts, texts
@@ -42,9 +43,9 @@ class ClientLinking:
     def _tr(self, language: str | None) -> Translator:
         return client_translator(None, telegram_language=language, default=self.default_language)
 
-    async def _reply(self, chat_id: int, payload: dict[str, object]) -> None:
+    async def _reply(self, chat_id: int, payload: SendMessage) -> None:
         async with self.session_factory() as session:
-            await queue_message(session, chat_id, dict(payload), now=self.clock())
+            await queue_message(session, chat_id, payload, now=self.clock())
             await session.commit()
         self.wake()
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery.payloads import Payload
 from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, normalize_language, translator
 from storage import outbox
@@ -24,7 +24,7 @@ def client_translator(
 async def queue_message(
     session: AsyncSession,
     chat_id: int,
-    payload: dict[str, Any],
+    payload: Payload,
     *,
     now: datetime,
     method: str = "sendMessage",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from bot.delivery.dispatcher import Clock
+from bot.core.clock import Clock
+from bot.delivery.payloads import SendMessage
 from bot.delivery.purposes import Purpose
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import rights_texts
@@ -34,7 +34,7 @@ class ClientRights:
         return translator(normalize_language(chosen or telegram_language, self.default_language))
 
     async def _say(
-        self, chat_id: int, payload: dict[str, Any], *, edit_message_id: int | None = None
+        self, chat_id: int, payload: SendMessage, *, edit_message_id: int | None = None
     ) -> None:
         async with self.session_factory() as session:
             await queue_message(

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.callback import encode_language, encode_rights
+from bot.delivery.payloads import Markup, SendMessage
 from bot.i18n import SUPPORTED_LANGUAGES, Translator
 
 HTML = "HTML"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}  # each in its own language, never translated
 
 
-def _confirm(tr: Translator, action: str, yes: str) -> dict[str, Any]:
+def _confirm(tr: Translator, action: str, yes: str) -> Markup:
     buttons = [
         InlineKeyboardButton(yes, callback_data=encode_rights(action, confirmed=True)),
         InlineKeyboardButton(
@@ -24,7 +24,7 @@ def _confirm(tr: Translator, action: str, yes: str) -> dict[str, Any]:
     return InlineKeyboardMarkup([buttons]).to_dict()
 
 
-def stop_question(tr: Translator) -> dict[str, Any]:
+def stop_question(tr: Translator) -> SendMessage:
     """/stop asks before it acts: a stray tap must not silence a client for good."""
     text = tr.gettext("Stop all surveys? You can turn them back on at any time with /start.")
     return {
@@ -34,7 +34,7 @@ def stop_question(tr: Translator) -> dict[str, Any]:
     }
 
 
-def forget_question(tr: Translator) -> dict[str, Any]:
+def forget_question(tr: Translator) -> SendMessage:
     """/forget asks before it erases anything: it cannot be undone."""
     text = tr.gettext(
         "Erase your personal data? We delete the link to this chat, your name, phone number and "
@@ -47,29 +47,29 @@ def forget_question(tr: Translator) -> dict[str, Any]:
     }
 
 
-def stopped(tr: Translator) -> dict[str, Any]:
+def stopped(tr: Translator) -> SendMessage:
     """The confirmation after /stop."""
     text = tr.gettext("Done: you will not get surveys any more. Send /start to turn them back on.")
     return {"text": text, "parse_mode": HTML}
 
 
-def forgotten(tr: Translator) -> dict[str, Any]:
+def forgotten(tr: Translator) -> SendMessage:
     """The confirmation after /forget."""
     text = tr.gettext("Done: your personal data has been erased.")
     return {"text": text, "parse_mode": HTML}
 
 
-def unchanged(tr: Translator) -> dict[str, Any]:
+def unchanged(tr: Translator) -> SendMessage:
     """Cancel on a confirmation."""
     return {"text": tr.gettext("Nothing was changed."), "parse_mode": HTML}
 
 
-def resumed(tr: Translator) -> dict[str, Any]:
+def resumed(tr: Translator) -> SendMessage:
     """/start after /stop."""
     return {"text": tr.gettext("Welcome back: surveys are on again."), "parse_mode": HTML}
 
 
-def help_text(tr: Translator, *, company: str) -> dict[str, Any]:
+def help_text(tr: Translator, *, company: str) -> SendMessage:
     """/help: what the bot does, the commands, and what is stored and why."""
     lines = [
         tr.gettext(
@@ -93,7 +93,7 @@ def help_text(tr: Translator, *, company: str) -> dict[str, Any]:
     return {"text": "\n".join(lines), "parse_mode": HTML}
 
 
-def language_question(tr: Translator) -> dict[str, Any]:
+def language_question(tr: Translator) -> SendMessage:
     """/language: one button per supported language, each named in itself."""
     buttons = [
         InlineKeyboardButton(LANGUAGE_NAMES.get(code, code), callback_data=encode_language(code))
@@ -106,6 +106,6 @@ def language_question(tr: Translator) -> dict[str, Any]:
     }
 
 
-def language_chosen(tr: Translator) -> dict[str, Any]:
+def language_chosen(tr: Translator) -> SendMessage:
     """Said in the language just chosen."""
     return {"text": tr.gettext("I will speak English from now on."), "parse_mode": HTML}

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.clock import Clock
 from bot.core.rules import SurveyRules
 from bot.core.survey import SurveyStatus
-from bot.delivery.dispatcher import Clock, PurposeHooks
+from bot.delivery.dispatcher import PurposeHooks
 from bot.delivery.policy import Cause, Decision
 from bot.delivery.purposes import Purpose
 from bot.survey import texts

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
-from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -14,36 +12,16 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.core.callback import HINT, encode_rating, encode_score, encode_skip
-from bot.core.nps import MAX_SCORE, Category, classify
+from bot.core.callback import encode_rating, encode_score, encode_skip
+from bot.core.nps import Category, classify
+from bot.delivery.payloads import EditMessageText, Markup, SendMessage
 from bot.i18n import Translator
+from bot.scale import scale_keyboard
 
 HTML = "HTML"
-FIRST_ROW_END = 5  # 0..5 on the first row, 6..10 on the second: fits a phone without scrolling
 
 
-def scale_keyboard(
-    tr: Translator, data_for: Callable[[int], str], *, chosen: int | None = None
-) -> dict[str, Any]:
-    """0..10 in two rows that fit a phone, the ends labelled below; ``data_for`` names a press.
-
-    The client survey and the employee question share it, so both scales look the same.
-    """
-    buttons = [
-        InlineKeyboardButton(
-            f"· {score} ·" if score == chosen else str(score), callback_data=data_for(score)
-        )
-        for score in range(MAX_SCORE + 1)
-    ]
-    labels = [
-        InlineKeyboardButton(tr.gettext("0 = not at all likely"), callback_data=HINT),
-        InlineKeyboardButton(tr.gettext("10 = extremely likely"), callback_data=HINT),
-    ]
-    rows = [buttons[: FIRST_ROW_END + 1], buttons[FIRST_ROW_END + 1 :], labels]
-    return InlineKeyboardMarkup(rows).to_dict()
-
-
-def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> dict[str, Any]:
+def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None) -> Markup:
     """The survey's 0..10 keyboard.
 
     After a tap the chosen number is marked, so the client sees their answer and may still
@@ -52,7 +30,7 @@ def score_keyboard(tr: Translator, survey_id: int, *, chosen: int | None = None)
     return scale_keyboard(tr, lambda score: encode_score(survey_id, score), chosen=chosen)
 
 
-def skip_keyboard(survey_id: int, tr: Translator) -> dict[str, Any]:
+def skip_keyboard(survey_id: int, tr: Translator) -> Markup:
     """A single Skip button under the comment question."""
     button = InlineKeyboardButton(tr.gettext("Skip"), callback_data=encode_skip(survey_id))
     return InlineKeyboardMarkup([[button]]).to_dict()
@@ -67,9 +45,7 @@ def question_text(tr: Translator, *, company: str, ticket: str) -> str:
     return f"{about}\n\n{question}"
 
 
-def question_payload(
-    tr: Translator, *, survey_id: int, company: str, ticket: str
-) -> dict[str, Any]:
+def question_payload(tr: Translator, *, survey_id: int, company: str, ticket: str) -> SendMessage:
     """sendMessage parameters of the question."""
     return {
         "text": question_text(tr, company=company, ticket=ticket),
@@ -86,7 +62,7 @@ def answered_payload(
     score: int,
     survey_id: int | None = None,
     change_minutes: int = 0,
-) -> dict[str, Any]:
+) -> EditMessageText:
     """The question as it reads after the tap: the choice shown.
 
     While the change window is open (``survey_id`` given), the keyboard stays with the choice
@@ -94,17 +70,18 @@ def answered_payload(
     """
     choice = tr.gettext("Your answer: %(score)s") % {"score": f"<b>{score}</b>"}
     text = f"{question_text(tr, company=company, ticket=ticket)}\n\n{choice}"
-    payload: dict[str, Any] = {"parse_mode": HTML}
-    if survey_id is not None:
-        note = tr.ngettext(
-            "You can change it within %(count)s minute.",
-            "You can change it within %(count)s minutes.",
-            change_minutes,
-        ) % {"count": change_minutes}
-        text = f"{text}\n<i>{note}</i>"
-        payload["reply_markup"] = score_keyboard(tr, survey_id, chosen=score)
-    payload["text"] = text
-    return payload
+    if survey_id is None:
+        return {"parse_mode": HTML, "text": text}
+    note = tr.ngettext(
+        "You can change it within %(count)s minute.",
+        "You can change it within %(count)s minutes.",
+        change_minutes,
+    ) % {"count": change_minutes}
+    return {
+        "parse_mode": HTML,
+        "reply_markup": score_keyboard(tr, survey_id, chosen=score),
+        "text": f"{text}\n<i>{note}</i>",
+    }
 
 
 def follow_up_text(tr: Translator, score: int) -> str:
@@ -118,7 +95,7 @@ def follow_up_text(tr: Translator, score: int) -> str:
     return f"{questions[classify(score)]}\n<i>{hint}</i>"
 
 
-def follow_up_payload(tr: Translator, *, survey_id: int, score: int) -> dict[str, Any]:
+def follow_up_payload(tr: Translator, *, survey_id: int, score: int) -> SendMessage:
     """sendMessage parameters of the comment question with its Skip button."""
     return {
         "text": follow_up_text(tr, score),
@@ -127,7 +104,7 @@ def follow_up_payload(tr: Translator, *, survey_id: int, score: int) -> dict[str
     }
 
 
-def follow_up_closed_payload(tr: Translator, *, score: int) -> dict[str, Any]:
+def follow_up_closed_payload(tr: Translator, *, score: int) -> EditMessageText:
     """The comment question without its button, once the comment has arrived."""
     return {"text": follow_up_text(tr, score), "parse_mode": HTML}
 
@@ -138,7 +115,7 @@ def thanks_payload(
     score: int | None = None,
     review_url: str | None = None,
     managers_alerted: bool = False,
-) -> dict[str, Any]:
+) -> SendMessage:
     """The last word of a completed survey, with what happens next for its band.
 
     A detractor hears that a manager will get in touch (only when alerts are on: no empty
@@ -148,16 +125,18 @@ def thanks_payload(
     band = classify(score) if score is not None else None
     if band is Category.DETRACTOR and managers_alerted:
         lines.append(tr.gettext("A manager will get in touch with you about it."))
-    payload: dict[str, Any] = {"parse_mode": HTML}
-    if band is Category.PROMOTER and review_url:
-        lines.append(tr.gettext("If you have a minute, a public review would help us a lot."))
-        button = InlineKeyboardButton(tr.gettext("Leave a review"), url=review_url)
-        payload["reply_markup"] = InlineKeyboardMarkup([[button]]).to_dict()
-    payload["text"] = "\n".join(lines)
-    return payload
+    if band is not Category.PROMOTER or not review_url:
+        return {"parse_mode": HTML, "text": "\n".join(lines)}
+    lines.append(tr.gettext("If you have a minute, a public review would help us a lot."))
+    button = InlineKeyboardButton(tr.gettext("Leave a review"), url=review_url)
+    return {
+        "parse_mode": HTML,
+        "reply_markup": InlineKeyboardMarkup([[button]]).to_dict(),
+        "text": "\n".join(lines),
+    }
 
 
-def greeting_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+def greeting_payload(tr: Translator, *, company: str) -> SendMessage:
     """The answer to a plain /start: who we are and what will happen."""
     text = tr.gettext(
         "Hello! This is the feedback bot of %(company)s. After your support request is closed, "
@@ -166,7 +145,7 @@ def greeting_payload(tr: Translator, *, company: str) -> dict[str, Any]:
     return {"text": text, "parse_mode": HTML}
 
 
-def linked_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+def linked_payload(tr: Translator, *, company: str) -> SendMessage:
     """Confirmation after a deep link tied this chat to the client's helpdesk account."""
     text = tr.gettext(
         "Thank you! This chat is now connected to your %(company)s support account."
@@ -174,7 +153,7 @@ def linked_payload(tr: Translator, *, company: str) -> dict[str, Any]:
     return {"text": text, "parse_mode": HTML}
 
 
-def bad_link_payload(tr: Translator) -> dict[str, Any]:
+def bad_link_payload(tr: Translator) -> SendMessage:
     """A /start payload that is not ours, or belongs to someone else."""
     text = tr.gettext(
         "This link is not valid for your account. Please use the link from your own support "
@@ -196,19 +175,19 @@ def press_answer(tr: Translator, rejection: str | None) -> str:
     return answers.get(rejection, answers["unknown"])
 
 
-def reminder_payload(tr: Translator, *, question_message_id: int) -> dict[str, Any]:
+def reminder_payload(tr: Translator, *, question_message_id: int) -> SendMessage:
     """The one reminder: a reply to the question, so its buttons stay the place to answer."""
     text = tr.gettext("A gentle reminder: one tap on the question above helps us a lot.")
     return {"text": text, "parse_mode": HTML, "reply_to_message_id": question_message_id}
 
 
-def link_expired_payload(tr: Translator) -> dict[str, Any]:
+def link_expired_payload(tr: Translator) -> SendMessage:
     """A genuine link that is too old."""
     text = tr.gettext("This link has expired. Please ask our support team for a new one.")
     return {"text": text, "parse_mode": HTML}
 
 
-def contact_request_payload(tr: Translator, *, company: str) -> dict[str, Any]:
+def contact_request_payload(tr: Translator, *, company: str) -> SendMessage:
     """A plain /start from someone we cannot place: offer to match them by phone number."""
     text = tr.gettext(
         "If you have contacted %(company)s support before, share your phone number and I will "
@@ -219,7 +198,7 @@ def contact_request_payload(tr: Translator, *, company: str) -> dict[str, Any]:
     return {"text": text, "parse_mode": HTML, "reply_markup": markup.to_dict()}
 
 
-def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dict[str, Any]:
+def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> SendMessage:
     """The answer to a shared contact; the phone keyboard goes away."""
     texts = {
         "linked": tr.gettext(
@@ -231,7 +210,7 @@ def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dic
         ),
         "not_own": tr.gettext("Please share your own contact with the button below."),
     }
-    payload: dict[str, Any] = {
+    payload: SendMessage = {
         "text": texts[outcome] % {"company": escape(company)},
         "parse_mode": HTML,
     }
@@ -240,12 +219,12 @@ def contact_result_payload(tr: Translator, outcome: str, *, company: str) -> dic
     return payload
 
 
-def words_please_payload(tr: Translator) -> dict[str, Any]:
+def words_please_payload(tr: Translator) -> SendMessage:
     """A sticker, photo or the like where a comment is awaited: ask for words, store nothing."""
     return {"text": tr.gettext("Please type a few words, or press Skip."), "parse_mode": HTML}
 
 
-def rating_payload(tr: Translator, *, survey_id: int, question: int, label: str) -> dict[str, Any]:
+def rating_payload(tr: Translator, *, survey_id: int, question: int, label: str) -> SendMessage:
     """One of the operator's extra questions, answered 1..5 in one row."""
     buttons = [
         InlineKeyboardButton(str(value), callback_data=encode_rating(survey_id, question, value))
@@ -259,6 +238,6 @@ def rating_payload(tr: Translator, *, survey_id: int, question: int, label: str)
     }
 
 
-def rated_payload(*, label: str, value: int) -> dict[str, Any]:
+def rated_payload(*, label: str, value: int) -> EditMessageText:
     """The extra question once answered: the choice shown, the buttons gone."""
     return {"text": f"<b>{escape(label)}</b>: {value}/5", "parse_mode": HTML}

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, select
 from bot.intake import limits
 from storage.db import SessionFactory
 from storage.models import Customer, Survey, Ticket
+from storage.tables import table_of
 from tests.intake.cases import BY_NAME, CASES, Case, encode, load
 from tests.intake.conftest import API_TOKEN, stored
 
@@ -209,7 +210,7 @@ async def test_freshdesk_hashes_the_whole_address_so_long_ones_stay_apart(
 
 
 def column_length(model: type[SQLModel], column: str) -> int:
-    length = model.__table__.c[column].type.length  # type: ignore[attr-defined]  (sqlmodel's AutoString)
+    length = table_of(model).c[column].type.length
     assert isinstance(length, int), (model.__name__, column)
     return length
 

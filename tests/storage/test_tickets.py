@@ -13,6 +13,7 @@ from bot.core.tickets import CustomerInfo, TicketClosed
 from storage import repo, tickets
 from storage.db import SessionFactory
 from storage.models import Customer, Survey, Ticket
+from storage.tables import table_of
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -49,7 +50,7 @@ async def test_concurrent_duplicates_create_one_survey(sessions: SessionFactory)
     ids = await asyncio.gather(*(post() for _ in range(5)))
     assert len(set(ids)) == 1
     async with sessions() as session:
-        surveys = (await session.exec(Survey.__table__.select())).all()  # type: ignore[attr-defined]
+        surveys = (await session.exec(table_of(Survey).select())).all()
     assert len(surveys) == 1
 
 
@@ -66,7 +67,7 @@ async def test_concurrent_first_tickets_of_one_new_customer_both_land(
     assert all(record.created for record in records)
     assert len({record.survey_id for record in records}) == 6
     async with sessions() as session:
-        customers = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
+        customers = (await session.exec(table_of(Customer).select())).all()
     assert len(customers) == 1
 
 
@@ -101,8 +102,8 @@ async def test_a_later_ticket_updates_the_customer_without_erasing(
             session, event=event("T-2", company="ACME"), due_at=NOW, now=NOW
         )
     async with sessions() as session:
-        customers = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
-        stored = (await session.exec(Ticket.__table__.select())).all()  # type: ignore[attr-defined]
+        customers = (await session.exec(table_of(Customer).select())).all()
+        stored = (await session.exec(table_of(Ticket).select())).all()
     assert len(customers) == 1 and len(stored) == 2
     assert (customers[0].name, customers[0].phone, customers[0].company) == (
         "Anna",
@@ -236,7 +237,7 @@ async def test_a_batch_merges_one_customers_data_in_order(sessions: SessionFacto
     async with sessions() as session:
         await tickets.record_closings(session, batch, now=NOW)
     async with sessions() as session:
-        (customer,) = (await session.exec(Customer.__table__.select())).all()  # type: ignore[attr-defined]
+        (customer,) = (await session.exec(table_of(Customer).select())).all()
         context = await repo.load_context(session, survey_id=3)
     assert (customer.name, customer.company, customer.language) == ("Anna", "ACME", "ru")
     assert (customer.telegram_user_id, customer.chat_id) == (555, 555)  # the first id given
@@ -263,5 +264,5 @@ async def test_concurrent_batches_with_overlapping_tickets_make_each_survey_once
     created = sum(record.created for records in results for record in records)
     assert created == 12
     async with sessions() as session:
-        surveys = (await session.exec(Survey.__table__.select())).all()  # type: ignore[attr-defined]
+        surveys = (await session.exec(table_of(Survey).select())).all()
     assert len(surveys) == 12

@@ -17,8 +17,8 @@ from typing import Final
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.intake.adapters.base import (
-    Clock,
     HelpdeskClass,
     Ignored,
     PayloadError,
@@ -27,7 +27,6 @@ from bot.intake.adapters.base import (
     WebhookAdapter,
     WebhookEvent,
     secret_variable,
-    utc_now,
 )
 from bot.intake.adapters.chatwoot import ChatwootAdapter
 from bot.intake.adapters.freshdesk import FreshdeskAdapter

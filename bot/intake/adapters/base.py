@@ -8,21 +8,15 @@ re-serialised); and ``parse`` runs only once the sender is trusted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar, Protocol, Self
 
 from bot.config import Settings
+from bot.core.clock import Clock
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters.bodies import RequestBody
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The wall clock, aware UTC: the default clock when nothing else is injected."""
-    return datetime.now(UTC)
 
 
 class SignatureError(Exception):

@@ -20,17 +20,16 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
-    Clock,
     Helpdesk,
     Ignored,
     PayloadError,
     TicketReopened,
     WebhookEvent,
     scoped,
-    utc_now,
 )
 from bot.intake.adapters.bodies import RequestBody
 from bot.intake.adapters.bodies.helpscout import BODY

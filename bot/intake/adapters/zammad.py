@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from bot.core.clock import Clock, utc_now
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
-    Clock,
     Helpdesk,
     Ignored,
     PayloadError,
     TicketReopened,
     WebhookEvent,
     scoped,
-    utc_now,
 )
 from bot.intake.adapters.bodies import RequestBody
 from bot.intake.adapters.bodies.zammad import BODY
