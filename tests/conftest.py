@@ -14,11 +14,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
+
+# Hypothesis' default 200 ms deadline per example measures the machine, not the code: with
+# xdist workers sharing CI's two cores an example that takes 70 ms alone took 286 ms. A real
+# hang still fails, through pytest-timeout.
+settings.register_profile("npsbot", deadline=None)
+settings.load_profile("npsbot")
 
 
 def worker_database_url(base: str | None, worker: str | None) -> str | None:
