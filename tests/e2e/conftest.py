@@ -87,6 +87,13 @@ class Harness:
     async def stop(self) -> None:
         await self.http.aclose()
         if self.bot is not None:
+            # PTB's JobQueue.stop waits for the jobs running, then the scheduler's shutdown
+            # cancels any it started in between: a sweep cancelled mid-query leaves an aiosqlite
+            # call to land on a closed loop, which fails a later test at random. Starting no new
+            # job first leaves only the wait (the product's own stop is left as it is).
+            job_queue = self.bot.services.application.job_queue
+            if job_queue is not None and job_queue.scheduler.running:
+                job_queue.scheduler.pause()
             await self.bot.stop()
             self.bot = None
 
