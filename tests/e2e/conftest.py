@@ -1,21 +1,50 @@
 """End-to-end harness: the real NpsBot (PTB polling, uvicorn, JobQueue, outbox) against the
-fake Bot API over HTTP, on SQLite and on PostgreSQL."""
+fake Bot API over HTTP.
+
+Two defaults keep these tests computing instead of waiting, and each has an explicit way back:
+
+- SQLite only. A flow whose point is locking or concurrency (a crash, two instances, outbox
+  claims, a storm of edits) asks for PostgreSQL too with ``@on_both_databases``; storage and
+  service tests run on both databases anyway.
+- No flood limits, on either side: the product's FloodGate lets every call go at once and the
+  fake Bot API answers no 429 of its own. A test about flood limits asks for Telegram's real
+  limits on both sides with ``@pytest.mark.flood_limits``. Faults a test injects (``fail_next``,
+  ``Chaos``) happen either way.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from bot.app import NpsBot
 from bot.config import Settings
-from bot.sandbox.server import FakeBotApi
+from bot.core.ratelimit import FloodGate, Limits
+from bot.sandbox.flood import FloodLimits
+from bot.sandbox.server import DEFAULT_LIMITS, FakeBotApi
+from storage.db import SessionFactory
+from storage.models import OutboxMessage
+from storage.outbox import OutboxStatus
+from tests.conftest import BACKENDS, empty_database
 
 MANAGERS = -1001234567890
 API_TOKEN = "intake-s3cret"
+
+# Far above anything a test sends: the product's gate never holds a call back.
+NO_LIMITS = Limits(global_per_second=1e6, private_per_second=1e6, group_per_minute=1e6)
+FAKE_WITHOUT_LIMITS = FloodLimits(enabled=False)
+SETTLE_BATCHES = 50  # claims per drain in settle(): everything a test queues, at once
+
+# An e2e test that needs PostgreSQL's locking as well as SQLite's (see the module docstring).
+on_both_databases = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 
 class ShiftedClock:
@@ -40,16 +69,34 @@ class Harness:
     clock: ShiftedClock
     bot: NpsBot | None = None
     http: httpx.AsyncClient = field(default_factory=httpx.AsyncClient)
+    flood_limits: bool = False  # Telegram's real limits in the product's gate (see above)
+
+    def new_bot(self) -> NpsBot:
+        """An NpsBot on this harness's settings and clock (one more instance, or the next)."""
+        bot = NpsBot(self.settings, clock=self.clock)
+        if not self.flood_limits:
+            bot.services.dispatcher.gate = FloodGate(NO_LIMITS)
+        return bot
 
     async def start(self) -> NpsBot:
-        self.bot = NpsBot(self.settings, clock=self.clock)
+        self.bot = self.new_bot()
         await self.bot.start()
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.bot.http_port}")
+        # 30 s, not httpx's 5: on a loaded 2-core CI machine a request can queue behind a sweep.
+        self.http = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.bot.http_port}", timeout=30
+        )
         return self.bot
 
     async def stop(self) -> None:
         await self.http.aclose()
         if self.bot is not None:
+            # PTB's JobQueue.stop waits for the jobs running, then the scheduler's shutdown
+            # cancels any it started in between: a sweep cancelled mid-query leaves an aiosqlite
+            # call to land on a closed loop, which fails a later test at random. Starting no new
+            # job first leaves only the wait (the product's own stop is left as it is).
+            job_queue = self.bot.services.application.job_queue
+            if job_queue is not None and job_queue.scheduler.running:
+                job_queue.scheduler.pause()
             await self.bot.stop()
             self.bot = None
 
@@ -61,6 +108,42 @@ class Harness:
         return await self.http.post(
             "/api/v1/tickets/closed", json=body, headers={"Authorization": f"Bearer {token}"}
         )
+
+    async def settle(self, bot: NpsBot | None = None, *, within: float = 30.0) -> None:
+        """Run the scheduled work and drain the outbox until nothing is due or in flight.
+
+        What a test then finds missing was certainly not going to be sent now, which a fixed
+        sleep could only hope for. Calls held for later (a retry, a survey's delay) stay
+        pending; move the clock to make them due. Uses the product's own sweep and dispatcher
+        (of ``bot``, by default the harness's), beside the ones its jobs run: every step claims
+        its rows, so running them twice at once is safe.
+        """
+        bot = bot or self.bot
+        assert bot is not None
+        services = bot.services
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            await services.sweep.run()
+            await services.desk.reannounce()
+            await services.enps_rounds.tick()
+            tried = await services.dispatcher.drain_once(batches=SETTLE_BATCHES)
+            if tried == 0 and not await outbox_busy(services.session_factory, self.clock()):
+                return
+            if loop.time() >= deadline:
+                raise AssertionError(f"the outbox still had work after {within} s")
+            # A chat held by a flood wait is skipped by the claim: give the wait time to pass.
+            await asyncio.sleep(0 if tried else 0.02)
+
+
+async def outbox_busy(sessions: SessionFactory, now: datetime) -> bool:
+    """Whether a call is due now or being made (by any dispatcher)."""
+    due = (col(OutboxMessage.status) == OutboxStatus.SENDING) | (
+        (col(OutboxMessage.status) == OutboxStatus.PENDING) & (col(OutboxMessage.not_before) <= now)
+    )
+    async with sessions() as session:
+        count = (await session.exec(select(func.count()).where(due))).one()
+    return count > 0
 
 
 def ticket(ticket_id: str, customer: dict[str, object], **extra: object) -> dict[str, object]:
@@ -76,10 +159,17 @@ def ticket(ticket_id: str, customer: dict[str, object], **extra: object) -> dict
     }
 
 
+@pytest.fixture(params=BACKENDS[:1])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: SQLite, unless the test is marked ``@on_both_databases``."""
+    return await empty_database(request.param, tmp_path)
+
+
 @pytest.fixture
-async def harness(database_url: str) -> AsyncIterator[Harness]:
+async def harness(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Harness]:
     """The product running against a fresh database and a fresh fake Telegram."""
-    async with FakeBotApi() as fake:
+    flood_limits = request.node.get_closest_marker("flood_limits") is not None
+    async with FakeBotApi(limits=DEFAULT_LIMITS if flood_limits else FAKE_WITHOUT_LIMITS) as fake:
         fake.add_group(MANAGERS, "NPS alerts")
         settings = Settings(
             telegram_token=fake.token,  # type: ignore[arg-type]
@@ -94,7 +184,8 @@ async def harness(database_url: str) -> AsyncIterator[Harness]:
             timezone="Europe/Moscow",
             _env_file=None,  # type: ignore[call-arg]
         )
-        harness = Harness(fake, settings, ShiftedClock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC)))
+        clock = ShiftedClock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+        harness = Harness(fake, settings, clock, flood_limits=flood_limits)
         await harness.start()
         try:
             yield harness

@@ -12,11 +12,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.e2e.conftest import MANAGERS, Harness, ticket
+import pytest
+
+from tests.e2e.conftest import MANAGERS, Harness, on_both_databases, ticket
 
 CHANGES = 30  # within the change window (10 minutes by default)
 
 
+@pytest.mark.flood_limits  # the group's real budget of 20 a minute is the point
+@on_both_databases  # claims of a group's edits and new messages are row locks there
 async def test_a_new_alert_reaches_the_group_within_seconds_during_a_score_change_storm(
     harness: Harness,
 ) -> None:

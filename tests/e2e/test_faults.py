@@ -11,12 +11,13 @@ from collections import Counter
 from collections.abc import Callable
 from functools import partial
 
+import pytest
 from sqlmodel import select
 
 from bot.sandbox.api import Chaos
 from bot.sandbox.models import ApiCall
 from storage.models import Survey
-from tests.e2e.conftest import MANAGERS, Harness, ticket
+from tests.e2e.conftest import MANAGERS, Harness, on_both_databases, ticket
 
 CLIENTS = 40
 BLOCKED = {6003, 6017, 6031}
@@ -43,6 +44,8 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.flood_limits  # real 429s from the fake's limits beside the injected ones
+@on_both_databases  # retries, claims and marks of many calls at once
 async def test_every_message_arrives_once_through_faults(harness: Harness) -> None:
     harness.settings = harness.settings.model_copy(update={"telegram_timeout_seconds": 1.0})
     await harness.restart()

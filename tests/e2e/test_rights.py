@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -145,8 +144,9 @@ async def test_a_forged_confirmation_from_a_group_changes_nothing(harness: Harne
     await client.wait_for_bot_message(lambda m: "T-99" in m.content)
     stranger = harness.fake.client(9902, "Pyotr")
     message = client.bot_messages()[-1]
-    await stranger.press(message, "rights:forget:yes")  # a press in someone else's chat
-    await asyncio.sleep(0.5)
+    press = await stranger.press(message, "rights:forget:yes")  # in someone else's chat
+    await harness.fake.wait_for_callback_answer(press)
+    await harness.settle()
     assert harness.bot is not None
     async with harness.bot.services.session_factory() as session:
         customer = (await session.exec(select(Customer))).one()
@@ -165,5 +165,5 @@ async def test_no_reminder_after_stop(harness: Harness) -> None:
     await client.press_button(question, TEXTS["en"]["yes stop"])
     await client.wait_for_bot_message(lambda m: TEXTS["en"]["stopped"] in m.content)
     harness.clock.move_to(harness.clock() + timedelta(hours=25))
-    await asyncio.sleep(0.8)  # several sweeps past the reminder time
+    await harness.settle()  # swept past the reminder time
     assert not [m for m in client.bot_messages() if "reminder" in m.content]

@@ -49,7 +49,7 @@ async def test_survey_waits_for_the_delay_and_a_reopening_cancels_it(delayed: Ha
     assert harness.bot is not None
     assert await harness.bot.services.intake.reopen_ticket("T-1") == 1
     harness.clock.move_to(START + timedelta(minutes=45))
-    await asyncio.sleep(0.6)  # several sweeps: nothing may go out for a reopened ticket
+    await harness.settle()  # swept and drained: nothing went out for a reopened ticket
     assert client.bot_messages() == []
     assert (
         await eventually_status(harness, first["survey_id"], "cancelled")
@@ -58,7 +58,7 @@ async def test_survey_waits_for_the_delay_and_a_reopening_cancels_it(delayed: Ha
     later = {"closed_at": (START + timedelta(minutes=40)).isoformat()}
     second = (await harness.close_ticket(ticket("T-1", {"id": "c-1"}, **later))).json()
     assert second["created"] is True and second["survey_id"] != first["survey_id"]
-    await asyncio.sleep(0.6)
+    await harness.settle()
     assert client.bot_messages() == []  # due at 13:10, the clock says 12:45
     harness.clock.move_to(START + timedelta(minutes=71))
     await client.wait_for_bot_message(lambda m: "T-1" in m.content)
@@ -99,7 +99,7 @@ async def test_one_reminder_then_expiry_and_a_polite_answer(harness: Harness) ->
     harness.clock.move_to(harness.clock() + timedelta(hours=25))
     reminder = await client.wait_for_bot_message(lambda m: "reminder" in m.content)
     assert reminder.reply_to_message_id == question.message_id
-    await asyncio.sleep(0.6)  # more sweeps, still one reminder
+    await harness.settle()  # more sweeps, still one reminder
     assert len([m for m in client.bot_messages() if "reminder" in m.content]) == 1
 
     harness.clock.move_to(harness.clock() + timedelta(days=7))
@@ -171,7 +171,9 @@ async def test_reopening_withdraws_a_question_already_queued_and_frees_the_month
         headers={"Authorization": "Bearer intake-s3cret"},
     )
     assert reopened.json() == {"ticket_id": "T-79", "cancelled": 1}
-    await asyncio.sleep(2.5)  # past the retry_after: the withdrawn question must not go out
+    # Past the retry_after, swept and drained: the withdrawn question did not go out.
+    harness.clock.move_to(harness.clock() + timedelta(seconds=3))
+    await harness.settle()
     assert client.bot_messages() == []
 
     again = ticket("T-79", customer, closed_at="2026-11-18T11:00:00Z")

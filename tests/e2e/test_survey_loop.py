@@ -222,7 +222,7 @@ async def test_known_id_of_a_client_who_never_started_the_bot_waits_for_start(
         if (await stored_survey(harness, survey_id)).status == "pending":
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # a few sweeps: the survey must wait, not be retried or dropped
+    await harness.settle()  # swept and drained: the survey waits, not retried or dropped
     assert (await stored_survey(harness, survey_id)).status == "pending"
     refused = [c for c in harness.fake.calls_of("sendMessage") if c.params.get("chat_id") == 9100]
     assert [c.status for c in refused] == [400]
@@ -272,7 +272,7 @@ async def test_digest_missed_while_the_bot_was_down_is_posted_on_start(harness: 
     digest = await harness.fake.wait_for(lambda m: "NPS digest" in m.content, chat_id=MANAGERS)
     assert "100" in digest.content  # one promoter: NPS +100
     await harness.restart()  # and only once
-    await asyncio.sleep(0.5)
+    await harness.settle()
     assert len([m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content]) == 1
 
 
@@ -301,7 +301,7 @@ async def test_monthly_digest_missed_over_a_long_outage_is_posted_on_start(
 async def test_fresh_install_posts_no_catch_up_digest(harness: Harness) -> None:
     harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     await harness.restart()
-    await asyncio.sleep(0.5)
+    await harness.settle()
     assert [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content] == []
 
 

@@ -9,11 +9,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.app import NpsBot
 from bot.webhook import SECRET_HEADER, derive_webhook_secret
 from storage.locks import AlreadyRunningError
 from storage.models import Survey
-from tests.e2e.conftest import API_TOKEN, MANAGERS, Harness, ticket
+from tests.e2e.conftest import API_TOKEN, MANAGERS, Harness, on_both_databases, ticket
 
 PUBLIC_URL = "https://bot.example.com/tg/updates"
 
@@ -62,9 +61,10 @@ async def test_updates_arrive_by_webhook_with_the_secret_checked(harness: Harnes
     assert scores == [2]
 
 
+@on_both_databases  # two processes' claims and digest locks on one database
 async def test_two_instances_on_one_database_send_everything_once(harness: Harness) -> None:
     await webhook_mode(harness)
-    second = NpsBot(harness.settings, clock=harness.clock)
+    second = harness.new_bot()
     await second.start()
     try:
         second_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.http_port}")
@@ -83,7 +83,8 @@ async def test_two_instances_on_one_database_send_everything_once(harness: Harne
         await asyncio.gather(*(close(n) for n in range(12)))
         for client in clients:
             await client.wait_for_bot_message(lambda m: "recommend" in m.content)
-        await asyncio.sleep(1.0)  # let both dispatchers and sweeps run a few more rounds
+        await harness.settle()  # both instances swept and drained: nothing more to send
+        await harness.settle(second)
         sent = Counter(call.params.get("chat_id") for call in harness.fake.calls_of("sendMessage"))
         for client in clients:
             assert sent[client.chat_id] == 1, sent
@@ -101,8 +102,9 @@ async def test_two_instances_on_one_database_send_everything_once(harness: Harne
         await second.stop()
 
 
+@on_both_databases  # the polling lock is an advisory lock on PostgreSQL, a file lock on SQLite
 async def test_a_second_polling_instance_refuses_to_start(harness: Harness) -> None:
-    second = NpsBot(harness.settings, clock=harness.clock)
+    second = harness.new_bot()
     with pytest.raises(AlreadyRunningError, match="already polling"):
         await second.start()
     await second.stop()
