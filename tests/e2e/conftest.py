@@ -82,9 +82,7 @@ class Harness:
         self.bot = self.new_bot()
         await self.bot.start()
         # 30 s, not httpx's 5: on a loaded 2-core CI machine a request can queue behind a sweep.
-        self.http = httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{self.bot.http_port}", timeout=30
-        )
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.bot.http_port}", timeout=30)
         return self.bot
 
     async def stop(self) -> None:
