@@ -116,9 +116,9 @@ async def load(url: str, seconds: float) -> dict[str, int]:
 
 def child(url: str, seconds: str) -> None:
     """Run in a subprocess whose sys.path starts with the code under test."""
-    import storage.repo
+    import storage.survey_queries
 
-    print(f"code: {storage.repo.__file__}", file=sys.stderr)
+    print(f"code: {storage.survey_queries.__file__}", file=sys.stderr)
     print(json.dumps(asyncio.run(load(url, float(seconds)))))
 
 

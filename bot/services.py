@@ -57,9 +57,9 @@ from bot.managers.digest import DigestService
 from bot.managers.handlers import ManagerHandlers
 from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
+from bot.survey.client_commands import ClientRights
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
-from bot.survey.rights import ClientRights
 from bot.survey.sweep import SurveySweep
 from storage.db import Database, SessionFactory
 
@@ -335,8 +335,8 @@ def chat_handlers(services: Services) -> list[ChatHandler]:
         services.answers,
         services.linking,
         services.rights,
-        text_first=(managers.manager_text, managers.client_reply, employees.comment),
-        text_last=(managers.client_text,),
+        before_comment=(managers.manager_text, managers.client_reply, employees.comment),
+        after_comment=(managers.client_text,),
     )
     commands = command_handlers(ChatHandlers(managers, employees, clients))
     return [*commands, *managers.handlers(), *employees.handlers(), *clients.handlers()]

@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.cases import CaseStatus, PromptKind
-from storage import repo
+from storage import survey_queries
 from storage.models import AlertCase, CaseMessage, Customer, ManagerPrompt, OutboxMessage, Survey
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 HISTORY_LENGTH = 6  # scores shown on an alert, this one included
 
@@ -73,7 +73,7 @@ async def load(session: AsyncSession, *, case_id: int) -> CaseContext | None:
     case = await session.get(AlertCase, case_id, populate_existing=True)
     if case is None:
         return None
-    context = await repo.load_context(session, survey_id=case.survey_id)
+    context = await survey_queries.load_context(session, survey_id=case.survey_id)
     if context is None:
         return None
     history = await score_history(

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
-from storage import outbox, repo
+from storage import outbox, survey_queries
 from storage.models import Customer, Survey, Ticket
 from storage.tables import table_of
 
@@ -406,6 +406,8 @@ async def cancel_unsent(session: AsyncSession, *, ticket_id: str, now: datetime)
             sqlmodel_select(Ticket.customer_id).where(Ticket.external_id == ticket_id)
         )
     ).one()
-    await repo.recount_last_surveyed(session, customer_id=customer_id)  # the slot is free again
+    await survey_queries.recount_last_surveyed(
+        session, customer_id=customer_id
+    )  # the slot is free again
     await session.commit()
     return len(survey_ids)

@@ -12,7 +12,7 @@ def replace_surrogates(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def storable(text: str) -> str:
+def database_safe(text: str) -> str:
     """``text`` with NUL dropped and each lone UTF-16 surrogate replaced by U+FFFD.
 
     PostgreSQL refuses NUL, which no person types, and cannot encode half of a surrogate pair

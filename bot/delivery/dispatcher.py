@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.core.clock import Clock, utc_now
 from bot.core.ratelimit import FloodGate
 from bot.delivery.policy import Cause, Decision, Verdict, judge
-from bot.delivery.settle import PurposeHooks, Recorder, Result, ResultObserver
+from bot.delivery.results import PurposeHooks, Recorder, Result, ResultObserver
 from bot.delivery.telegram import Sender
 from bot.resilience import JobOutage
 from storage import outbox

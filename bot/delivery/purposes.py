@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Protocol
 
-from bot.delivery.settle import PurposeHooks
+from bot.delivery.results import PurposeHooks
 
 
 class Purpose(StrEnum):

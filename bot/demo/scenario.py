@@ -55,7 +55,7 @@ from bot.demo.results import (
 from bot.demo.settings import demo_settings
 from bot.managers.digest import PostOutcome
 from bot.sandbox import FakeBotApi, SentMessage
-from storage import repo
+from storage import survey_queries
 from storage.db import Database, DatabaseUrlError
 from storage.locks import AlreadyRunningError
 from storage.migrate import UnknownRevisionError
@@ -108,7 +108,9 @@ async def require_empty_database(url: str) -> None:
         try:
             await database.migrate()
             async with database.sessions() as session:
-                used = await repo.any_survey_before(session, when=datetime.max.replace(tzinfo=UTC))
+                used = await survey_queries.any_survey_before(
+                    session, when=datetime.max.replace(tzinfo=UTC)
+                )
         except (SQLAlchemyError, OSError) as error:
             raise DemoError(f"cannot use the database {shown}: {type(error).__name__}") from None
         except UnknownRevisionError as error:

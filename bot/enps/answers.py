@@ -19,13 +19,13 @@ from bot.core.callback import EnpsPress
 from bot.core.clock import Clock
 from bot.core.deeplink import LinkKind
 from bot.core.enps import OPEN_FOR_SCORE, InvitationStatus, RoundStatus, effective_min_group
-from bot.core.text import storable
+from bot.core.text import database_safe
 from bot.delivery.payloads import SendMessage
 from bot.delivery.purposes import Purpose
 from bot.enps import texts
 from bot.enps.rounds import EnpsRounds, member_translator
 from bot.i18n import normalize_language, translator
-from storage import clients, enps, outbox, repo
+from storage import clients, enps, outbox, survey_queries
 from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.enps_invitations import InvitationContext
@@ -191,7 +191,7 @@ class EnpsAnswers:
                 return False
             if await self._customer_asked_since(session, context, chat_id):
                 return False  # the person answers the bot's latest question: the customer one
-            comment = storable(text).strip() or None
+            comment = database_safe(text).strip() or None
             if not await self._finish(session, context, comment=comment, now=now):
                 return False
             await session.commit()
@@ -207,7 +207,7 @@ class EnpsAnswers:
         An employee can be a client too, and the eNPS prompt waits for the whole round: text
         meant for the customer survey ("What went wrong?") must not land in the team's digest.
         """
-        customer_asked = await repo.comment_asked_at(session, chat_id=chat_id)
+        customer_asked = await survey_queries.comment_asked_at(session, chat_id=chat_id)
         if customer_asked is None:
             return False
         prompt_id = context.invitation.prompt_outbox_id

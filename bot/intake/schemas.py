@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.core.survey import SurveyStatus
-from bot.core.text import storable
+from bot.core.text import database_safe
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.intake import limits
 from bot.intake.service import ConnectLink, IntakeResult
@@ -22,7 +22,7 @@ def _storable(value: object) -> object:
     """
     if not isinstance(value, str):
         return value
-    return storable(value)
+    return database_safe(value)
 
 
 Text = Annotated[str, BeforeValidator(_storable)]

@@ -21,7 +21,7 @@ from bot.core.nps import Category, classify
 from bot.delivery.payloads import EditMessageText, Markup, SendMessage
 from bot.i18n import Translator
 from storage.models import AlertCase
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 TELEGRAM_LIMIT = 4096
 ALERT_BUDGET = 4000  # the alert's HTML, an upper bound of what Telegram counts, stays under this

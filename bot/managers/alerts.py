@@ -20,7 +20,7 @@ from bot.delivery.purposes import Purpose
 from bot.managers.alert_texts import AlertTexts, AlertView
 from storage import cases, outbox
 from storage.cases import CaseContext
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from bot.managers.alert_texts import (
     relay_to_client_payload,
 )
 from bot.managers.alerts import DetractorAlerts, as_view
-from storage import cases, outbox, repo
+from storage import cases, outbox, survey_queries
 from storage.cases import CaseContext
 from storage.db import SessionFactory
 from storage.outbox import ClaimedCall
@@ -435,7 +435,7 @@ class CaseDesk:
             if found is None or found.case.relay_manager_id is None:
                 return False
             if before_comment:
-                asked_at = await repo.comment_asked_at(session, chat_id=chat_id)
+                asked_at = await survey_queries.comment_asked_at(session, chat_id=chat_id)
                 relayed_at = found.case.relay_at
                 if asked_at is not None and (relayed_at is None or asked_at > relayed_at):
                     return False

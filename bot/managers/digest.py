@@ -40,9 +40,9 @@ from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, translator
 from bot.report.chart import render_trend_chart
 from bot.report.export import ExportFormat, export_filename, export_responses
+from bot.report.period import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_period_digest
 from bot.report.render import render_digest, render_summary
-from bot.report.weekly import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_weekly_digest
-from storage import outbox, repo
+from storage import outbox, survey_queries
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
 from storage.models import DigestPost
@@ -116,7 +116,7 @@ class DigestService:
 
     async def build(self, period: Period) -> WeeklyDigest:
         """The numbers of ``period``, the period before it, and the trend up to it."""
-        return await build_weekly_digest(
+        return await build_period_digest(
             self.engine,
             period=period,
             previous=period_before(period, self.tz),
@@ -285,7 +285,7 @@ class DigestService:
         """
         period = self.period(missed_run)
         async with self.session_factory() as session:
-            if not await repo.any_survey_before(session, when=period.end):
+            if not await survey_queries.any_survey_before(session, when=period.end):
                 return PostResult(PostOutcome.NOTHING_TO_CATCH_UP)
         return await self.post(as_of=missed_run)
 

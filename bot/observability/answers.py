@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.nps import Category, classify
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 COMMENT_KINDS = ("text", "voice", "none")
 

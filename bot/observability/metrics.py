@@ -21,7 +21,7 @@ from bot.core.clock import Clock
 from bot.core.nps import Category
 from bot.delivery.policy import Cause
 from bot.delivery.purposes import Purpose
-from bot.delivery.settle import Fate, Result
+from bot.delivery.results import Fate, Result
 from bot.observability.answers import COMMENT_KINDS, AnswerMetrics, on_commit
 from bot.observability.backlog import OutboxGauges
 from bot.observability.telegram import TelegramWatch
@@ -170,7 +170,7 @@ class Metrics:
         child.inc()
 
     def results_recorded(self, results: Sequence[Result]) -> None:
-        """Outbox results were committed (``settle.Recorder``'s observer)."""
+        """Outbox results were committed (``results.Recorder``'s observer)."""
         for result in results:
             key = (result.call.purpose, result_label(result))
             child = self._call_children.get(key)

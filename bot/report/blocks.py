@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.report.breakdown import Breakdown, GroupScore
-from bot.report.loop import LoopStats
+from bot.report.closed_loop import LoopStats
 from bot.report.markup import Markup, shorten
 
 GROUP_NAME_LIMIT = 40  # helpdesk names can be long; a line per group must stay one line

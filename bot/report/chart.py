@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from bot.i18n import Translator
-from bot.report.weekly import TrendPoint
+from bot.report.period import TrendPoint
 
 PROMOTER_COLOUR = "#2e7d32"
 PASSIVE_COLOUR = "#9e9e9e"

@@ -26,7 +26,7 @@ from bot.report.markup import (
     shorten,
     telegram_length,
 )
-from bot.report.weekly import DEFAULT_MIN_GROUP_SIZE, DigestComment, WeeklyDigest
+from bot.report.period import DEFAULT_MIN_GROUP_SIZE, DigestComment, WeeklyDigest
 
 __all__ = [
     "ELLIPSIS",

@@ -2,7 +2,7 @@
 
 A digest over a million responses needs a few hundred numbers, not a million rows. So the
 database counts (``bot.report.aggregates``) and pandas does the arithmetic on the counts
-(``bot.report.weekly``). This module defines the counted form and counts a frame of rows into
+(``bot.report.period``). This module defines the counted form and counts a frame of rows into
 it the same way, for small frames and for the tests that hold the database's counts to it.
 
 Periods are cut into *slices*: the spans between consecutive bounds of all the periods asked
@@ -44,7 +44,7 @@ def slice_bounds(periods: Iterable[Period]) -> Bounds:
 
 @dataclass(frozen=True, slots=True)
 class DigestCounts:
-    """What a digest is computed from (``bot.report.weekly.digest_from_counts``).
+    """What a digest is computed from (``bot.report.period.digest_from_counts``).
 
     - ``answers``: ``start``, ``end`` (a slice of ``answer_bounds``), ``score``, ``answers``:
       scores given per slice;

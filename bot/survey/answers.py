@@ -17,14 +17,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.clock import Clock
 from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
-from bot.core.text import storable
+from bot.core.text import database_safe
 from bot.delivery.payloads import EditMessageText, SendMessage
 from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
-from storage import repo
+from storage import survey_queries
 from storage.db import SessionFactory
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class SurveyAnswers:
         """Store an extra 1..5 answer in order, then ask the next one or thank the client."""
         now = self.clock()
         async with self.session_factory() as session:
-            context = await repo.load_context(session, survey_id=survey_id)
+            context = await survey_queries.load_context(session, survey_id=survey_id)
             tr = client_translator(context, default=self.default_language)
             if (
                 context is None
@@ -100,11 +100,11 @@ class SurveyAnswers:
                 or context.survey.status != SurveyStatus.COMPLETED
                 or context.survey.chat_id is None
                 or question >= len(self.extra_questions)
-                or question != await repo.ratings_given(session, survey_id=survey_id)
+                or question != await survey_queries.ratings_given(session, survey_id=survey_id)
             ):
                 return texts.press_answer(tr, "unknown" if context is None else "already_answered")
             label = self.extra_questions[question]
-            if not await repo.add_rating(
+            if not await survey_queries.add_rating(
                 session, survey_id=survey_id, question=question, label=label, value=value, now=now
             ):
                 return texts.press_answer(tr, "already_answered")
@@ -138,7 +138,7 @@ class SurveyAnswers:
         """Store a score if the press is genuine; return the toast text for the presser."""
         now = self.clock()
         async with self.session_factory() as session:
-            context = await repo.load_context(session, survey_id=survey_id)
+            context = await survey_queries.load_context(session, survey_id=survey_id)
             tr = client_translator(context, default=self.default_language)
             rejection = press_rejection(
                 _view(context, self.lifetime) if context else None,
@@ -165,7 +165,7 @@ class SurveyAnswers:
             }
             if context.survey.sent_at is None:
                 answer["sent_at"] = now  # pressed before the delivery was recorded
-            if not await repo.change_status(
+            if not await survey_queries.change_status(
                 session, survey_id=survey_id, expected=OPEN_FOR_SCORE, values=answer
             ):
                 return texts.press_answer(tr, "already_answered")
@@ -230,7 +230,7 @@ class SurveyAnswers:
         previous = survey.score if survey.score is not None else score
         if previous == score:
             return texts.press_answer(tr, None)
-        if not await repo.change_score(session, survey_id=survey.id, score=score):
+        if not await survey_queries.change_score(session, survey_id=survey.id, score=score):
             return texts.press_answer(tr, "already_answered")
         await session.refresh(survey)
         await queue_message(
@@ -263,9 +263,11 @@ class SurveyAnswers:
         self, session: AsyncSession, *, chat_id: int, user_id: int
     ) -> SurveyContext | None:
         """The survey in this chat that waits for its client's comment, if any."""
-        survey_id = await repo.survey_awaiting_comment(session, chat_id=chat_id)
+        survey_id = await survey_queries.survey_awaiting_comment(session, chat_id=chat_id)
         context = (
-            None if survey_id is None else await repo.load_context(session, survey_id=survey_id)
+            None
+            if survey_id is None
+            else await survey_queries.load_context(session, survey_id=survey_id)
         )
         if context is None or context.customer.telegram_user_id != user_id:
             return None
@@ -287,7 +289,7 @@ class SurveyAnswers:
             values |= {"comment": comment, "commented_at": now}
         if voice is not None:
             values |= {"voice_file_id": voice[0], "voice_seconds": voice[1], "commented_at": now}
-        if not await repo.change_status(
+        if not await survey_queries.change_status(
             session, survey_id=context.survey.id, expected=SurveyStatus.ANSWERED, values=values
         ):
             return False
@@ -300,7 +302,7 @@ class SurveyAnswers:
         """Close the survey without a comment when its own client presses Skip."""
         now = self.clock()
         async with self.session_factory() as session:
-            context = await repo.load_context(session, survey_id=survey_id)
+            context = await survey_queries.load_context(session, survey_id=survey_id)
             tr = client_translator(context, default=self.default_language)
             if context is None or context.customer.telegram_user_id != presser_id:
                 return texts.press_answer(tr, "unknown" if context is None else "not_yours")
@@ -330,7 +332,7 @@ class SurveyAnswers:
     ) -> bool:
         """Store the chat's next message as the comment of the survey that asked for one."""
         if text is not None:
-            text = storable(text)
+            text = database_safe(text)
         now = self.clock()
         async with self.session_factory() as session:
             context = await self._awaiting_comment(session, chat_id=chat_id, user_id=user_id)

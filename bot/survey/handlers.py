@@ -24,12 +24,12 @@ from bot.core.callback import (
     SkipPress,
     decode,
 )
-from bot.core.text import storable
+from bot.core.text import database_safe
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
 from bot.survey.answers import SurveyAnswers
+from bot.survey.client_commands import ClientRights
 from bot.survey.linking import ClientLinking
-from bot.survey.rights import ClientRights
 
 Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -46,8 +46,8 @@ class SurveyHandlers:
     rights: ClientRights
     # Tried before the comment (a manager's reply being written) and after it (a client's
     # answer to a manager), so the survey side need not know about managers.
-    text_first: tuple[TextHook, ...] = ()
-    text_last: tuple[TextHook, ...] = ()
+    before_comment: tuple[TextHook, ...] = ()
+    after_comment: tuple[TextHook, ...] = ()
 
     async def start(self, update: Update, context: Context) -> None:
         """/start greets; /start <payload> links the chat and sends the waiting survey."""
@@ -187,13 +187,13 @@ class SurveyHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        chat_id, text = message.chat_id, storable(message.text)
-        for hook in self.text_first:
+        chat_id, text = message.chat_id, database_safe(message.text)
+        for hook in self.before_comment:
             if await hook(chat_id, user.id, text):
                 return
         if await self.answers.record_comment(chat_id=chat_id, user_id=user.id, text=text):
             return
-        for hook in self.text_last:
+        for hook in self.after_comment:
             if await hook(chat_id, user.id, text):
                 return
 

@@ -18,10 +18,10 @@ from bot.core.survey import SurveyStatus
 from bot.delivery.payloads import SendMessage
 from bot.i18n import Translator, normalize_language, translator
 from bot.phones import normalize_shared_contact
-from bot.survey import rights_texts, texts
+from bot.survey import client_command_texts, texts
 from bot.survey.outbound import client_translator, queue_message
 from bot.survey.sweep import SurveySweep
-from storage import clients, repo
+from storage import clients, survey_queries
 from storage.db import SessionFactory
 from storage.models import Customer, Survey
 
@@ -55,10 +55,12 @@ class ClientLinking:
         tr, now = self._tr(language), self.clock()
         async with self.session_factory() as session:
             if await clients.opt_in(session, user_id=user_id):
-                await queue_message(session, chat_id, rights_texts.resumed(tr), now=now)
+                await queue_message(session, chat_id, client_command_texts.resumed(tr), now=now)
             greeting = texts.greeting_payload(tr, company=self.company)
             await queue_message(session, chat_id, greeting, now=now)
-            customer_ids = await repo.link_known_user(session, user_id=user_id, chat_id=chat_id)
+            customer_ids = await survey_queries.link_known_user(
+                session, user_id=user_id, chat_id=chat_id
+            )
             if not customer_ids:
                 offer = texts.contact_request_payload(tr, company=self.company)
                 await queue_message(session, chat_id, offer, now=now)
@@ -89,11 +91,11 @@ class ClientLinking:
             await clients.opt_in(session, user_id=user_id)  # opening a link is asking to be asked
             survey_id = claim.target_id if claim.kind is LinkKind.SURVEY else None
             if survey_id is not None:
-                context = await repo.load_context(session, survey_id=survey_id)
+                context = await survey_queries.load_context(session, survey_id=survey_id)
                 customer_id = context.customer.id if context else None
             else:
                 customer_id = claim.target_id
-            if customer_id is None or not await repo.link_customer_chat(
+            if customer_id is None or not await survey_queries.link_customer_chat(
                 session,
                 customer_id=customer_id,
                 user_id=user_id,
@@ -114,7 +116,7 @@ class ClientLinking:
             if (
                 survey_id is not None
                 and fresh
-                and await repo.change_status(
+                and await survey_queries.change_status(
                     session,
                     survey_id=survey_id,
                     expected=(SurveyStatus.UNREACHABLE, SurveyStatus.PENDING),
@@ -150,10 +152,10 @@ class ClientLinking:
             matches = (
                 []
                 if normalized is None
-                else await repo.customers_with_phone(session, phone=normalized)
+                else await survey_queries.customers_with_phone(session, phone=normalized)
             )
             for customer in matches:
-                if customer.id is not None and await repo.link_customer_chat(
+                if customer.id is not None and await survey_queries.link_customer_chat(
                     session,
                     customer_id=customer.id,
                     user_id=user_id,

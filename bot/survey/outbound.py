@@ -10,7 +10,7 @@ from bot.delivery.payloads import Payload
 from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, normalize_language, translator
 from storage import outbox
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 
 def client_translator(

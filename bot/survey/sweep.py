@@ -17,7 +17,7 @@ from bot.delivery.policy import Cause, Decision
 from bot.delivery.purposes import Purpose
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
-from storage import repo
+from storage import survey_queries
 from storage.db import SessionFactory
 from storage.models import Survey
 from storage.outbox import ClaimedCall
@@ -42,15 +42,15 @@ class SurveySweep:
         """One sweep: expire, remind, then queue what is due (the scheduler calls this).
 
         Each step is a short transaction of its own that claims its rows without waiting for
-        any (``storage.repo._claim``): sweeps of other instances, the intake's kicks and the
-        handlers go on beside it, and a row one of them holds is left for the next sweep.
+        any (``storage.survey_queries._claim``): sweeps of other instances, the intake's kicks
+        and the handlers go on beside it, and a row one of them holds is left for the next sweep.
         """
         now = self.clock()
         async with self.session_factory() as session:
-            expired = await repo.expire_surveys(
+            expired = await survey_queries.expire_surveys(
                 session, cutoff=self.rules.expiry_cutoff(now), now=now
             )
-            await repo.end_surveys_of_unreachable(session, now=now)
+            await survey_queries.end_surveys_of_unreachable(session, now=now)
             await session.commit()
         if expired:
             logger.info("%d surveys expired", expired)
@@ -67,14 +67,14 @@ class SurveySweep:
     async def _lock_scores(self, session: AsyncSession, now: datetime) -> int:
         """The change window is over: the score is final and the keyboard goes."""
         locked = 0
-        for survey_id in await repo.scores_to_lock(
+        for survey_id in await survey_queries.scores_to_lock(
             session, answered_before=now - self.change_window, limit=self.batch
         ):
-            context = await repo.load_context(session, survey_id=survey_id)
+            context = await survey_queries.load_context(session, survey_id=survey_id)
             if context is None:
                 continue
             survey = context.survey
-            await repo.lock_score(session, survey_id=survey_id, now=now)
+            await survey_queries.lock_score(session, survey_id=survey_id, now=now)
             if survey.chat_id is None or survey.message_id is None or survey.score is None:
                 continue
             tr = client_translator(context, default=self.default_language)
@@ -98,10 +98,10 @@ class SurveySweep:
         if cutoff is None:
             return 0
         reminded = 0
-        for survey_id in await repo.surveys_to_remind(
+        for survey_id in await survey_queries.surveys_to_remind(
             session, sent_before=cutoff, limit=self.batch
         ):
-            context = await repo.load_context(session, survey_id=survey_id)
+            context = await survey_queries.load_context(session, survey_id=survey_id)
             survey = context.survey if context else None
             if (
                 context is None
@@ -110,7 +110,7 @@ class SurveySweep:
                 or survey.message_id is None
             ):
                 continue
-            if not await repo.change_status(
+            if not await survey_queries.change_status(
                 session,
                 survey_id=survey_id,
                 expected=SurveyStatus.SENT,
@@ -128,12 +128,13 @@ class SurveySweep:
     async def queue_due(self, *, customer_id: int | None = None) -> int:
         """Hand due surveys of reachable clients to the outbox, one batch; return how many.
 
-        The batch is claimed (``repo.due_survey_ids``): sweeps at once take different surveys.
+        The batch is claimed (``survey_queries.due_survey_ids``): sweeps at once take different
+        surveys.
         """
         now = self.clock()
         queued = 0
         async with self.session_factory() as session:
-            for survey_id in await repo.due_survey_ids(
+            for survey_id in await survey_queries.due_survey_ids(
                 session, now=now, limit=self.batch, customer_id=customer_id
             ):
                 queued += await self.queue_one(session, survey_id=survey_id, now=now)
@@ -146,11 +147,11 @@ class SurveySweep:
         self, session: AsyncSession, *, survey_id: int, now: datetime, throttle: bool = True
     ) -> int:
         """Queue one pending survey's question, unless the client was surveyed too recently."""
-        context = await repo.load_context(session, survey_id=survey_id)
+        context = await survey_queries.load_context(session, survey_id=survey_id)
         if context is None or context.customer.chat_id is None or context.customer.id is None:
             return 0
         if context.opted_out:  # the client said /stop: every rule respects it
-            await repo.change_status(
+            await survey_queries.change_status(
                 session,
                 survey_id=survey_id,
                 expected=SurveyStatus.PENDING,
@@ -161,7 +162,7 @@ class SurveySweep:
                 },
             )
             return 0
-        if not await repo.change_status(
+        if not await survey_queries.change_status(
             session,
             survey_id=survey_id,
             expected=SurveyStatus.PENDING,
@@ -169,10 +170,10 @@ class SurveySweep:
         ):
             return 0  # someone else queued, cancelled or expired it meanwhile
         free_since = self.rules.throttle_free_since(now) if throttle else None
-        if not await repo.claim_survey_slot(
+        if not await survey_queries.claim_survey_slot(
             session, customer_id=context.customer.id, now=now, free_since=free_since
         ):
-            await repo.change_status(
+            await survey_queries.change_status(
                 session,
                 survey_id=survey_id,
                 expected=SurveyStatus.QUEUED,
@@ -210,7 +211,7 @@ class SurveySweep:
         delivered: Sequence[tuple[ClaimedCall, int | None]],
         now: datetime,
     ) -> None:
-        await repo.mark_questions_sent(
+        await survey_queries.mark_questions_sent(
             session,
             sent=[
                 (call.survey_id, call.chat_id, message_id)
@@ -231,13 +232,13 @@ class SurveySweep:
             values: dict[str, object] = {"status": SurveyStatus.PENDING, "queued_at": None}
         else:
             values = {"status": SurveyStatus.UNREACHABLE, "completed_at": now}
-        await repo.change_status(
+        await survey_queries.change_status(
             session, survey_id=call.survey_id, expected=SurveyStatus.QUEUED, values=values
         )
         survey = await session.get(Survey, call.survey_id)
         if survey is not None:  # it did not reach the client: it does not use up the period
-            await repo.recount_last_surveyed(session, customer_id=survey.customer_id)
+            await survey_queries.recount_last_surveyed(session, customer_id=survey.customer_id)
         if decision.cause is Cause.NO_CHAT:
-            await repo.forget_chat(session, chat_id=call.chat_id)
+            await survey_queries.forget_chat(session, chat_id=call.chat_id)
         elif decision.cause is Cause.BLOCKED:
-            await repo.mark_customer_unreachable(session, chat_id=call.chat_id)
+            await survey_queries.mark_customer_unreachable(session, chat_id=call.chat_id)

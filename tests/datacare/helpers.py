@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.core.periods import Period
-from bot.report.weekly import WeeklyDigest
+from bot.report.period import WeeklyDigest
 from bot.services import digest_service
 from storage.db import Database
 

@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 
 from bot.config import Settings
 from bot.delivery.purposes import Purpose, hooks_of
-from bot.delivery.settle import PurposeHooks
+from bot.delivery.results import PurposeHooks
 from bot.services import build_services
 from storage.models import OutboxMessage
 

@@ -87,19 +87,19 @@ def bodies(case: Case) -> st.SearchStrategy[bytes]:
     )
 
 
-def storable(found: object) -> None:
+def database_safe(found: object) -> None:
     """Every text of an event (or its message) fits a database column and a JSON answer."""
     if isinstance(found, str):
         assert "\x00" not in found
         found.encode("utf-8")  # no lone surrogate
     elif isinstance(found, tuple | list):
         for item in found:
-            storable(item)
+            database_safe(item)
     elif isinstance(found, TicketClosed | TicketReopened | Ignored | CustomerInfo):
         for name in type(found).__dataclass_fields__:
-            storable(getattr(found, name))
+            database_safe(getattr(found, name))
     elif isinstance(found, PayloadError):
-        storable(str(found))
+        database_safe(str(found))
 
 
 def answered_clearly(response: httpx.Response) -> None:
@@ -127,7 +127,7 @@ def test_parse_returns_an_event_or_a_payload_error(case: Case, data: st.DataObje
         outcome = error
     assert isinstance(outcome, PayloadError | TicketClosed | TicketReopened | Ignored)
     assert str(outcome)
-    storable(outcome)
+    database_safe(outcome)
     if isinstance(outcome, TicketClosed):
         assert outcome.closed_at.tzinfo is not None
         assert len(outcome.ticket_id) <= 255 and len(outcome.customer.helpdesk_id) <= 255

@@ -20,7 +20,7 @@ from bot.managers.alert_texts import (
     ticket_url,
 )
 from storage.models import AlertCase, Customer, Survey, Ticket
-from storage.repo import SurveyContext
+from storage.survey_queries import SurveyContext
 
 MOSCOW = ZoneInfo("Europe/Moscow")  # UTC+3 all year
 TEMPLATE = "https://help.example/tickets/{id}"

@@ -28,8 +28,8 @@ from storage import outbox
 from storage.db import SessionFactory
 from storage.models import Customer, OutboxMessage, Survey, Ticket
 from storage.outbox import ClaimedCall
-from storage.repo import SurveyContext
-from tests.delivery.test_settle import OneShotSender, Outage
+from storage.survey_queries import SurveyContext
+from tests.delivery.test_results import OneShotSender, Outage
 from tests.intake.conftest import intake_for
 from tests.observability.scrape import delta, samples, series, value
 

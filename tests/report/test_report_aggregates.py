@@ -21,14 +21,14 @@ from bot.core.nps import NpsSummary
 from bot.core.periods import Period, periods_up_to
 from bot.report.aggregates import load_digest_counts, load_rating_counts
 from bot.report.frames import load_survey_frame
-from bot.report.tally import DigestCounts, count_answers, count_frame
-from bot.report.weekly import (
+from bot.report.period import (
     RatingSummary,
-    build_weekly_digest,
+    build_period_digest,
     compute_digest,
     compute_trend,
     summarize_ratings,
 )
+from bot.report.tally import DigestCounts, count_answers, count_frame
 from storage.db import make_session_factory
 from storage.models import SurveyRating
 
@@ -145,7 +145,7 @@ async def test_built_digest_equals_the_row_digest(engine: AsyncEngine) -> None:
     frame = await row_frame(engine, PREVIOUS_WEEK, WEEK)
     wide = await row_frame(engine, TREND[0], WEEK)
 
-    built = await build_weekly_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, trend=TREND)
+    built = await build_period_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, trend=TREND)
 
     from_rows = compute_digest(frame, period=WEEK, previous=PREVIOUS_WEEK)
     assert replace(built, ratings=(), loop=None, trend=()) == from_rows
@@ -155,7 +155,7 @@ async def test_built_digest_equals_the_row_digest(engine: AsyncEngine) -> None:
 async def test_built_digest_by_hand(engine: AsyncEngine) -> None:
     await seed(engine)
 
-    built = await build_weekly_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, trend=TREND)
+    built = await build_period_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, trend=TREND)
 
     # Answered this week: w1 10, w2 9, w3 3, w4 7, w5 0, w6 6, p2 2 -> 2 P, 1 Pa, 4 D of 7.
     assert (built.promoters, built.passives, built.detractors) == (2, 1, 4)
@@ -189,7 +189,7 @@ async def test_built_digest_by_hand(engine: AsyncEngine) -> None:
 async def test_groups_merge_names_that_differ_by_white_space(engine: AsyncEngine) -> None:
     await seed(engine)
 
-    built = await build_weekly_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, min_group_size=1)
+    built = await build_period_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, min_group_size=1)
 
     agents = {g.name: (g.responses, g.promoters, g.detractors) for g in built.breakdowns[0].groups}
     # None is "not set": w4 (None) and w5 ("") together.
@@ -214,7 +214,7 @@ async def test_empty_periods_read_nothing(engine: AsyncEngine) -> None:
     await seed(engine)
     instant = Period(start=WEEK.start, end=WEEK.start)
 
-    built = await build_weekly_digest(engine, period=instant, previous=instant, trend=[instant])
+    built = await build_period_digest(engine, period=instant, previous=instant, trend=[instant])
 
     assert (built.responses, built.surveys_sent, built.comments) == (0, 0, [])
     assert built.nps is None
@@ -225,4 +225,4 @@ async def test_naive_bounds_are_refused_before_reading(engine: AsyncEngine) -> N
     naive = Period(start=WEEK.start.replace(tzinfo=None), end=WEEK.end)
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        await build_weekly_digest(engine, period=naive, previous=PREVIOUS_WEEK)
+        await build_period_digest(engine, period=naive, previous=PREVIOUS_WEEK)

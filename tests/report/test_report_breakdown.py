@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.report.breakdown import compute_breakdown
-from bot.report.weekly import compute_digest
+from bot.report.period import compute_digest
 
 from .helpers import PREVIOUS_WEEK, WEEK, at, make_frame
 

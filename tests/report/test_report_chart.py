@@ -15,7 +15,7 @@ from matplotlib.container import ErrorbarContainer
 from bot.core.nps import NpsSummary
 from bot.core.periods import last_full_week, periods_up_to
 from bot.report.chart import render_trend_chart, trend_figure
-from bot.report.weekly import TrendPoint, compute_trend
+from bot.report.period import TrendPoint, compute_trend
 
 from .helpers import WEEK, at
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.report.frames import COLUMNS, load_survey_frame
-from bot.report.weekly import build_weekly_digest
+from bot.report.period import build_period_digest
 
 from .helpers import PREVIOUS_WEEK, WEEK, at, insert_surveys
 
@@ -129,7 +129,7 @@ async def test_build_weekly_digest_reads_both_weeks(engine: AsyncEngine) -> None
         ],
     )  # fmt: skip
 
-    digest = await build_weekly_digest(engine, period=WEEK, previous=PREVIOUS_WEEK)
+    digest = await build_period_digest(engine, period=WEEK, previous=PREVIOUS_WEEK)
 
     # This week: p3 (10, sent last week) and c1 (8) -> 1 promoter, 1 passive, NPS 50.
     assert (digest.promoters, digest.passives, digest.detractors) == (1, 1, 0)

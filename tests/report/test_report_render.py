@@ -16,14 +16,14 @@ from bot.core.nps import NpsSummary
 from bot.core.periods import last_full_week
 from bot.i18n import Translator, translator
 from bot.report.breakdown import DIMENSIONS, Breakdown, GroupScore
-from bot.report.loop import LoopStats
+from bot.report.closed_loop import LoopStats
+from bot.report.period import DigestComment, WeeklyDigest
 from bot.report.render import (
     TELEGRAM_MESSAGE_LIMIT,
     render_digest,
     render_summary,
     telegram_length,
 )
-from bot.report.weekly import DigestComment, WeeklyDigest
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # Monday 6 to Monday 13 January 2025 in Moscow, i.e. 21:00 UTC on the Sundays before.

@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.nps import NpsSummary
 from bot.core.periods import Period
+from bot.report.period import compute_trend
 from bot.report.tally import count_answers, count_frame, slice_bounds, slice_index
-from bot.report.weekly import compute_trend
 
 from .helpers import PREVIOUS_WEEK, WEEK, at, make_frame
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
-from storage import repo, tickets
+from storage import survey_queries, tickets
 from storage.db import SessionFactory
 from storage.models import Customer, Survey, Ticket
 from storage.tables import table_of
@@ -77,7 +77,7 @@ async def test_times_come_back_aware_utc_and_attribution_is_kept(sessions: Sessi
             session, event=event(telegram_user_id=555, name="Anna"), due_at=NOW, now=NOW
         )
     async with sessions() as session:
-        context = await repo.load_context(session, survey_id=record.survey_id)
+        context = await survey_queries.load_context(session, survey_id=record.survey_id)
     assert context is not None
     assert context.survey.closed_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     assert context.survey.closed_at.tzinfo is UTC
@@ -121,8 +121,10 @@ async def test_due_surveys_need_a_due_time_and_a_chat(sessions: SessionFactory) 
             session, event=event("T-2"), due_at=NOW + timedelta(hours=1), now=NOW
         )
     async with sessions() as session:
-        assert await repo.due_survey_ids(session, now=NOW, limit=10) == [linked.survey_id]
-        assert await repo.due_survey_ids(session, now=NOW + timedelta(hours=2), limit=10) == [
+        assert await survey_queries.due_survey_ids(session, now=NOW, limit=10) == [linked.survey_id]
+        assert await survey_queries.due_survey_ids(
+            session, now=NOW + timedelta(hours=2), limit=10
+        ) == [
             linked.survey_id,
             later.survey_id,
         ]
@@ -159,10 +161,10 @@ async def test_reopened_ticket_cancels_the_unsent_survey_and_a_new_closing_makes
     assert second.created and second.survey_id != first.survey_id
     assert not again.created and again.survey_id == second.survey_id
     async with sessions() as session:
-        context = await repo.load_context(session, survey_id=second.survey_id)
+        context = await survey_queries.load_context(session, survey_id=second.survey_id)
     assert context is not None and context.survey.agent == "Olga"
     async with sessions() as session:
-        original = await repo.load_context(session, survey_id=first.survey_id)
+        original = await survey_queries.load_context(session, survey_id=first.survey_id)
     assert original is not None and original.survey.agent == "Ivan"  # credit stays put
 
 
@@ -185,7 +187,7 @@ async def test_a_closing_a_rule_excludes_is_recorded_as_skipped(sessions: Sessio
         )
     assert (record.status, record.skip_reason) == (SurveyStatus.SKIPPED, "tag:spam")
     async with sessions() as session:
-        assert await repo.due_survey_ids(session, now=NOW, limit=10) == []
+        assert await survey_queries.due_survey_ids(session, now=NOW, limit=10) == []
 
 
 def closing(
@@ -238,7 +240,7 @@ async def test_a_batch_merges_one_customers_data_in_order(sessions: SessionFacto
         await tickets.record_closings(session, batch, now=NOW)
     async with sessions() as session:
         (customer,) = (await session.exec(table_of(Customer).select())).all()
-        context = await repo.load_context(session, survey_id=3)
+        context = await survey_queries.load_context(session, survey_id=3)
     assert (customer.name, customer.company, customer.language) == ("Anna", "ACME", "ru")
     assert (customer.telegram_user_id, customer.chat_id) == (555, 555)  # the first id given
     assert context is not None and context.survey.company == "ACME"

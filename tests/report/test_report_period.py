@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.core.nps import summarize
 from bot.core.periods import Period
-from bot.report.weekly import DigestComment, compute_digest
+from bot.report.period import DigestComment, compute_digest
 
 from .helpers import PREVIOUS_WEEK, WEEK, at, make_frame
 

@@ -10,7 +10,7 @@ from bot.core.clock import Clock
 from bot.delivery.payloads import SendMessage
 from bot.delivery.purposes import Purpose
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
-from bot.survey import rights_texts
+from bot.survey import client_command_texts
 from bot.survey.outbound import queue_message
 from storage import clients
 from storage.db import SessionFactory
@@ -52,12 +52,12 @@ class ClientRights:
         """/stop, /forget, /help and /language: answer with the question or the text."""
         tr = await self._translator(user_id, language)
         payloads = {
-            "stop": rights_texts.stop_question,
-            "forget": rights_texts.forget_question,
-            "language": rights_texts.language_question,
+            "stop": client_command_texts.stop_question,
+            "forget": client_command_texts.forget_question,
+            "language": client_command_texts.language_question,
         }
         if action == "help":
-            await self._say(chat_id, rights_texts.help_text(tr, company=self.company))
+            await self._say(chat_id, client_command_texts.help_text(tr, company=self.company))
         else:
             await self._say(chat_id, payloads[action](tr))
 
@@ -76,7 +76,7 @@ class ClientRights:
             return  # a press from someone else's chat (forged): touch nothing, not even the text
         tr = await self._translator(user_id, language)
         if not confirmed:
-            await self._say(chat_id, rights_texts.unchanged(tr), edit_message_id=message_id)
+            await self._say(chat_id, client_command_texts.unchanged(tr), edit_message_id=message_id)
             return
         now = self.clock()
         async with self.session_factory() as session:
@@ -88,11 +88,11 @@ class ClientRights:
                     purposes=(Purpose.SURVEY, Purpose.CLIENT, Purpose.RECOVERY),
                 )
                 logger.info("a client opted out; %d unsent surveys skipped", skipped)
-                done = rights_texts.stopped(tr)
+                done = client_command_texts.stopped(tr)
             else:
                 kept = await clients.forget(session, user_id=user_id, now=now)
                 logger.info("a client's personal data was erased; %d anonymous scores kept", kept)
-                done = rights_texts.forgotten(tr)
+                done = client_command_texts.forgotten(tr)
             await queue_message(
                 session, chat_id, done, now=now, method="editMessageText", message_id=message_id
             )
@@ -107,7 +107,7 @@ class ClientRights:
             return
         async with self.session_factory() as session:
             await clients.choose_language(session, user_id=user_id, language=code, now=self.clock())
-            confirmation = rights_texts.language_chosen(translator(code))
+            confirmation = client_command_texts.language_chosen(translator(code))
             await queue_message(
                 session,
                 chat_id,

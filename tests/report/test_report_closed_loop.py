@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.report.loop import LoopStats, compute_loop, load_case_frame
+from bot.report.closed_loop import LoopStats, compute_loop, load_case_frame
 from storage.db import make_session_factory
 from storage.models import AlertCase
 

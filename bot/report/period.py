@@ -2,7 +2,7 @@
 loop and comments of one period against the period before, plus the trend for the chart.
 
 The arithmetic is pandas on counts (``bot.report.tally.DigestCounts``): the database makes them
-for ``build_weekly_digest`` (``bot.report.aggregates``), and ``compute_digest`` makes them from a
+for ``build_period_digest`` (``bot.report.aggregates``), and ``compute_digest`` makes them from a
 frame of rows, so the same functions serve both and are tested without a database. The name is
 historical: the period may be a week, a month or any range a manager asks for.
 """
@@ -28,8 +28,8 @@ from bot.core.nps import (
 from bot.core.periods import Period
 from bot.report.aggregates import load_digest_counts, load_rating_counts
 from bot.report.breakdown import Breakdown, compute_breakdowns
+from bot.report.closed_loop import LoopStats, compute_loop, load_case_frame
 from bot.report.frames import COLUMNS
-from bot.report.loop import LoopStats, compute_loop, load_case_frame
 from bot.report.tally import (
     DigestCounts,
     count_answers,
@@ -251,7 +251,7 @@ def compute_digest(
 
     The frame must include every survey sent, answered or commented on in that span (what
     ``load_survey_frame`` returns); rows outside both periods are ignored, so a wider frame is fine.
-    The rows are counted first, exactly as the database counts them for ``build_weekly_digest``.
+    The rows are counted first, exactly as the database counts them for ``build_period_digest``.
     """
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
@@ -262,7 +262,7 @@ def compute_digest(
     )
 
 
-async def build_weekly_digest(
+async def build_period_digest(
     engine: AsyncEngine,
     *,
     period: Period,
