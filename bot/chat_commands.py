@@ -23,8 +23,8 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.enps.handlers import JOIN_LINK, EnpsHandlers
 from bot.i18n import Translator
-from bot.managers.commands import ManagerCommands, Report
 from bot.managers.handlers import PROMPT_LINK, ManagerHandlers
+from bot.managers.reports import ManagerCommands, Report
 from bot.survey.handlers import SurveyHandlers
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
-from bot import commands, eventloop
+from bot import cli_commands, eventloop
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.core.periods import PERIOD_HELP, PeriodError
 from bot.core.retention import AGE_HELP, MINIMUM_AGE, AgeError
 from bot.core.tickets import CustomerInfo, TicketClosed
-from bot.datacare import commands as datacare
+from bot.datacare import runs as datacare
 from bot.datacare.csvfile import HeaderError
 from bot.datacare.importer import Rejected
 from bot.enps import cli as enps_cli
@@ -65,7 +65,7 @@ def _fail(message: str) -> typer.Exit:
 def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
-        eventloop.run(commands.run(_settings()))
+        eventloop.run(cli_commands.run(_settings()))
     except (MissingSettingError, OverrideError, AlreadyRunningError, UnknownRevisionError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
@@ -84,10 +84,10 @@ def migrate() -> None:
     """Create or upgrade the database schema (``run`` does this too)."""
     settings = _settings()
     try:
-        asyncio.run(commands.migrate(settings))
+        asyncio.run(cli_commands.migrate(settings))
     except UnknownRevisionError as error:
         raise _fail(str(error)) from None
-    typer.echo(f"database is at the newest schema: {commands.safe_url(settings.database_url)}")
+    typer.echo(f"database is at the newest schema: {cli_commands.safe_url(settings.database_url)}")
 
 
 @app.command("ticket-closed")
@@ -128,7 +128,7 @@ def ticket_closed(
         tags=tuple(tag or ()),
     )
     try:
-        result = asyncio.run(commands.ticket_closed(_settings(), event))
+        result = asyncio.run(cli_commands.ticket_closed(_settings(), event))
     except MissingSettingError as error:
         raise _fail(str(error)) from None
     typer.echo(json.dumps(result, ensure_ascii=False))
@@ -157,9 +157,9 @@ def digest(
     settings = _settings()
     try:
         if print_:
-            typer.echo(asyncio.run(commands.print_digest(settings, period)))
+            typer.echo(asyncio.run(cli_commands.print_digest(settings, period)))
         if now:
-            typer.echo(asyncio.run(commands.post_digest(settings)))
+            typer.echo(asyncio.run(cli_commands.post_digest(settings)))
     except (MissingSettingError, PeriodError) as error:
         raise _fail(str(error)) from None
 
@@ -195,7 +195,7 @@ def export(
 
         try:
             path, rows = asyncio.run(
-                commands.export(
+                cli_commands.export(
                     settings,
                     period=period,
                     fmt=fmt,

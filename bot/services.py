@@ -52,9 +52,9 @@ from bot.intake.service import TicketIntake
 from bot.managers.alert_texts import AlertTexts
 from bot.managers.alerts import DetractorAlerts
 from bot.managers.cases import CaseDesk
-from bot.managers.commands import ManagerCommands
 from bot.managers.digest import DigestService
 from bot.managers.handlers import ManagerHandlers
+from bot.managers.reports import ManagerCommands
 from bot.observability.metrics import Metrics
 from bot.survey.answers import SurveyAnswers
 from bot.survey.client_commands import ClientRights

@@ -166,7 +166,7 @@ def test_a_failed_export_leaves_the_previous_file_alone(
         (tmp_path / ".r.csv.partial").write_bytes(b"survey_id,tick")
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("bot.commands.export_responses", fail_half_way)
+    monkeypatch.setattr("bot.cli_commands.export_responses", fail_half_way)
     result = runner.invoke(app, ["export", "--out", "r.csv"], env=env)
     assert isinstance(result.exception, RuntimeError)
     assert (tmp_path / "r.csv").read_text() == "last week's export"

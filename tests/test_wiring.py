@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy.exc import ArgumentError
 from telegram.ext import ApplicationBuilder
 
-from bot import commands
+from bot import cli_commands
 from bot.config import MissingSettingError
 from bot.core.tickets import CustomerInfo, TicketClosed
-from bot.datacare.commands import import_file, purge_old_data
+from bot.datacare.runs import import_file, purge_old_data
 from bot.enps.campaigns import CampaignDesk, with_desk
 from bot.services import build_services, chat_handlers, repeating_work
 from storage.db import Database
@@ -78,15 +78,15 @@ async def test_database_commands_build_no_bot_and_dispose_their_engine(
 ) -> None:
     # A token is set, so only the missing Application, not a missing token, tells them apart.
     settings = settings_for(database_url, telegram_token="123456:TEST", link_secret="k" * 32)
-    await commands.migrate(settings)
+    await cli_commands.migrate(settings)
     source = tmp_path / "answers.csv"
     source.write_text(CSV, encoding="utf-8")
     imported = await import_file(settings, source, on_reject=lambda _r: None, now=NOW)
     assert imported.imported == 1
     purged = await purge_old_data(settings, older_than="30d", now=NOW)
     assert purged.surveys == 1  # answered on 5 October, more than 30 days before NOW
-    assert "NPS" in await commands.print_digest(settings, "365d")
-    path, rows = await commands.export(
+    assert "NPS" in await cli_commands.print_digest(settings, "365d")
+    path, rows = await cli_commands.export(
         settings,
         period="365d",
         fmt="csv",
@@ -124,7 +124,7 @@ async def test_a_failing_command_still_disposes_its_engine(
 
 async def test_a_url_without_a_driver_opens_nothing(databases: Opened) -> None:
     with pytest.raises(ArgumentError):
-        await commands.migrate(settings_for("postgresql://nobody@127.0.0.1/none"))
+        await cli_commands.migrate(settings_for("postgresql://nobody@127.0.0.1/none"))
     assert databases.opened == []
 
 
@@ -133,7 +133,7 @@ async def test_commands_that_send_need_the_token_before_any_engine(
 ) -> None:
     settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}")
     with pytest.raises(MissingSettingError):
-        await commands.post_digest(settings)
+        await cli_commands.post_digest(settings)
     assert databases.opened == []
 
 
@@ -146,7 +146,7 @@ async def test_ticket_closed_builds_every_service_on_one_database_and_disposes_i
         closed_at=NOW,
         customer=CustomerInfo(helpdesk_id="c-9", telegram_user_id=42),
     )
-    result = await commands.ticket_closed(settings, event)
+    result = await cli_commands.ticket_closed(settings, event)
     assert result["created"] is True
     assert str(result["deep_link"]).startswith("https://t.me/acme_bot?start=")
     assert len(databases.opened) == 1

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filter
 
 from bot.core.callback import CasePress, RecoveryPress, decode
 from bot.managers.cases import START_PAYLOAD, CaseDesk
-from bot.managers.commands import ManagerCommands, Report
+from bot.managers.reports import ManagerCommands, Report
 
 Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.datacare.commands import import_file
 from bot.datacare.csvfile import HeaderError
 from bot.datacare.importer import ImportReport, Rejected
+from bot.datacare.runs import import_file
 from bot.report.export import count_responses
 from storage.db import SessionFactory
 from storage.models import AlertCase, Customer, OutboxMessage, Survey, Ticket

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import col, func, select
 
-from bot.datacare.commands import import_file, purge_old_data
 from bot.datacare.importer import Rejected
+from bot.datacare.runs import import_file, purge_old_data
 from storage.db import make_engine, make_session_factory
 from storage.models import AlertCase, CaseMessage, Customer, OutboxMessage, Survey
 from tests.datacare.helpers import digest_of

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.commands import post_digest
+from bot.cli_commands import post_digest
 from bot.config import Settings
 from bot.sandbox.server import FakeBotApi
 from tests.e2e.conftest import API_TOKEN, MANAGERS, ticket

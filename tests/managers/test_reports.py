@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.managers.commands import ManagerCommands
+from bot.managers.reports import ManagerCommands
 from bot.services import Services, build_services
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxMessage
