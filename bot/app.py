@@ -18,13 +18,12 @@ from typing import Any
 
 import uvicorn
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import SecretStr
 from telegram import BotCommandScopeChat, Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.chat_commands import Audience, command_menu
-from bot.config import Settings
+from bot.config import Settings, secret_value
 from bot.core.clock import Clock, utc_now
 from bot.cron import last_fire_time
 from bot.eventloop import freeze_startup_heap
@@ -45,7 +44,6 @@ from bot.services import build_services, chat_handlers, intake_app, repeating_wo
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
 from storage import outbox
 from storage.locks import PollingLock
-from storage.migrate import upgrade_to_head
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +55,6 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # should rather fail and let Telegram deliver the update again.
 POLL_PATIENCE = timedelta(minutes=15)
 WEBHOOK_PATIENCE = timedelta(seconds=20)
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value else None
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -134,7 +128,7 @@ class NpsBot:
     async def start(self) -> None:
         """Migrate, connect to Telegram, then start polling, jobs, dispatcher and HTTP."""
         services, settings = self.services, self.settings
-        await upgrade_to_head(services.engine)
+        await services.database.migrate()
         application = services.application
         if not self.webhook_mode:
             # One poller per bot: a second would fight the first for updates (409 Conflict).
@@ -178,7 +172,9 @@ class NpsBot:
             checks["polling"] = PollingCheck(self._poller)
         readiness = Readiness(checks)
         http_app.include_router(
-            ops_router(readiness, services.metrics, metrics_token=_secret(settings.metrics_token))
+            ops_router(
+                readiness, services.metrics, metrics_token=secret_value(settings.metrics_token)
+            )
         )
         config = uvicorn.Config(
             http_app,
@@ -221,7 +217,7 @@ class NpsBot:
         return self.settings.telegram_webhook_url is not None
 
     def _webhook_secret(self) -> str:
-        configured = _secret(self.settings.telegram_webhook_secret)
+        configured = secret_value(self.settings.telegram_webhook_secret)
         return configured or derive_webhook_secret(self.settings.require_token())
 
     async def _set_webhook(self) -> None:

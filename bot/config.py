@@ -279,6 +279,11 @@ class Settings(BaseSettings):
         return deeplink.derive_secret(self.require_token())
 
 
+def secret_value(value: SecretStr | None) -> str | None:
+    """A secret setting's text, or None when it is not set (or set empty)."""
+    return value.get_secret_value() if value else None
+
+
 class MissingSettingError(RuntimeError):
     """A required setting is absent; the message names the environment variable."""
 

@@ -1,13 +1,13 @@
 """The composition root: every part of npsbot is built here from Settings, and nowhere else.
 
 Two layers, so a command builds only what it needs: ``storage.db.Database`` is the database
-alone (engine, sessions, migrations; no token, no Telegram) for purge, import, export,
-campaigns and ``digest --print`` (with ``digest_service`` for the last two); ``build_services``
-puts every service on top of one for ``run``, ``ticket-closed`` and ``digest --now``. What only
-the running bot needs besides (its chat handlers, its HTTP intake, the work of its scheduled
-jobs) is built here too, by ``chat_handlers``, ``intake_app`` and ``repeating_work``;
-``bot.app.NpsBot`` only starts and stops it. Nothing here talks to the network or the database
-yet.
+alone (engine, sessions, migrations; no token, no Telegram) for migrate, purge, import,
+campaigns, export and ``digest --print`` (with ``digest_service`` for the last two);
+``build_services`` puts every service on top of one for ``run``, ``ticket-closed`` and
+``digest --now``. What only the running bot needs besides (its chat handlers, its HTTP intake,
+the work of its scheduled jobs) is built here too, by ``chat_handlers``, ``intake_app`` and
+``repeating_work``; ``bot.app.NpsBot`` only starts and stops it. Nothing here talks to the
+network or the database yet.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from types import TracebackType
 from typing import Any, Self
 
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import (
@@ -34,7 +33,7 @@ from telegram.ext import (
 
 from bot.background import CoalescedJob
 from bot.chat_commands import ChatHandlers, command_handlers
-from bot.config import Settings
+from bot.config import Settings, secret_value
 from bot.core.cases import ManagerAccess
 from bot.core.clock import Clock, utc_now
 from bot.core.ratelimit import FloodGate, Limits
@@ -173,17 +172,13 @@ def _application(
     )
 
 
-def build_services(
-    settings: Settings, *, clock: Clock = utc_now, database: Database | None = None
-) -> Services:
-    """Wire every part from the settings, on ``database`` (by default a new one from them).
-
-    The Services own the database from here: ``Services.close`` disposes it.
-    """
+def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Wire every part from the settings, on a database of their own: ``Services.close``
+    disposes it."""
     token = settings.require_token()
     # Operator texts first: services below take their translators at construction.
     use_overrides(load_overrides(settings.texts_file))
-    database = database or Database.open(settings.database_url)
+    database = Database.open(settings.database_url)
     sessions = database.sessions
     metrics = Metrics()  # this instance's own registry
     metrics.gauge_outbox(sessions, clock)
@@ -322,9 +317,10 @@ def build_services(
     )
 
 
-def chat_handlers(services: Services) -> list[ChatHandler]:
-    """The commands' table first (its rows of one name in order), then the managers' and the
-    members' buttons before the clients' catch-all."""
+def feature_handlers(services: Services) -> ChatHandlers:
+    """Each feature's PTB handlers, with the clients' private texts passing the managers' and the
+    members' hooks first (manager prompt, relay reply, eNPS comment) and the relay to the
+    manager last."""
 
     async def client_start(update: Update, context: Context) -> None:
         await clients.start(update, context)  # bound below; called only once running
@@ -338,12 +334,19 @@ def chat_handlers(services: Services) -> list[ChatHandler]:
         before_comment=(managers.manager_text, managers.client_reply, employees.comment),
         after_comment=(managers.client_text,),
     )
-    commands = command_handlers(ChatHandlers(managers, employees, clients))
-    return [*commands, *managers.handlers(), *employees.handlers(), *clients.handlers()]
+    return ChatHandlers(managers, employees, clients)
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value else None
+def chat_handlers(services: Services) -> list[ChatHandler]:
+    """The commands' table first (its rows of one name in order), then the managers' and the
+    members' buttons before the clients' catch-all."""
+    features = feature_handlers(services)
+    return [
+        *command_handlers(features),
+        *features.managers.handlers(),
+        *features.members.handlers(),
+        *features.clients.handlers(),
+    ]
 
 
 def intake_app(services: Services) -> FastAPI:
@@ -351,9 +354,9 @@ def intake_app(services: Services) -> FastAPI:
     settings = services.settings
     return create_http_app(
         services.intake,
-        api_token=_secret(settings.api_token),
+        api_token=secret_value(settings.api_token),
         adapters=build_adapters(settings, clock=services.intake.clock),
-        generic_webhook_secret=_secret(settings.generic_webhook_secret),
+        generic_webhook_secret=secret_value(settings.generic_webhook_secret),
         webhook_max_skew=timedelta(seconds=settings.webhook_max_skew_seconds),
         max_body_bytes=settings.http_max_body_bytes,
     )

@@ -17,11 +17,8 @@ from telegram.ext import CommandHandler
 
 from bot.chat_commands import COMMANDS, Audience, ChatHandlers, command_handlers, command_menu
 from bot.config import Settings
-from bot.enps.handlers import EnpsHandlers
 from bot.i18n import SUPPORTED_LANGUAGES, translator
-from bot.managers.handlers import ManagerHandlers
-from bot.services import build_services
-from bot.survey.handlers import SurveyHandlers
+from bot.services import build_services, feature_handlers
 
 MENUS = {
     ("en", Audience.CLIENTS): [
@@ -87,26 +84,17 @@ def test_names_are_telegram_commands_and_repeat_only_with_a_filter() -> None:
 
 @pytest.fixture
 async def handlers(tmp_path: Path) -> AsyncIterator[ChatHandlers]:
+    """The handlers exactly as the running bot wires them (``bot.services.feature_handlers``)."""
     settings = Settings(
         telegram_token="123456:TEST",  # type: ignore[arg-type]
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}",
         _env_file=None,  # type: ignore[call-arg]
     )
-    services = build_services(settings)
-
-    async def client_start(update: Update, context: object) -> None:
-        await clients.start(update, context)  # type: ignore[arg-type]
-
-    clients = SurveyHandlers(services.answers, services.linking, services.rights)
-    yield ChatHandlers(
-        ManagerHandlers(services.desk, services.commands, client_start),
-        EnpsHandlers(services.enps_answers),
-        clients,
-    )
-    await services.close()
+    async with build_services(settings) as services:
+        yield feature_handlers(services)
 
 
-def _command(text: str, chat_type: str) -> Update:
+def command_update(text: str, chat_type: str) -> Update:
     length = len(text.split(maxsplit=1)[0])
     message = Message(
         1,
@@ -150,7 +138,7 @@ async def test_each_update_reaches_the_row_for_its_people(
 ) -> None:
     made: list[CommandHandler[object, None]] = command_handlers(handlers)  # type: ignore[assignment]
     assert len(made) == len(COMMANDS)
-    index = _answering(made, _command(text, chat_type))
+    index = _answering(made, command_update(text, chat_type))
     if audience is None:
         assert index is None
         return

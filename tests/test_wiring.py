@@ -8,12 +8,13 @@ server would keep its connections until the process exits.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import ArgumentError
-from telegram.ext import ApplicationBuilder
+from telegram import Chat
+from telegram.ext import ApplicationBuilder, CommandHandler
 
 from bot import cli_commands
 from bot.config import MissingSettingError
@@ -21,9 +22,10 @@ from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.datacare.runs import import_file, purge_old_data
 from bot.enps.campaigns import CampaignDesk, with_desk
 from bot.services import build_services, chat_handlers, repeating_work
-from storage.db import Database
+from storage.db import Database, DatabaseUrlError
 from storage.migrate import OutdatedSchemaError
 from tests.datacare.helpers import settings_for
+from tests.test_chat_commands import command_update
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 CSV = (
@@ -122,10 +124,9 @@ async def test_a_failing_command_still_disposes_its_engine(
     assert databases.left_open() == []
 
 
-async def test_a_url_without_a_driver_opens_nothing(databases: Opened) -> None:
-    with pytest.raises(ArgumentError):
+async def test_a_url_without_a_driver_says_which_urls_work() -> None:
+    with pytest.raises(DatabaseUrlError, match=r"cannot open postgresql://.*postgresql\+asyncpg"):
         await cli_commands.migrate(settings_for("postgresql://nobody@127.0.0.1/none"))
-    assert databases.opened == []
 
 
 async def test_commands_that_send_need_the_token_before_any_engine(
@@ -153,28 +154,58 @@ async def test_ticket_closed_builds_every_service_on_one_database_and_disposes_i
     assert databases.left_open() == []
 
 
-async def test_services_own_the_database_they_are_built_on(
-    tmp_path: Path, databases: Opened
-) -> None:
+async def test_services_dispose_the_database_they_open(tmp_path: Path, databases: Opened) -> None:
     settings = settings_for(
         f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
     )
-    database = Database.open(settings.database_url)
-    async with build_services(settings, database=database) as services:
-        assert services.engine is database.engine
-        assert services.session_factory is database.sessions
-        assert services.digest.engine is database.engine
-        assert databases.opened == [database]  # none of their own
+    async with build_services(settings) as services:
+        assert databases.opened == [services.database]  # one, shared by every service
+        assert services.digest.engine is services.database.engine
         assert databases.disposed == []
     assert databases.left_open() == []
 
 
-async def test_the_running_bot_is_wired_here_not_in_the_life_cycle(tmp_path: Path) -> None:
+class Calls(list[str]):
+    """What the scheduled jobs' work called, in order."""
+
+    def recorder(self, name: str) -> Callable[[object], Awaitable[int]]:
+        """A method in place of the real one (the services are frozen: their class is patched)."""
+
+        async def record(_service: object) -> int:
+            self.append(name)
+            return 0
+
+        return record
+
+
+async def test_the_scheduled_jobs_run_the_sweep_reannouncements_and_enps_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
+    )
+    calls = Calls()
+    async with build_services(settings) as services:
+        monkeypatch.setattr(type(services.sweep), "run", calls.recorder("sweep"))
+        monkeypatch.setattr(type(services.desk), "reannounce", calls.recorder("reannounce"))
+        monkeypatch.setattr(type(services.enps_rounds), "tick", calls.recorder("tick"))
+        done = {}
+        for job in repeating_work(services):
+            calls.clear()
+            await job.work()
+            done[job.name] = list(calls)
+    assert done == {"survey-sweep": ["sweep", "reannounce"], "enps-rounds": ["tick"]}
+
+
+async def test_the_command_table_goes_before_the_clients_catch_all(tmp_path: Path) -> None:
+    """A manager's prompt link is a ``/start`` the clients' handlers would take as a client's."""
     settings = settings_for(
         f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}", telegram_token="123456:TEST"
     )
     async with build_services(settings) as services:
         handlers = chat_handlers(services)
-        work = repeating_work(services)
-    assert handlers  # managers', employees' and clients' handlers, built without a network
-    assert [job.name for job in work] == ["survey-sweep", "enps-rounds"]
+    prompt_link = command_update("/start reply-7", Chat.PRIVATE)
+    first = next(handler for handler in handlers if handler.check_update(prompt_link))
+    assert isinstance(first, CommandHandler)
+    assert first.commands == frozenset({"start"})
+    assert first.filters is not None and first.filters.check_update(prompt_link)

@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.core.ratelimit import FloodGate, Limits
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.server import DEFAULT_LIMITS, FakeBotApi
+from bot.services import repeating_work
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 from storage.outbox import OutboxStatus
@@ -122,9 +123,8 @@ class Harness:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
-            await services.sweep.run()
-            await services.desk.reannounce()
-            await services.enps_rounds.tick()
+            for job in repeating_work(services):  # what the scheduler runs, exactly
+                await job.work()
             tried = await services.dispatcher.drain_once(batches=SETTLE_BATCHES)
             if tried == 0 and not await outbox_busy(services.session_factory, self.clock()):
                 return
