@@ -14,21 +14,21 @@ the audience says which menu lists the command.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from telegram import BotCommand, Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram import BotCommand
+from telegram.ext import CommandHandler, filters
 
 from bot.enps.handlers import JOIN_LINK, EnpsHandlers
+from bot.handler_types import Callback, Context
 from bot.i18n import Translator
 from bot.managers.handlers import PROMPT_LINK, ManagerHandlers
 from bot.managers.reports import ManagerCommands, Report
+from bot.survey import client_command_texts
+from bot.survey.client_commands import Question
 from bot.survey.handlers import SurveyHandlers
 
-Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Describe = Callable[[Translator], str]
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -68,10 +68,14 @@ def _report(name: str, report: Report, menu: Describe) -> ChatCommand:
     )
 
 
-def _right(name: str, menu: Describe) -> ChatCommand:
-    """A client's choice about their own data or language, in their private chat."""
+def _right(name: str, question: Callable[[ChatHandlers], Question], menu: Describe) -> ChatCommand:
+    """A client's choice about their own data or language, asked in their private chat."""
     return ChatCommand(
-        name, Audience.CLIENTS, lambda chat: chat.clients.rights_command(name), menu, PRIVATE
+        name,
+        Audience.CLIENTS,
+        lambda chat: chat.clients.rights_command(question(chat)),
+        menu,
+        PRIVATE,
     )
 
 
@@ -107,29 +111,41 @@ COMMANDS: tuple[ChatCommand, ...] = (
         menu=lambda tr: tr.gettext("Start, or turn surveys back on"),
         only=PRIVATE,
     ),
-    _right("help", lambda tr: tr.gettext("What this bot does and what it stores")),
-    _right("language", lambda tr: tr.gettext("Change the language")),
-    _right("stop", lambda tr: tr.gettext("No more surveys")),
-    _right("forget", lambda tr: tr.gettext("Erase my personal data")),
+    _right(
+        "help",
+        lambda chat: chat.clients.rights.help_text,
+        lambda tr: tr.gettext("What this bot does and what it stores"),
+    ),
+    _right(
+        "language",
+        lambda _chat: client_command_texts.language_question,
+        lambda tr: tr.gettext("Change the language"),
+    ),
+    _right(
+        "stop",
+        lambda _chat: client_command_texts.stop_question,
+        lambda tr: tr.gettext("No more surveys"),
+    ),
+    _right(
+        "forget",
+        lambda _chat: client_command_texts.forget_question,
+        lambda tr: tr.gettext("Erase my personal data"),
+    ),
 )
 
 
-def command_handlers(
-    handlers: ChatHandlers, commands: tuple[ChatCommand, ...] = COMMANDS
-) -> list[CommandHandler[Context, None]]:
+def command_handlers(handlers: ChatHandlers) -> list[CommandHandler[Context, None]]:
     """One ``CommandHandler`` per row, in table order."""
     return [
         CommandHandler(command.name, command.callback(handlers), filters=command.only)
-        for command in commands
+        for command in COMMANDS
     ]
 
 
-def command_menu(
-    audience: Audience, tr: Translator, commands: tuple[ChatCommand, ...] = COMMANDS
-) -> list[BotCommand]:
+def command_menu(audience: Audience, tr: Translator) -> list[BotCommand]:
     """The menu Telegram shows ``audience``, in ``tr``'s language, in table order."""
     return [
         BotCommand(command.name, command.menu(tr))
-        for command in commands
+        for command in COMMANDS
         if command.audience is audience and command.menu is not None
     ]

@@ -322,10 +322,7 @@ def feature_handlers(services: Services) -> ChatHandlers:
     members' hooks first (manager prompt, relay reply, eNPS comment) and the relay to the
     manager last."""
 
-    async def client_start(update: Update, context: Context) -> None:
-        await clients.start(update, context)  # bound below; called only once running
-
-    managers = ManagerHandlers(services.desk, services.commands, client_start)
+    managers = ManagerHandlers(services.desk, services.commands)
     employees = EnpsHandlers(services.enps_answers)
     clients = SurveyHandlers(
         services.answers,

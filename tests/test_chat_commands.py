@@ -4,21 +4,26 @@ what Telegram showed before the table, in every language.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from sqlmodel import select
 from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import CommandHandler
 
 from bot.chat_commands import COMMANDS, Audience, ChatHandlers, command_handlers, command_menu
 from bot.config import Settings
-from bot.i18n import SUPPORTED_LANGUAGES, translator
-from bot.services import build_services, feature_handlers
+from bot.delivery.payloads import SendMessage
+from bot.i18n import SUPPORTED_LANGUAGES, Translator, translator
+from bot.managers.reports import ManagerCommands
+from bot.services import Services, build_services, feature_handlers
+from bot.survey import client_command_texts
+from storage.models import OutboxMessage
 
 MENUS = {
     ("en", Audience.CLIENTS): [
@@ -83,15 +88,23 @@ def test_names_are_telegram_commands_and_repeat_only_with_a_filter() -> None:
 
 
 @pytest.fixture
-async def handlers(tmp_path: Path) -> AsyncIterator[ChatHandlers]:
-    """The handlers exactly as the running bot wires them (``bot.services.feature_handlers``)."""
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    """Every service on a migrated SQLite file; the group -5 is the managers' chat."""
     settings = Settings(
         telegram_token="123456:TEST",  # type: ignore[arg-type]
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'npsbot.db'}",
+        manager_chat_id=-5,
         _env_file=None,  # type: ignore[call-arg]
     )
-    async with build_services(settings) as services:
-        yield feature_handlers(services)
+    async with build_services(settings) as wired:
+        await wired.database.migrate()
+        yield wired
+
+
+@pytest.fixture
+def handlers(services: Services) -> ChatHandlers:
+    """The handlers exactly as the running bot wires them (``bot.services.feature_handlers``)."""
+    return feature_handlers(services)
 
 
 def command_update(text: str, chat_type: str) -> Update:
@@ -146,4 +159,64 @@ async def test_each_update_reaches_the_row_for_its_people(
     row = COMMANDS[index]
     assert row.audience is audience
     assert row.name == text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
-    assert asyncio.iscoroutinefunction(made[index].callback)
+
+
+def _run(made: list[CommandHandler[object, None]], update: Update) -> Coroutine[Any, Any, None]:
+    """What the row answering ``update`` does, called as PTB would call it."""
+    index = _answering(made, update)
+    assert index is not None
+    args = update.message.text.split()[1:] if update.message and update.message.text else []
+    return made[index].callback(update, SimpleNamespace(args=args))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/help", lambda services, tr: services.rights.help_text(tr)),
+        ("/stop", lambda _services, tr: client_command_texts.stop_question(tr)),
+        ("/forget", lambda _services, tr: client_command_texts.forget_question(tr)),
+        ("/language", lambda _services, tr: client_command_texts.language_question(tr)),
+    ],
+)
+async def test_a_clients_command_answers_with_its_own_text(
+    services: Services,
+    handlers: ChatHandlers,
+    text: str,
+    expected: Callable[[Services, Translator], SendMessage],
+) -> None:
+    made: list[CommandHandler[object, None]] = command_handlers(handlers)  # type: ignore[assignment]
+    await _run(made, command_update(text, Chat.PRIVATE))
+    async with services.session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert [(row.chat_id, row.payload) for row in rows] == [
+        (7, dict(expected(services, translator(services.settings.language))))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "report", "args"),
+    [
+        ("/nps 30d", ManagerCommands.nps, ["30d"]),
+        ("/digest", ManagerCommands.digest_now, []),
+        ("/export 2026-10 xlsx", ManagerCommands.export, ["2026-10", "xlsx"]),
+        ("/alerts", ManagerCommands.alerts, []),
+    ],
+)
+async def test_a_managers_command_runs_its_own_report(
+    handlers: ChatHandlers,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    report: object,
+    args: list[str],
+) -> None:
+    ran: list[tuple[str, object, int, list[str]]] = []
+
+    async def run(
+        _commands: object, name: str, what: object, *, chat_id: int, args: list[str]
+    ) -> None:
+        ran.append((name, what, chat_id, args))
+
+    monkeypatch.setattr(ManagerCommands, "run", run)  # the services are frozen: patch the class
+    made: list[CommandHandler[object, None]] = command_handlers(handlers)  # type: ignore[assignment]
+    await _run(made, command_update(text, Chat.SUPERGROUP))
+    assert ran == [(text.split(maxsplit=1)[0].lstrip("/"), report, -5, args)]

@@ -12,12 +12,13 @@ imports the member, and, if it wants to hear the results, returns hooks for it f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import StrEnum, unique
 from typing import Protocol
 
 from bot.delivery.results import PurposeHooks
 
 
+@unique
 class Purpose(StrEnum):
     """One kind of outbox call; the value is what ``outbox.purpose`` stores."""
 
@@ -32,6 +33,11 @@ class Purpose(StrEnum):
     ENPS_QUESTION = "enps"  # the eNPS question: its delivery or refusal moves the invitation
     ENPS_MEMBER = "enps_member"  # everything else a campaign member reads
     ENPS_DIGEST = "enps_digest"  # an eNPS round's digest
+
+
+# What ``/stop`` withdraws before it goes out: everything that would reach the client as part
+# of a survey. A new purpose a client reads belongs here unless the client asked for it.
+WITHDRAWN_ON_STOP = (Purpose.SURVEY, Purpose.CLIENT, Purpose.RECOVERY)
 
 
 class HookProvider(Protocol):
@@ -49,5 +55,5 @@ def hooks_of(*providers: HookProvider) -> dict[str, PurposeHooks]:
         for purpose, purpose_hooks in provider.delivery_hooks().items():
             if purpose in hooks:
                 raise ValueError(f"two services hook the outbox purpose {purpose.value!r}")
-            hooks[purpose.value] = purpose_hooks
+            hooks[purpose] = purpose_hooks  # a StrEnum member is its value as a key
     return hooks

@@ -18,7 +18,6 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters import (
     HELPDESKS,
-    HelpdeskClass,
     Ignored,
     PayloadError,
     SignatureError,
@@ -91,7 +90,7 @@ def _endpoint(
     return receive
 
 
-def _request_body(helpdesk: str, body: bodies.RequestBody | None) -> dict[str, object]:
+def _request_body(helpdesk: str, body: bodies.RequestBody) -> dict[str, object]:
     """The route's body as the adapter reads it (``bodies``), and any header it reads."""
     extra: dict[str, object] = {
         "requestBody": {
@@ -102,12 +101,10 @@ def _request_body(helpdesk: str, body: bodies.RequestBody | None) -> dict[str, o
                 "checked when it is read. Other events need only the fields that say what they "
                 "are, and are acknowledged. Anything else in the body is ignored."
             ),
-            "content": {
-                "application/json": {"schema": body.schema if body else {"type": "object"}}
-            },
+            "content": {"application/json": {"schema": body.schema}},
         }
     }
-    if body is not None and body.headers:
+    if body.headers:
         extra["parameters"] = list(body.headers)
     return extra
 
@@ -127,14 +124,12 @@ def document_bodies(app: FastAPI) -> None:
 
 
 def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter]) -> APIRouter:
-    """One route per helpdesk, then a catch-all that names unknown helpdesks."""
+    """One route per registered helpdesk (refusing with the variable to set while its secret is
+    not), then a catch-all that names unknown helpdesks."""
     router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
-    registered: dict[str, HelpdeskClass] = {helpdesk.name: helpdesk for helpdesk in HELPDESKS}
-    names = list(dict.fromkeys([*registered, *adapters]))  # an adapter of a test's own too
-    for name in names:
-        adapter, helpdesk = adapters.get(name), registered.get(name)
-        unset = secret_variable(helpdesk) if helpdesk else f"the {name} secret"
-        summary = getattr(adapter, "summary", None) or f"{name} webhook"
+    names = [helpdesk.name for helpdesk in HELPDESKS]
+    for helpdesk in HELPDESKS:
+        name, adapter, unset = helpdesk.name, adapters.get(helpdesk.name), secret_variable(helpdesk)
         router.add_api_route(
             f"/{name}",
             _endpoint(intake, name, adapter, unset),
@@ -142,9 +137,9 @@ def webhook_router(intake: TicketIntake, adapters: Mapping[str, WebhookAdapter])
             status_code=status.HTTP_202_ACCEPTED,
             response_model=WebhookOut,
             responses=ERRORS,
-            summary=summary if adapter else f"{name} webhook ({unset})",
+            summary=helpdesk.summary if adapter else f"{name} webhook ({unset})",
             operation_id=f"webhook_{name}",
-            openapi_extra=_request_body(name, helpdesk.body if helpdesk else None),
+            openapi_extra=_request_body(name, helpdesk.body),
         )
 
     @router.post("/{helpdesk}", include_in_schema=False)

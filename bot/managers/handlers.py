@@ -5,19 +5,16 @@ Which command calls which handler is the table of ``bot.chat_commands``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Update, User
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
 from bot.core.callback import CasePress, RecoveryPress, decode
+from bot.handler_types import Callback, Context
 from bot.managers.cases import START_PAYLOAD, CaseDesk
 from bot.managers.reports import ManagerCommands, Report
 
-Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # ``/start reply-7`` or ``/start note-7``: a manager's press asking for a text (``start``).
 PROMPT_LINK = filters.Regex("^/start " + START_PAYLOAD.pattern.removeprefix("^"))
 
@@ -33,7 +30,6 @@ class ManagerHandlers:
 
     desk: CaseDesk
     commands: ManagerCommands
-    client_start: Callback  # a /start that is not a manager's prompt link
 
     async def press(self, update: Update, context: Context) -> None:
         """An alert button, or a client's answer to "did we make it right?"."""
@@ -59,14 +55,14 @@ class ManagerHandlers:
             await query.answer(self.desk.tr.gettext("This button is out of date."))
 
     async def start(self, update: Update, context: Context) -> None:
-        """``/start reply-7`` from a manager's press asks for the text; any other is a client's.
+        """``/start reply-7`` from a manager's press asks for the text.
 
-        Only ``reply-N`` and ``note-N`` come here (the filter): one that asks for nothing any more
-        is answered as such, not as a client's broken survey link.
+        Only ``reply-N`` and ``note-N`` come here (the row's filter; any other ``/start`` goes on
+        to the client's row): one that asks for nothing any more is answered as such, not as a
+        client's broken survey link.
         """
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not context.args:
-            await self.client_start(update, context)
             return
         if not await self.desk.open_prompt(
             user_id=user.id, chat_id=message.chat_id, payload=context.args[0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.clock import Clock
 from bot.delivery.payloads import SendMessage
-from bot.delivery.purposes import Purpose
+from bot.delivery.purposes import WITHDRAWN_ON_STOP
 from bot.i18n import SUPPORTED_LANGUAGES, Translator, normalize_language, translator
 from bot.survey import client_command_texts
 from bot.survey.outbound import queue_message
@@ -16,6 +16,9 @@ from storage import clients
 from storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
+
+# What a command answers with, in the client's language.
+Question = Callable[[Translator], SendMessage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +51,15 @@ class ClientRights:
             await session.commit()
         self.wake()
 
-    async def ask(self, action: str, *, user_id: int, chat_id: int, language: str | None) -> None:
+    def help_text(self, tr: Translator) -> SendMessage:
+        """/help's text, which names the company."""
+        return client_command_texts.help_text(tr, company=self.company)
+
+    async def ask(
+        self, question: Question, *, user_id: int, chat_id: int, language: str | None
+    ) -> None:
         """/stop, /forget, /help and /language: answer with the question or the text."""
-        tr = await self._translator(user_id, language)
-        payloads = {
-            "stop": client_command_texts.stop_question,
-            "forget": client_command_texts.forget_question,
-            "language": client_command_texts.language_question,
-        }
-        if action == "help":
-            await self._say(chat_id, client_command_texts.help_text(tr, company=self.company))
-        else:
-            await self._say(chat_id, payloads[action](tr))
+        await self._say(chat_id, question(await self._translator(user_id, language)))
 
     async def answer(
         self,
@@ -85,7 +85,7 @@ class ClientRights:
                     session,
                     user_id=user_id,
                     now=now,
-                    purposes=(Purpose.SURVEY, Purpose.CLIENT, Purpose.RECOVERY),
+                    purposes=WITHDRAWN_ON_STOP,
                 )
                 logger.info("a client opted out; %d unsent surveys skipped", skipped)
                 done = client_command_texts.stopped(tr)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -25,14 +23,13 @@ from bot.core.callback import (
     decode,
 )
 from bot.core.text import database_safe
+from bot.handler_types import Callback, Context
 from bot.i18n import normalize_language, translator
 from bot.survey import texts
 from bot.survey.answers import SurveyAnswers
-from bot.survey.client_commands import ClientRights
+from bot.survey.client_commands import ClientRights, Question
 from bot.survey.linking import ClientLinking
 
-Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # (chat_id, user_id, text) -> whether the text was taken; how other parts share private texts.
 TextHook = Callable[[int, int, str], Awaitable[bool]]
 
@@ -66,15 +63,15 @@ class SurveyHandlers:
                 user_id=user.id, chat_id=message.chat_id, language=user.language_code
             )
 
-    def rights_command(self, action: str) -> Callback:
-        """The handler of /stop, /forget, /help or /language: asked and answered in the chat."""
+    def rights_command(self, question: Question) -> Callback:
+        """The handler of /stop, /forget, /help or /language: ``question`` asked in the chat."""
 
         async def ask(update: Update, context: Context) -> None:
             message, user = update.effective_message, update.effective_user
             if message is None or user is None or message.text is None:
                 return
             await self.rights.ask(
-                action, user_id=user.id, chat_id=message.chat_id, language=user.language_code
+                question, user_id=user.id, chat_id=message.chat_id, language=user.language_code
             )
 
         return ask

@@ -8,6 +8,7 @@ integrations guide, the test case) is held to the registry here, so forgetting o
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,11 @@ def test_a_set_secret_makes_the_adapter_and_only_it(helpdesk: HelpdeskClass) -> 
     alone = settings(**{other.enabled_by: None for other in HELPDESKS if other is not helpdesk})
     adapters = build_adapters(alone)
     assert list(adapters) == [helpdesk.name]
-    assert adapters[helpdesk.name].name == helpdesk.name
+    made = adapters[helpdesk.name]
+    assert type(made) is helpdesk
+    # configured() hands the adapter the stripped secret and the replay window of the settings.
+    assert getattr(made, "secret") == SECRETS[helpdesk.name].encode()  # noqa: B009
+    assert getattr(made, "max_skew") == timedelta(seconds=alone.webhook_max_skew_seconds)  # noqa: B009
 
 
 @BY_NAME
