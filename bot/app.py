@@ -296,6 +296,12 @@ class NpsBot:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if application.running:
+            # No new job from here: PTB's JobQueue.stop waits for the jobs running, then the
+            # scheduler's shutdown cancels any started in between, and a sweep cancelled
+            # mid-query would leave its database call to land on a closed loop.
+            job_queue = application.job_queue
+            if job_queue is not None and job_queue.scheduler.running:
+                job_queue.scheduler.pause()
             await application.stop()
         await self._telegram_check.aclose()
         self.services.dispatcher.stop()

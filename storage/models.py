@@ -36,8 +36,7 @@ def _utc(*, nullable: bool = True, index: bool = False, mark: dict[str, Any] | N
     return Field(default=None, sa_column=column)
 
 
-# Why a path keeps a personal column (storage.personal; the purge's reasons are in the table of
-# storage.retention's docstring too).
+# Why a path keeps a personal column (storage.personal): said here only, where the column is.
 _PSEUDONYM = (
     "the purge keeps the helpdesk's pseudonymous key, so a retried webhook or a re-imported "
     "file is recognised instead of counted twice; /forget replaces it"

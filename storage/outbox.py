@@ -370,11 +370,22 @@ async def release_stale(
     return int(result.rowcount or 0)
 
 
-async def pending_count(session: AsyncSession, *, only_ids: Collection[int] | None = None) -> int:
-    """How many calls still wait to be made (of ``only_ids``, when given)."""
+async def pending_count(
+    session: AsyncSession,
+    *,
+    only_ids: Collection[int] | None = None,
+    due_by: datetime | None = None,
+) -> int:
+    """How many calls still wait to be made (of ``only_ids``, when given); with ``due_by``, only
+    those being made or due by then, not those held for later (a retry, a survey's delay)."""
     query = select(func.count()).where(
         col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
     )
+    if due_by is not None:
+        query = query.where(
+            (col(OutboxMessage.status) == OutboxStatus.SENDING)
+            | (col(OutboxMessage.not_before) <= due_by)
+        )
     if only_ids is not None:
         query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
     return (await session.exec(query)).one()

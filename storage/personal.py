@@ -13,7 +13,6 @@ not personal, with the reason.
 
 from __future__ import annotations
 
-import copy
 import enum
 from dataclasses import dataclass
 from typing import Any, Final
@@ -82,11 +81,8 @@ def marks(table: Table) -> dict[str, Personal]:
 
 def cleared_values(table: Table, path: Path) -> dict[str, object]:
     """What ``path``'s UPDATE of ``table`` writes: each column it clears, and the value."""
-    # Copies: ``erased`` may be a dict ({} for a payload), and the mark must not change with it.
     return {
-        name: copy.copy(mark.erased)
-        for name, mark in marks(table).items()
-        if mark.by(path) is Erasure.CLEARED
+        name: mark.erased for name, mark in marks(table).items() if mark.by(path) is Erasure.CLEARED
     }
 
 

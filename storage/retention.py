@@ -6,50 +6,24 @@ the same afterwards. A survey is *purgeable* when it closed before the cut-off, 
 final state (completed, expired, skipped, cancelled, unreachable) and has no case that is still
 open or taken: words still being worked on are held back, and counted in the report.
 
-Every column that can hold personal data, and what happens to it. The columns the purge clears
-are the ones marked so on storage.models (``storage.personal``), which the statements below are
-built from and tests/storage/test_personal.py holds to; this table says why:
+What happens to each column that can hold personal data, and why a column is kept, is said
+once, by its mark on storage.models (``storage.personal``): the statements below are built from
+the marks, and tests/storage/test_personal.py holds both this purge and ``/forget`` to them.
+What the marks cannot say, because it is about rows rather than columns:
 
-======================================  ==========================================================
-``survey.comment``                      removed (NULL): the client's own words
-``survey.voice_file_id``                removed: Telegram serves the recording to anyone with it
-``survey.chat_id``, ``message_id``      removed: the client's private chat is their Telegram id
-``survey.voice_seconds``, ``tags``      kept: a length and the helpdesk's ticket tags
-``survey`` score, status, times,        kept: the statistics (NPS, bands, trend, response rate,
-agent/team/channel/company              breakdowns) are made of these
-``survey_rating``                       kept: numbers 1-5 and the operator's own question labels
-                                        (there are no free-text extra questions)
-``alert_case.resolution_note``          removed: a manager's note about the client
-``alert_case.relay_manager_id``         removed: it only routes the client's replies (14 days)
-``alert_case`` timings, status,         kept: the digest's closed loop (taken, resolved, median
-checklist, recovery answer              first contact, recovered) is made of these
-``alert_case.taken_by(_name)``,         kept: staff attribution of the case, as ``agent`` is of
-``resolved_by(_name)``                  the ticket; not client data
-``case_message``                        deleted: the conversation relayed between manager and client
-``manager_prompt``                      deleted: a manager's pending "next message is a reply/note"
-``outbox.payload``                      emptied (``{}``) on sent and failed rows created before the
-                                        cut-off: alerts, questions, relays and digests quote names,
-                                        comments and notes
-``outbox.chat_id``, ``message_id``      0 and NULL on those rows when the chat is private (a
-                                        positive id is a person's Telegram id); group and channel
-                                        ids stay. Rows are blanked, not deleted: every delete would
-                                        scan the whole table for edits pointing at the row
-                                        (``target_outbox_id`` has no index)
-``customer.name``, ``phone``,           removed when every survey of the customer is purgeable (or
-``telegram_user_id``, ``chat_id``       the customer has none and was created before the cut-off);
-                                        ``unreachable`` is reset with the chat it described
-``customer.helpdesk_id``,               kept: pseudonymous keys the helpdesk assigned. They let a
-``ticket.external_id``                  retried webhook or a re-imported file be recognised instead
-                                        of counted twice; the person behind them is the helpdesk's
-                                        record, under its own retention
-``customer.company``, ``language``      kept: not personal, and they are the defaults of a future
-                                        closing's attribution and language
-``telegram_user``                       deleted (created before the cut-off, and no customer that
-                                        keeps its data has this Telegram id); one that opted out
-                                        with /stop keeps only the bare opt-out, as /forget does, so
-                                        the opt-out goes on being respected
-``digest``                              kept: chat ids of groups and periods
-======================================  ==========================================================
+- ``case_message`` (the conversation relayed between manager and client) and
+  ``manager_prompt`` (a manager's pending "next message is a reply/note") rows are deleted.
+- Outbox rows are blanked, not deleted, once sent or failed and created before the cut-off:
+  every delete would scan the whole table for edits pointing at the row (``target_outbox_id``
+  has no index). Their chat and message ids are blanked only in private chats (a positive id is
+  a person's Telegram id); group and channel ids stay.
+- A customer's data goes when every survey of the customer is purgeable (or the customer has
+  none and was created before the cut-off); ``unreachable`` is reset with the chat it described.
+- A ``telegram_user`` row is deleted (created before the cut-off, and no customer that keeps its
+  data has this Telegram id); one that opted out with /stop keeps only the bare opt-out, as
+  /forget does, so the opt-out goes on being respected.
+- Scores, statuses, times, attribution, the 1-5 ratings, case timings and ``digest`` rows stay:
+  the statistics and past digests are made of them.
 
 Work is done in batches of rows found by primary key (``id > last ORDER BY id LIMIT n``), each
 batch in its own short transaction, so a database of millions of rows is purged without one

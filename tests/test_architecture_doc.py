@@ -8,6 +8,7 @@ parentheses, which is relative to the row's folders.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -23,17 +24,23 @@ ROW_MODULE = re.compile(r"(?:\(|, )`([a-z_][a-z0-9_]*)`")
 
 
 def _defines(module_file: Path, name: str) -> bool:
-    """Whether the module's source defines or imports ``name`` at some level."""
-    source = module_file.read_text(encoding="utf-8")
-    return (
-        re.search(
-            rf"^\s*(?:async def|def|class)\s+{name}\b|^\s*{name}\b\s*[:=]|\b{name}\b,?$|"
-            rf"import .*\b{name}\b",
-            source,
-            re.MULTILINE,
-        )
-        is not None
-    )
+    """Whether the module defines ``name`` at its top level (a function, class or assignment).
+
+    Names a module only imports do not count: the document must name where a thing lives.
+    """
+    tree = ast.parse(module_file.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found = {node.name}
+        elif isinstance(node, ast.Assign):
+            found = {target.id for target in node.targets if isinstance(target, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found = {node.target.id}
+        else:
+            continue
+        if name in found:
+            return True
+    return False
 
 
 def _module_file(dotted: str) -> Path | None:

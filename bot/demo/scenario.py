@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.app import NpsBot
 from bot.config import Settings
 from bot.core.callback import CasePress
+from bot.core.clock import ShiftedClock
 from bot.core.nps import Category
 from bot.demo.actors import (
     MANAGERS_WAIT,
@@ -63,16 +64,6 @@ from storage.migrate import UnknownRevisionError
 BOT_USERNAME = "acme_nps_bot"
 MAX_CLIENTS = 200
 DIGEST_PARTS = 3  # text, chart, CSV
-
-
-class ShiftedClock:
-    """The wall clock moved to ``start``: the whole run falls inside one digest week."""
-
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self._offset
 
 
 def midweek(now: datetime) -> datetime:

@@ -69,19 +69,19 @@ def answered_payload(
     marked and a line says how long it may be changed; then the keyboard goes.
     """
     choice = tr.gettext("Your answer: %(score)s") % {"score": f"<b>{score}</b>"}
-    text = f"{question_text(tr, company=company, ticket=ticket)}\n\n{choice}"
-    if survey_id is None:
-        return {"parse_mode": HTML, "text": text}
-    note = tr.ngettext(
-        "You can change it within %(count)s minute.",
-        "You can change it within %(count)s minutes.",
-        change_minutes,
-    ) % {"count": change_minutes}
-    return {
+    payload: EditMessageText = {
+        "text": f"{question_text(tr, company=company, ticket=ticket)}\n\n{choice}",
         "parse_mode": HTML,
-        "reply_markup": score_keyboard(tr, survey_id, chosen=score),
-        "text": f"{text}\n<i>{note}</i>",
     }
+    if survey_id is not None:
+        note = tr.ngettext(
+            "You can change it within %(count)s minute.",
+            "You can change it within %(count)s minutes.",
+            change_minutes,
+        ) % {"count": change_minutes}
+        payload["text"] += f"\n<i>{note}</i>"
+        payload["reply_markup"] = score_keyboard(tr, survey_id, chosen=score)
+    return payload
 
 
 def follow_up_text(tr: Translator, score: int) -> str:
@@ -126,13 +126,13 @@ def thanks_payload(
     if band is Category.DETRACTOR and managers_alerted:
         lines.append(tr.gettext("A manager will get in touch with you about it."))
     if band is not Category.PROMOTER or not review_url:
-        return {"parse_mode": HTML, "text": "\n".join(lines)}
+        return {"text": "\n".join(lines), "parse_mode": HTML}
     lines.append(tr.gettext("If you have a minute, a public review would help us a lot."))
     button = InlineKeyboardButton(tr.gettext("Leave a review"), url=review_url)
     return {
+        "text": "\n".join(lines),
         "parse_mode": HTML,
         "reply_markup": InlineKeyboardMarkup([[button]]).to_dict(),
-        "text": "\n".join(lines),
     }
 
 

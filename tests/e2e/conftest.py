@@ -22,18 +22,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from bot.app import NpsBot
 from bot.config import Settings
+from bot.core.clock import ShiftedClock
 from bot.core.ratelimit import FloodGate, Limits
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.server import DEFAULT_LIMITS, FakeBotApi
 from bot.services import repeating_work
-from storage.db import SessionFactory
-from storage.models import OutboxMessage
-from storage.outbox import OutboxStatus
+from storage import outbox
 from tests.conftest import BACKENDS, empty_database
 
 MANAGERS = -1001234567890
@@ -46,19 +43,6 @@ SETTLE_BATCHES = 50  # claims per drain in settle(): everything a test queues, a
 
 # An e2e test that needs PostgreSQL's locking as well as SQLite's (see the module docstring).
 on_both_databases = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-
-
-class ShiftedClock:
-    """The wall clock moved to a chosen start, so answers land in a known digest week."""
-
-    def __init__(self, start: datetime) -> None:
-        self.move_to(start)
-
-    def move_to(self, moment: datetime) -> None:
-        self.offset = moment - datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @dataclass
@@ -89,13 +73,6 @@ class Harness:
     async def stop(self) -> None:
         await self.http.aclose()
         if self.bot is not None:
-            # PTB's JobQueue.stop waits for the jobs running, then the scheduler's shutdown
-            # cancels any it started in between: a sweep cancelled mid-query leaves an aiosqlite
-            # call to land on a closed loop, which fails a later test at random. Starting no new
-            # job first leaves only the wait (the product's own stop is left as it is).
-            job_queue = self.bot.services.application.job_queue
-            if job_queue is not None and job_queue.scheduler.running:
-                job_queue.scheduler.pause()
             await self.bot.stop()
             self.bot = None
 
@@ -126,22 +103,14 @@ class Harness:
             for job in repeating_work(services):  # what the scheduler runs, exactly
                 await job.work()
             tried = await services.dispatcher.drain_once(batches=SETTLE_BATCHES)
-            if tried == 0 and not await outbox_busy(services.session_factory, self.clock()):
+            async with services.session_factory() as session:
+                busy = await outbox.pending_count(session, due_by=self.clock())
+            if tried == 0 and busy == 0:
                 return
             if loop.time() >= deadline:
                 raise AssertionError(f"the outbox still had work after {within} s")
             # A chat held by a flood wait is skipped by the claim: give the wait time to pass.
             await asyncio.sleep(0 if tried else 0.02)
-
-
-async def outbox_busy(sessions: SessionFactory, now: datetime) -> bool:
-    """Whether a call is due now or being made (by any dispatcher)."""
-    due = (col(OutboxMessage.status) == OutboxStatus.SENDING) | (
-        (col(OutboxMessage.status) == OutboxStatus.PENDING) & (col(OutboxMessage.not_before) <= now)
-    )
-    async with sessions() as session:
-        count = (await session.exec(select(func.count()).where(due))).one()
-    return count > 0
 
 
 def ticket(ticket_id: str, customer: dict[str, object], **extra: object) -> dict[str, object]:

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import make_url
 
 from bot.config import Settings
+from bot.core.clock import ShiftedClock
 from bot.sandbox.server import FakeBotApi
 from tests.conftest import POSTGRES_URL, reset_postgres
-from tests.e2e.conftest import API_TOKEN, MANAGERS, Harness, ShiftedClock
+from tests.e2e.conftest import API_TOKEN, MANAGERS, Harness
 from tests.intake.test_outage import Plug
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="NPSBOT_TEST_DATABASE_URL is not set")

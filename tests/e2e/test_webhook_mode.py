@@ -67,7 +67,7 @@ async def test_two_instances_on_one_database_send_everything_once(harness: Harne
     second = harness.new_bot()
     await second.start()
     try:
-        second_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.http_port}")
+        second_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.http_port}", timeout=30)
         clients = [harness.fake.client(5400 + n, f"C{n}") for n in range(12)]
 
         async def close(n: int) -> None:
