@@ -9,12 +9,12 @@ re-serialised); and ``parse`` runs only once the sender is trusted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar, Protocol, Self
 
 from bot.config import Settings
-from bot.core.clock import Clock
+from bot.core.clock import Clock, utc_now
 from bot.core.tickets import TicketClosed
 from bot.intake.adapters.bodies import RequestBody
 
@@ -84,28 +84,34 @@ class HelpdeskClass(Protocol):
         ...
 
 
+def replay_window(settings: Settings) -> timedelta:
+    """How old a signed request may be before it is a replay (NPSBOT_WEBHOOK_MAX_SKEW_SECONDS)."""
+    return timedelta(seconds=settings.webhook_max_skew_seconds)
+
+
+@dataclass(frozen=True, slots=True)
 class Helpdesk:
-    """What every adapter class declares about its helpdesk, once, for the registry to read.
+    """What every adapter class declares about its helpdesk, once, for the registry to read,
+    and the three fields every adapter is made with.
 
     The route (``/api/v1/webhooks/<name>``), the secret map, the 404 naming the variable to
     set, /openapi.json and the tests' parametrisation all come from these, so adding a
-    helpdesk is its module plus one line in ``HELPDESKS``. Subclasses are dataclasses whose
-    first fields are ``(secret, max_skew, clock)``.
+    helpdesk is its module plus one line in ``HELPDESKS``. Subclasses are frozen dataclasses too,
+    with fields of their own only if they read more settings (Help Scout's mailboxes).
     """
 
-    __slots__ = ()
+    secret: bytes
+    max_skew: timedelta = timedelta(minutes=5)  # the replay window
+    clock: Clock = field(default=utc_now)  # the last-resort closing time
     name: ClassVar[str]  # the URL segment, and the prefix of the ids it makes (``scoped``)
     enabled_by: ClassVar[str]  # the Settings field of its secret, which turns the endpoint on
     summary: ClassVar[str]  # the route's summary in /openapi.json
     body: ClassVar[RequestBody]  # the route's body in /openapi.json
 
-    def __init__(self, secret: bytes, max_skew: timedelta, clock: Clock) -> None:
-        """Made by each subclass's dataclass; declared so ``configured`` can call it."""
-
     @classmethod
     def configured(cls, secret: bytes, settings: Settings, clock: Clock) -> Self:
         """The adapter with its secret and the replay window; override to read more settings."""
-        return cls(secret, timedelta(seconds=settings.webhook_max_skew_seconds), clock)
+        return cls(secret=secret, max_skew=replay_window(settings), clock=clock)
 
 
 def secret_variable(helpdesk: HelpdeskClass) -> str:

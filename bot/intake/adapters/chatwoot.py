@@ -11,11 +11,10 @@ reopening; the contact is ``meta.sender``. A Telegram inbox's contact carries it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.core.clock import Clock, utc_now
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
@@ -41,9 +40,6 @@ STATUS_EVENT = "conversation_status_changed"
 class ChatwootAdapter(Helpdesk):
     """Chatwoot webhooks: signed where Chatwoot signs, else a shared-secret header."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "chatwoot"
     enabled_by: ClassVar[str] = "chatwoot_secret"
     summary: ClassVar[str] = "Chatwoot: conversation_status_changed (X-Chatwoot-Signature)"

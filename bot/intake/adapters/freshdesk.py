@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.core.clock import Clock, utc_now
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Helpdesk,
@@ -49,9 +48,6 @@ def _status(value: str) -> str:
 class FreshdeskAdapter(Helpdesk):
     """Freshdesk automation webhooks with a shared-secret header."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "freshdesk"
     enabled_by: ClassVar[str] = "freshdesk_secret"
     summary: ClassVar[str] = "Freshdesk: automation rule webhook (shared secret header)"

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from bot.config import Settings
-from bot.core.clock import Clock, utc_now
+from bot.core.clock import Clock
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
@@ -29,6 +29,7 @@ from bot.intake.adapters.base import (
     PayloadError,
     TicketReopened,
     WebhookEvent,
+    replay_window,
     scoped,
 )
 from bot.intake.adapters.bodies import RequestBody
@@ -55,9 +56,6 @@ def _person(person: Obj | None) -> str | None:
 class HelpScoutAdapter(Helpdesk):
     """Help Scout webhooks, signed with the webhook's secret key."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "helpscout"
     enabled_by: ClassVar[str] = "helpscout_secret"
     summary: ClassVar[str] = "Help Scout: conversation status events (X-HelpScout-Signature)"
@@ -67,8 +65,12 @@ class HelpScoutAdapter(Helpdesk):
     @classmethod
     def configured(cls, secret: bytes, settings: Settings, clock: Clock) -> HelpScoutAdapter:
         """The one adapter with a setting of its own: the operator's names for mailboxes."""
-        skew = timedelta(seconds=settings.webhook_max_skew_seconds)
-        return cls(secret, skew, clock, mailboxes=settings.helpscout_mailboxes)
+        return cls(
+            secret=secret,
+            max_skew=replay_window(settings),
+            clock=clock,
+            mailboxes=settings.helpscout_mailboxes,
+        )
 
     def precheck(self, *, headers: Mapping[str, str], now: datetime) -> None:
         """The signature header is there (what it signs needs the body)."""

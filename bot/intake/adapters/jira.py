@@ -10,11 +10,10 @@ is now ``done`` (or it has a resolution), else a reopening. The closing time is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.core.clock import Clock, utc_now
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Helpdesk,
@@ -68,9 +67,6 @@ def _is_done(fields: Obj, changed: dict[str, Obj]) -> bool:
 class JiraAdapter(Helpdesk):
     """Jira admin webhooks, signed with the webhook's secret."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "jira"
     enabled_by: ClassVar[str] = "jira_secret"
     summary: ClassVar[str] = "Jira Service Management: issue transitions (X-Hub-Signature sha256)"

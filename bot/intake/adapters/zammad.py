@@ -10,11 +10,10 @@ state, customer, owner, group, organization) and ``article``. The closing time i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.core.clock import Clock, utc_now
 from bot.core.tickets import CustomerInfo
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
@@ -47,9 +46,6 @@ def _name_of(parent: Obj, key: str) -> str | None:
 class ZammadAdapter(Helpdesk):
     """Zammad trigger webhooks, signed with the webhook's HMAC-SHA1 signature token."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "zammad"
     enabled_by: ClassVar[str] = "zammad_secret"
     summary: ClassVar[str] = "Zammad: trigger webhook (X-Hub-Signature sha1)"

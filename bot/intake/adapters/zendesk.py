@@ -9,11 +9,10 @@ A solved ticket that Zendesk later closes by itself is not a second closing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.core.clock import Clock, utc_now
 from bot.intake.adapters import signatures
 from bot.intake.adapters.base import (
     Helpdesk,
@@ -38,9 +37,6 @@ REOPENING = {"open", "pending", "hold", "on-hold"}
 class ZendeskAdapter(Helpdesk):
     """Zendesk webhooks, signed with the webhook's signing secret."""
 
-    secret: bytes
-    max_skew: timedelta = timedelta(minutes=5)
-    clock: Clock = field(default=utc_now)
     name: ClassVar[str] = "zendesk"
     enabled_by: ClassVar[str] = "zendesk_secret"
     summary: ClassVar[str] = "Zendesk: ticket status events and trigger bodies"
