@@ -10,27 +10,7 @@ ways in and their refusals in ``tests/survey/test_links_and_contacts.py``.
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlmodel import select
-
-from storage.models import Survey
 from tests.e2e.conftest import Harness, ticket
-
-
-async def surveys(harness: Harness) -> list[Survey]:
-    assert harness.bot is not None
-    async with harness.bot.services.session_factory() as session:
-        return list((await session.exec(select(Survey).order_by(Survey.id))).all())
-
-
-async def eventually_status(harness: Harness, survey_id: int, status: str) -> Survey:
-    for _ in range(100):
-        found = [s for s in await surveys(harness) if s.id == survey_id]
-        if found and found[0].status == status:
-            return found[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"survey {survey_id} never became {status}: {found}")
 
 
 async def test_phone_match_through_a_shared_contact(harness: Harness) -> None:
