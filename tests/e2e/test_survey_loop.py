@@ -135,31 +135,6 @@ async def test_undecodable_button_data_is_answered_and_changes_nothing(
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-async def test_deep_link_links_the_chat_and_sends_the_waiting_survey(harness: Harness) -> None:
-    response = await harness.close_ticket(ticket("T-300", {"id": "c-3", "name": "Vera"}))
-    link = response.json()["deep_link"]
-    client = harness.fake.client(7003, "Vera", language_code="en")
-    intruder = harness.fake.client(7004, "Eve")
-
-    await client.send_text("/start")
-    await client.wait_for_bot_message(lambda m: "feedback bot of ACME &amp; Co" in (m.text or ""))
-    assert not [m for m in client.bot_messages() if "recommend" in (m.text or "")]
-
-    await intruder.send_text("/start s1_AAAAAAAAAAAAAAAAAAAAAA")  # forged payload
-    await intruder.wait_for_bot_message(lambda m: "not valid" in (m.text or ""))
-
-    await client.send_text(f"/start {link.rsplit('=', 1)[1]}")
-    await client.wait_for_bot_message(lambda m: "now connected" in (m.text or ""))
-    question = await client.wait_for_bot_message(lambda m: "T-300" in (m.text or ""))
-    assert len(keyboard_texts(question)) == 3
-
-    # Someone else opening the same link cannot take the customer over.
-    await intruder.send_text(f"/start {link.rsplit('=', 1)[1]}")
-    await intruder.wait_for_bot_message(
-        lambda m: len([x for x in intruder.bot_messages() if "not valid" in (x.text or "")]) == 2
-    )
-
-
 async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
     for number, (user, score) in enumerate([(8001, 10), (8002, 9), (8003, 2)]):
         client = harness.fake.client(user, f"Client {number}")
@@ -190,46 +165,6 @@ async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
     ).outcome is PostOutcome.ALREADY_POSTED
     digests = [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in (m.text or "")]
     assert len(digests) == 1
-
-
-async def test_known_id_of_a_client_who_never_started_the_bot_waits_for_start(
-    harness: Harness,
-) -> None:
-    body = ticket("T-500", {"id": "c-5", "telegram_user_id": 9100})
-    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
-    await harness.fake.wait_for_call(
-        lambda call: call.method == "sendMessage" and call.status == 400
-    )  # Telegram: chat not found
-    for _ in range(200):  # the refusal is recorded a moment after the fake answered it
-        if (await stored_survey(harness, survey_id)).status == "pending":
-            break
-        await asyncio.sleep(0.05)
-    await harness.settle()  # swept and drained: the survey waits, not retried or dropped
-    assert (await stored_survey(harness, survey_id)).status == "pending"
-    refused = [c for c in harness.fake.calls_of("sendMessage") if c.params.get("chat_id") == 9100]
-    assert [c.status for c in refused] == [400]
-
-    client = harness.fake.client(9100, "Gleb")
-    await client.send_text("/start")
-    question = await client.wait_for_bot_message(lambda m: "T-500" in m.content)
-    await client.press_button(question, "8")
-    await client.wait_for_bot_message(lambda m: "What would make it a 10?" in m.content)
-    sends = [c for c in harness.fake.calls_of("sendMessage") if c.params.get("chat_id") == 9100]
-    assert sum("T-500" in str(c.params.get("text")) for c in sends if c.status == 200) == 1
-
-
-async def test_a_client_who_blocked_the_bot_is_marked_unreachable(harness: Harness) -> None:
-    client = harness.fake.client(9200, "Dina")
-    harness.fake.block(client.user_id)
-    body = ticket("T-600", {"id": "c-6", "telegram_user_id": 9200})
-    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
-    await harness.fake.wait_for_call(lambda call: call.status == 403)
-    for _ in range(50):
-        if (await stored_survey(harness, survey_id)).status == "unreachable":
-            break
-        await asyncio.sleep(0.1)
-    assert (await stored_survey(harness, survey_id)).status == "unreachable"
-    assert len([c for c in harness.fake.calls if c.status == 403]) == 1  # never retried
 
 
 async def answer(harness: Harness, user: int, ticket_id: str, score: int) -> None:
@@ -299,19 +234,3 @@ async def test_a_digest_telegram_refused_can_be_posted_again(harness: Harness) -
             break
         await asyncio.sleep(0.1)
     assert result.outcome is PostOutcome.QUEUED
-
-
-async def test_deep_link_revives_a_survey_that_found_the_bot_blocked(harness: Harness) -> None:
-    client = harness.fake.client(9300, "Ivan")
-    harness.fake.block(client.user_id)
-    body = ticket("T-800", {"id": "c-8", "telegram_user_id": 9300})
-    response = (await harness.close_ticket(body)).json()
-    await harness.fake.wait_for_call(lambda call: call.status == 403)
-    for _ in range(50):
-        if (await stored_survey(harness, response["survey_id"])).status == "unreachable":
-            break
-        await asyncio.sleep(0.1)
-    harness.fake.unblock(client.user_id)
-    await client.send_text(f"/start {response['deep_link'].rsplit('=', 1)[1]}")
-    question = await client.wait_for_bot_message(lambda m: "T-800" in m.content)
-    assert len(question.buttons()) == 13  # 0..10 and the two end labels
