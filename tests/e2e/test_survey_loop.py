@@ -1,17 +1,22 @@
-"""The whole loop as a client and a manager live it, through real HTTP and the fake Bot API."""
+"""The whole loop as a client and a manager live it, through real HTTP and the fake Bot API.
+
+Only what a running process shows is here: the loop across a restart, presses Telegram
+delivers that no button of ours makes, and the digest's schedule across downtime. Each step
+on its own (the bands, Skip, deep links, Telegram's refusals, the digest's content) is tested
+at the services level, from the outbox: tests/survey/ and tests/managers/.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from bot.managers.digest import PostOutcome
 from storage.models import Survey
 from tests.e2e.conftest import MANAGERS, Harness, ticket
+from tests.report.helpers import insert_surveys
 
 CLIENT = 5001
 
@@ -135,53 +140,36 @@ async def test_undecodable_button_data_is_answered_and_changes_nothing(
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-async def test_weekly_digest_is_posted_once_per_week(harness: Harness) -> None:
-    for number, (user, score) in enumerate([(8001, 10), (8002, 9), (8003, 2)]):
-        client = harness.fake.client(user, f"Client {number}")
-        body = ticket(f"T-40{number}", {"id": f"c-4{number}", "telegram_user_id": user})
-        await harness.close_ticket(body)
-        question = await client.wait_for_bot_message(lambda m: "recommend" in (m.text or ""))
-        await client.press_button(question, str(score))
-        await client.wait_for_bot_message(lambda m: "Skip" in str(m.reply_markup))
+async def test_a_digest_missed_while_the_bot_was_down_is_posted_at_start_and_only_once(
+    harness: Harness,
+) -> None:
+    """PTB's JobQueue keeps the digest's schedule in memory: a run due while the process was
+    down never happens by itself, so NpsBot.start catches it up, and not again after a restart.
+    What the digest holds, the monthly schedule and refused posts are the DigestService's
+    (tests/managers/test_digest_service.py)."""
     assert harness.bot is not None
-    job = harness.bot.services.application.job_queue.get_jobs_by_name("weekly-digest")[0]  # type: ignore[union-attr]
+    job_queue = harness.bot.services.application.job_queue
+    assert job_queue is not None
+    (job,) = job_queue.get_jobs_by_name("weekly-digest")
     next_run = job.next_t
     assert next_run is not None
     assert (next_run.weekday(), next_run.astimezone(harness.settings.tz).hour) == (0, 9)
+    assert job.job.misfire_grace_time >= 3600  # a run late by minutes still posts
+    await harness.settle()  # a fresh install: Monday's run, missed, had nothing to report
+    assert [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content] == []
 
-    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
-    harness.clock.move_to(monday)
-    await job.run(harness.bot.services.application)  # what the scheduler does at that time
-    digest = await harness.fake.wait_for(lambda m: "NPS digest" in (m.text or ""), chat_id=MANAGERS)
-    text = digest.text or ""
-    assert "33.3" in text  # (2 promoters - 1 detractor) / 3 answers
-    assert "3 responses" in text
-    assert (
-        await harness.bot.services.digest.post(as_of=monday)
-    ).outcome is PostOutcome.ALREADY_POSTED
-    await harness.restart()
-    assert (
-        await harness.bot.services.digest.post(as_of=monday)
-    ).outcome is PostOutcome.ALREADY_POSTED
-    digests = [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in (m.text or "")]
-    assert len(digests) == 1
-
-
-async def answer(harness: Harness, user: int, ticket_id: str, score: int) -> None:
-    """One client closes a ticket's survey with a score and skips the comment."""
-    client = harness.fake.client(user, f"Client {user}")
-    await harness.close_ticket(ticket(ticket_id, {"id": f"c-{user}", "telegram_user_id": user}))
-    question = await client.wait_for_bot_message(lambda m: ticket_id in m.content)
-    await client.press_button(question, str(score))
-    prompt = await client.wait_for_bot_message(lambda m: "Skip" in m.button_texts())
-    await client.press_button(prompt, "Skip")
-    await client.wait_for_bot_message(
-        lambda m: m.message_id == prompt.message_id and not m.buttons()
+    await insert_surveys(
+        harness.bot.services.engine,
+        [
+            {
+                "ticket": "T-701",
+                "status": "completed",
+                "sent_at": datetime(2026, 11, 18, 10, 0, tzinfo=UTC),
+                "answered_at": datetime(2026, 11, 18, 10, 5, tzinfo=UTC),
+                "score": 10,
+            }
+        ],
     )
-
-
-async def test_digest_missed_while_the_bot_was_down_is_posted_on_start(harness: Harness) -> None:
-    await answer(harness, 8101, "T-701", 10)
     await harness.stop()
     # Down over Monday 09:00 Moscow time; back on Monday at 11:00.
     harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
@@ -191,46 +179,3 @@ async def test_digest_missed_while_the_bot_was_down_is_posted_on_start(harness: 
     await harness.restart()  # and only once
     await harness.settle()
     assert len([m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content]) == 1
-
-
-async def test_monthly_digest_missed_over_a_long_outage_is_posted_on_start(
-    harness: Harness,
-) -> None:
-    harness.settings = harness.settings.model_copy(
-        update={"digest_period": "month", "digest_cron": "0 9 1 * *"}
-    )
-    await harness.restart()
-    await answer(harness, 8102, "T-702", 3)  # 18 November
-    await harness.stop()
-    # Down from before 1 December 09:00 until the 9th: the run is 8 days behind.
-    harness.clock.move_to(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))
-    await harness.start()
-    digest = await harness.fake.wait_for(lambda m: "NPS digest" in m.content, chat_id=MANAGERS)
-    assert "Nov 1, 2026 – Nov 30, 2026" in digest.content  # the month before the run
-    assert "-100.0" in digest.content  # its one answer, a 3
-    assert harness.bot is not None
-    job_queue = harness.bot.services.application.job_queue
-    assert job_queue is not None
-    (job,) = job_queue.get_jobs_by_name("weekly-digest")
-    assert job.job.misfire_grace_time >= 3600  # a run late by minutes still posts
-
-
-async def test_fresh_install_posts_no_catch_up_digest(harness: Harness) -> None:
-    harness.clock.move_to(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    await harness.restart()
-    await harness.settle()
-    assert [m for m in harness.fake.bot_messages(MANAGERS) if "NPS digest" in m.content] == []
-
-
-async def test_a_digest_telegram_refused_can_be_posted_again(harness: Harness) -> None:
-    assert harness.bot is not None
-    harness.fake.kick_bot(MANAGERS)
-    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-    assert (await harness.bot.services.digest.post(as_of=monday)).outcome is PostOutcome.QUEUED
-    await harness.fake.wait_for_call(lambda call: call.status == 403)
-    for _ in range(50):  # the failure is recorded just after Telegram's answer
-        result = await harness.bot.services.digest.post(as_of=monday)
-        if result.outcome is PostOutcome.QUEUED:
-            break
-        await asyncio.sleep(0.1)
-    assert result.outcome is PostOutcome.QUEUED
