@@ -136,7 +136,7 @@ class DigestService:
         )
 
     async def summary(self, period: Period) -> str:
-        """``/nps``: NPS ± margin, answers, shares and the change against the period before."""
+        """``/nps``: NPS and its interval, answers, shares and the change since the last period."""
         digest = await self.build(period)
         return render_summary(digest, tz=self.tz, translator=self._t, language=self.language)
 

@@ -133,7 +133,7 @@ class ManagerCommands:
         await self.say(chat_id, f"{escape(self._period_problem(error))}\n{escape(usage)}")
 
     async def nps(self, *, chat_id: int, args: list[str]) -> None:
-        """/nps [period]: the score with its margin, now, in this chat."""
+        """/nps [period]: the score with its interval, now, in this chat."""
         if (period := await self._period_or_explain(chat_id, args[0] if args else None)) is None:
             return
         await self.say(chat_id, await self.digest.summary(period))

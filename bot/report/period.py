@@ -1,4 +1,4 @@
-"""The digest: NPS with its margin, bands, distribution, response rate, breakdowns, the closed
+"""The digest: NPS with its interval, bands, distribution, response rate, breakdowns, the closed
 loop and comments of one period against the period before, plus the trend for the chart.
 
 The arithmetic is pandas on counts (``bot.report.tally.DigestCounts``): the database makes them
@@ -21,6 +21,7 @@ from bot.core.nps import (
     MAX_SCORE,
     MIN_SCORE,
     PROMOTER_MIN,
+    Interval,
     NpsChange,
     NpsSummary,
     compare,
@@ -65,7 +66,7 @@ class RatingSummary:
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One period of the chart: its bands (NPS and margin follow from them)."""
+    """One period of the chart: its bands (NPS and interval follow from them)."""
 
     period: Period
     summary: NpsSummary
@@ -108,13 +109,13 @@ class WeeklyDigest:
         return NpsSummary(self.promoters, self.passives, self.detractors)
 
     @property
-    def margin(self) -> float | None:
-        """The 95% margin of ``nps`` in points; None when nobody answered."""
-        return self.summary.margin
+    def interval(self) -> Interval | None:
+        """The 95% interval of ``nps`` in points; None when nobody answered."""
+        return self.summary.interval
 
     @property
     def change(self) -> NpsChange | None:
-        """The change from the previous period and its margin; None when either had no answers."""
+        """The change from the previous period and its interval; None when either had no answers."""
         if self.previous_bands is None:
             return None
         return compare(self.summary, self.previous_bands)
