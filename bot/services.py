@@ -60,6 +60,8 @@ from bot.survey.client_commands import ClientRights
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
 from bot.survey.sweep import SurveySweep
+from bot.themes.tagger import Tagger
+from bot.themes.taxonomy import load_taxonomy
 from storage.db import Database, SessionFactory
 
 # Opt in to PTB 23's timedelta durations (RetryAfter.retry_after, ...) now: our code handles both,
@@ -123,6 +125,7 @@ class Services:
     metrics: Metrics
     enps_rounds: EnpsRounds
     enps_answers: EnpsAnswers
+    tagger: Tagger
 
     @property
     def engine(self) -> AsyncEngine:
@@ -178,6 +181,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     token = settings.require_token()
     # Operator texts first: services below take their translators at construction.
     use_overrides(load_overrides(settings.texts_file))
+    tagger = Tagger(load_taxonomy(settings.themes_file))  # a wrong themes file stops start-up
     database = Database.open(settings.database_url)
     sessions = database.sessions
     metrics = Metrics()  # this instance's own registry
@@ -224,6 +228,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
         listeners=(alerts, metrics.answers),
+        tagger=tagger,
     )
     linking = ClientLinking(
         session_factory=sessions,
@@ -314,6 +319,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         metrics=metrics,
         enps_rounds=enps_rounds,
         enps_answers=enps_answers,
+        tagger=tagger,
     )
 
 
