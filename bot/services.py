@@ -89,9 +89,11 @@ def digest_service(
     *,
     clock: Clock = utc_now,
     wake: Callable[[], None] = lambda: None,
+    tagger: Tagger | None = None,
 ) -> DigestService:
     """The digest from the settings: the bot's, and the one ``digest --print`` and ``export`` use
-    without a token (nothing is sent, so nothing needs waking)."""
+    without a token (nothing is sent, so nothing needs waking). Without ``tagger`` it reads
+    ``NPSBOT_THEMES_FILE`` itself."""
     return DigestService(
         engine=database.engine,
         session_factory=database.sessions,
@@ -102,6 +104,7 @@ def digest_service(
         wake=wake,
         period_kind=settings.digest_period,
         min_group_size=settings.digest_min_group_size,
+        tagger=tagger or Tagger(load_taxonomy(settings.themes_file)),
     )
 
 
@@ -268,7 +271,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         reannounce_max=settings.alert_reannounce_max,
         recovery_survey=settings.recovery_survey,
     )
-    digest = digest_service(settings, database, clock=clock, wake=wake)
+    digest = digest_service(settings, database, clock=clock, wake=wake, tagger=tagger)
     commands = ManagerCommands(
         session_factory=sessions,
         access=access,

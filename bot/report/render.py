@@ -19,6 +19,7 @@ from babel.dates import format_date
 from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN
 from bot.i18n import Translator
 from bot.report.blocks import breakdown_block, loop_block
+from bot.report.driver_block import ThemeName, drivers_block, themes_block
 from bot.report.markup import (
     ELLIPSIS,
     TELEGRAM_MESSAGE_LIMIT,
@@ -33,6 +34,7 @@ __all__ = [
     "TELEGRAM_MESSAGE_LIMIT",
     "render_digest",
     "render_summary",
+    "render_themes",
     "shorten",
     "telegram_length",
 ]
@@ -259,10 +261,13 @@ def render_digest(
     max_comments: int = 3,
     comment_limit: int = 300,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    theme_name: ThemeName = str,
 ) -> str:
     """Render the digest for Telegram (``html=True``, parse mode HTML) or for a terminal.
 
     Up to ``max_comments`` detractors' and as many promoters' comments are quoted, newest first.
+    ``theme_name`` names a theme id in the reader's language (the taxonomy's; the id itself
+    without one).
     The result never exceeds Telegram's 4096-character limit: long breakdowns shrink to one group
     each way, then go; comments are added one detractor, one promoter at a time while they fit.
     """
@@ -279,6 +284,7 @@ def render_digest(
         _ratings_block(digest, t, m),
     ]
     loop = loop_block(digest.loop, t, m) if digest.loop is not None else []
+    drivers = drivers_block(digest.drivers, theme_name, t, m)
     detractors = [c for c in digest.comments if c.score <= DETRACTOR_MAX]
     promoters = [c for c in digest.comments if c.score >= PROMOTER_MIN]
     words = _Words(detractors, promoters, max_comments, comment_limit, t, m)
@@ -287,7 +293,7 @@ def render_digest(
     # drop them, until at least one comment of each side fits.
     for per_end in (BREAKDOWN_PER_END, 1, 0):
         breakdowns = _breakdown_blocks(digest, min_group_size, per_end, t, m) if per_end else []
-        head = _join([*core, *breakdowns, loop])
+        head = _join([*core, drivers, *breakdowns, loop])
         text, bad, good = words.fill(head)
         if bad >= min(1, len(detractors), max_comments) and good >= min(
             1, len(promoters), max_comments
@@ -347,3 +353,22 @@ def render_summary(
     t = translator
     m = Markup(html=True, locale=language.replace("-", "_"))
     return _join([[m.bold(_dates(digest, tz, t, m))], _score_block(digest, t, m)])
+
+
+def render_themes(
+    digest: WeeklyDigest,
+    *,
+    tz: ZoneInfo,
+    translator: Translator,
+    language: str,
+    theme_name: ThemeName = str,
+) -> str:
+    """The answer to ``/themes``: the period and every theme's mentions and impact (HTML)."""
+    t = translator
+    m = Markup(html=True, locale=language.replace("-", "_"))
+    text = _join(
+        [[m.bold(_dates(digest, tz, t, m))], themes_block(digest.drivers, theme_name, t, m)]
+    )
+    if _fits(text):
+        return text
+    return text[: TELEGRAM_MESSAGE_LIMIT - 1] + ELLIPSIS  # never more than the limit

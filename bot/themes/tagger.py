@@ -126,6 +126,10 @@ class Tagger:
             if theme_id in found
         ]
 
+    def covers(self, written: str, lemmatised: str) -> bool:
+        """Whether a word is the first word of a keyword: a word the taxonomy already knows."""
+        return any(True for _ in self._candidates(written, lemmatised))
+
     def tag(self, text: str) -> tuple[str, ...]:
         """The theme ids of ``text``, in the taxonomy's order (empty: about none of them)."""
         return tuple(match.theme for match in self.explain(text))
