@@ -126,14 +126,21 @@ def load_theme_counts(connection: Connection, period: Period) -> pd.DataFrame:
     return normalize_themes(pd.read_sql(query, connection))
 
 
-def load_detractor_comments(connection: Connection, since: datetime, until: datetime) -> list[str]:
-    """Detractors' comments written in [since, until), for the emerging words."""
+def load_detractor_comments(
+    connection: Connection, since: datetime, until: datetime, *, most: int
+) -> list[str]:
+    """The newest ``most`` detractors' comments written in [since, until), for emerging words."""
     survey = _SURVEY.c
-    query = select(survey.comment).where(
-        survey.commented_at >= since,
-        survey.commented_at < until,
-        survey.comment.is_not(None),
-        survey.score <= DETRACTOR_MAX,
+    query = (
+        select(survey.comment)
+        .where(
+            survey.commented_at >= since,
+            survey.commented_at < until,
+            survey.comment.is_not(None),
+            survey.score <= DETRACTOR_MAX,
+        )
+        .order_by(survey.commented_at.desc())
+        .limit(most)
     )
     return [str(text) for text in connection.execute(query).scalars()]
 

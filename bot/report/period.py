@@ -50,6 +50,11 @@ from bot.themes.stored import split_themes
 from bot.themes.tagger import Tagger
 
 DEFAULT_MIN_GROUP_SIZE = 5
+# Emerging words compare the newest detractors' comments of the period with the earlier ones'.
+# A sample this size shows a word that is much more frequent as well as all of them would, and
+# keeps the digest's time flat however many comments a period has.
+CURRENT_SAMPLE = 2_000
+EARLIER_SAMPLE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +310,9 @@ async def build_period_digest(
         since = min([previous.start, *(p.start for p in trend)])
         earlier = (
             await conn.run_sync(
-                lambda sync_conn: load_detractor_comments(sync_conn, since, period.start)
+                lambda sync_conn: load_detractor_comments(
+                    sync_conn, since, period.start, most=EARLIER_SAMPLE
+                )
             )
             if tagger is not None
             else []
@@ -315,7 +322,7 @@ async def build_period_digest(
     )
     emerging: tuple[EmergingWord, ...] = ()
     if tagger is not None:
-        current = [c.text for c in digest.comments if c.score <= DETRACTOR_MAX]
+        current = [c.text for c in digest.comments if c.score <= DETRACTOR_MAX][:CURRENT_SAMPLE]
         emerging = emerging_words(current, earlier, tagger)
     return replace(
         digest,

@@ -11,7 +11,6 @@ prefixes, so a comment costs microseconds once its words have been seen.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.themes.taxonomy import Taxonomy
@@ -19,6 +18,8 @@ from bot.themes.words import lemma, words
 
 PREFIX_MARK = "*"
 PHRASE_GAP = 2  # words that may come between two words of a phrase
+BUCKET = 3  # prefixes are looked up by their first letters, not tried one by one
+CANDIDATES_CACHED = 100_000  # words whose keyword candidates are remembered
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,33 +79,57 @@ class Match:
     words: tuple[str, ...]
 
 
+Candidate = tuple[str, tuple[Part, ...]]  # a theme and one of its keywords
+
+
 @dataclass(slots=True)
 class Tagger:
-    """The compiled taxonomy: keywords indexed by their first lemma, prefixes apart."""
+    """The compiled taxonomy: keywords indexed by their first lemma, prefixes by their first
+    letters, and each word's candidates remembered once looked up."""
 
     taxonomy: Taxonomy
-    _exact: dict[str, list[tuple[str, tuple[Part, ...]]]] = field(init=False)
-    _prefixed: list[tuple[str, tuple[Part, ...]]] = field(init=False)
+    _exact: dict[str, list[Candidate]] = field(init=False)
+    _prefixed: dict[str, list[Candidate]] = field(init=False)
+    _short: list[Candidate] = field(init=False)  # prefixes shorter than BUCKET letters
+    _seen: dict[tuple[str, str], tuple[Candidate, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._exact = defaultdict(list)
-        self._prefixed = []
+        self._prefixed = defaultdict(list)
+        self._short = []
+        self._seen = {}
         for theme in self.taxonomy.themes:
             for keywords in theme.keywords.values():
                 for keyword in keywords:
                     parts = compile_keyword(keyword)
                     if not parts:
                         continue
-                    if parts[0].prefix:
-                        self._prefixed.append((theme.id, parts))
+                    first = parts[0]
+                    if not first.prefix:
+                        self._exact[first.text].append((theme.id, parts))
+                    elif len(first.text) < BUCKET:
+                        self._short.append((theme.id, parts))
                     else:
-                        self._exact[parts[0].text].append((theme.id, parts))
+                        self._prefixed[first.text[:BUCKET]].append((theme.id, parts))
 
-    def _candidates(self, written: str, lemmatised: str) -> Iterable[tuple[str, tuple[Part, ...]]]:
-        yield from self._exact.get(lemmatised, ())
-        for theme, parts in self._prefixed:
-            if parts[0].matches(written, lemmatised):
-                yield theme, parts
+    def _candidates(self, written: str, lemmatised: str) -> tuple[Candidate, ...]:
+        """The keywords whose first part matches this word, found once per distinct word."""
+        key = (written, lemmatised)
+        found = self._seen.get(key)
+        if found is None:
+            pool = [
+                *self._prefixed.get(written[:BUCKET], ()),
+                *self._prefixed.get(lemmatised[:BUCKET], ()),
+                *self._short,
+            ]
+            found = (
+                *self._exact.get(lemmatised, ()),
+                *dict.fromkeys(c for c in pool if c[1][0].matches(written, lemmatised)),
+            )
+            if len(self._seen) >= CANDIDATES_CACHED:
+                self._seen.clear()  # rare: a flood of new words; start remembering afresh
+            self._seen[key] = found
+        return found
 
     def explain(self, text: str) -> list[Match]:
         """The themes of ``text`` in the taxonomy's order, each with the words that matched."""
@@ -128,7 +153,7 @@ class Tagger:
 
     def covers(self, written: str, lemmatised: str) -> bool:
         """Whether a word is the first word of a keyword: a word the taxonomy already knows."""
-        return any(True for _ in self._candidates(written, lemmatised))
+        return bool(self._candidates(written, lemmatised))
 
     def tag(self, text: str) -> tuple[str, ...]:
         """The theme ids of ``text``, in the taxonomy's order (empty: about none of them)."""
