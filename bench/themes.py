@@ -29,11 +29,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import BENCH_DATABASE_URL, loadavg, percentile, report, reset_database, table
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 FIRST_CLIENT = 3_000_000
@@ -229,13 +230,17 @@ def main() -> None:
         + table(
             ["comments", "seconds", "comments/s", "peak RSS MiB"],
             [
-                (f"{rows:,}", f"{r['seconds']:.1f}", f"{r['tagged'] / r['seconds']:,.0f}",  # type: ignore[operator]
-                 f"{r['rss']:.0f}")
+                (
+                    f"{rows:,}",
+                    f"{r['seconds']:.1f}",
+                    f"{r['tagged'] / r['seconds']:,.0f}",  # type: ignore[operator]
+                    f"{r['rss']:.0f}",
+                )
                 for rows, r in runs
             ],
-        )  # fmt: skip
+        )
         + "\n\nTarget: 1,000,000 in under 180 s; peak RSS the same at both sizes (batches of "
-        "5,000, one UPDATE per distinct set of themes in a batch)."
+        "5,000, one statement per distinct set of themes in a batch)."
     )
     report("themes", "Themes: tagging on the answer path, re-tagging stored comments", body,
            write=args.write)  # fmt: skip
