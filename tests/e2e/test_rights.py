@@ -1,66 +1,58 @@
-"""The client's rights in both languages: /stop, /start, /forget, /help, /language, menu."""
+"""The client's rights through Telegram: the command menus, /stop, /start and /language
+arriving as commands, their buttons editing the message pressed, and a forged press.
+
+What each right does, in both languages (/stop, /forget, /help, /language, no reminder after
+/stop), is checked at the services level in ``tests/survey/test_client_rights.py``; here the
+client speaks Russian, so the texts follow the language Telegram gives with each update.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
 from sqlmodel import select
 
-from storage.models import Customer, OutboxMessage, Survey, Ticket
+from storage.models import Customer, Survey
 from tests.e2e.conftest import Harness, ticket
-from tests.e2e.test_rules_and_linking import eventually_status
-
-TEXTS = {
-    "en": {
-        "stop?": "Stop all surveys?",
-        "yes stop": "Yes, stop surveys",
-        "stopped": "you will not get surveys any more",
-        "back": "surveys are on again",
-        "forget?": "Erase your personal data?",
-        "yes forget": "Yes, erase my data",
-        "forgotten": "your personal data has been erased",
-        "cancel": "Cancel",
-        "unchanged": "Nothing was changed",
-        "privacy": "Privacy",
-    },
-    "ru": {
-        "stop?": "Больше не присылать опросы?",
-        "yes stop": "Да, больше не присылать",
-        "stopped": "опросов больше не будет",
-        "back": "опросы снова включены",
-        "forget?": "Удалить ваши персональные данные?",
-        "yes forget": "Да, удалить мои данные",
-        "forgotten": "ваши персональные данные удалены",
-        "cancel": "Отмена",
-        "unchanged": "Ничего не изменилось",
-        "privacy": "Конфиденциальность",
-    },
-}
-LANGUAGES = pytest.mark.parametrize("language", ["en", "ru"])
+from tests.survey.test_client_rights import TEXTS
 
 
-@LANGUAGES
-async def test_stop_is_confirmed_respected_and_undone_by_start(
-    harness: Harness, language: str
-) -> None:
-    said = TEXTS[language]
-    client = harness.fake.client(9501, "Kira", language_code=language)
+async def stored_survey(harness: Harness, survey_id: int) -> Survey:
+    assert harness.bot is not None
+    async with harness.bot.services.session_factory() as session:
+        return (await session.exec(select(Survey).where(Survey.id == survey_id))).one()
+
+
+async def test_stop_is_confirmed_respected_and_undone_by_start(harness: Harness) -> None:
+    """The commands arrive as updates in the client's language, and each choice (a
+    confirmation, a language) edits the very message pressed: only Telegram shows that, and
+    the menus it lists."""
+    # The menus Telegram shows, published at start in each language the bot speaks.
+    assert harness.fake.my_commands(language_code="ru")[0]["command"] == "start"
+    assert "опросы" in harness.fake.my_commands(language_code="ru")[0]["description"]
+    assert "surveys" in harness.fake.my_commands()[0]["description"]
+
+    said = TEXTS["ru"]
+    client = harness.fake.client(9501, "Kira", language_code="ru")
     customer = {"id": "c-95", "telegram_user_id": 9501}
     await client.send_text("/stop")
     question = await client.wait_for_bot_message(lambda m: said["stop?"] in m.content)
     await client.press_button(question, said["cancel"])
-    await client.wait_for_bot_message(lambda m: said["unchanged"] in m.content)
+    unchanged = await client.wait_for_bot_message(  # the answer replaces the question
+        lambda m: m.message_id == question.message_id and said["unchanged"] in m.content
+    )
+    assert unchanged.buttons() == []  # its buttons go with it
 
     await client.send_text("/stop")
     question = await client.wait_for_bot_message(
         lambda m: said["stop?"] in m.content and m.buttons() != []
     )
     await client.press_button(question, said["yes stop"])
-    await client.wait_for_bot_message(lambda m: said["stopped"] in m.content)
+    await client.wait_for_bot_message(
+        lambda m: m.message_id == question.message_id and said["stopped"] in m.content
+    )
     skipped = (await harness.close_ticket(ticket("T-95", customer))).json()
-    survey = await eventually_status(harness, skipped["survey_id"], "skipped")
-    assert survey.skip_reason == "opted_out"
+    await harness.settle()
+    survey = await stored_survey(harness, skipped["survey_id"])
+    assert (survey.status, survey.skip_reason) == ("skipped", "opted_out")
     assert not [m for m in client.bot_messages() if "T-95" in m.content]
 
     await client.send_text("/start")
@@ -69,76 +61,18 @@ async def test_stop_is_confirmed_respected_and_undone_by_start(
     await harness.close_ticket(later)
     await client.wait_for_bot_message(lambda m: "T-96" in m.content)
 
-
-@LANGUAGES
-async def test_forget_erases_personal_data_and_keeps_the_score(
-    harness: Harness, language: str
-) -> None:
-    said = TEXTS[language]
-    client = harness.fake.client(9601, "Lev", language_code=language)
-    body = ticket(
-        "T-97",
-        {"id": "c-97", "telegram_user_id": 9601, "name": "Lev Tolstoy", "phone": "+79001234567"},
-    )
-    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
-    question = await client.wait_for_bot_message(lambda m: "T-97" in m.content)
-    await client.press_button(question, "2")
-    await client.wait_for_bot_message(
-        lambda m: m.buttons() != [] and m.message_id != question.message_id
-    )
-    await client.send_text("The engineer was rude")
-    await eventually_status(harness, survey_id, "completed")
-
-    await client.send_text("/forget")
-    ask = await client.wait_for_bot_message(lambda m: said["forget?"] in m.content)
-    await client.press_button(ask, said["yes forget"])
-    await client.wait_for_bot_message(lambda m: said["forgotten"] in m.content)
-    assert harness.bot is not None
-    async with harness.bot.services.session_factory() as session:
-        survey = (await session.exec(select(Survey).where(Survey.id == survey_id))).one()
-        customer = (await session.exec(select(Customer))).one()
-        quoted = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.survey_id == survey_id))
-        ).all()
-    assert (survey.score, survey.comment) == (2, None)  # the number stays, the words go
-    assert (customer.name, customer.phone, customer.telegram_user_id, customer.chat_id) == (
-        None,
-    ) * 4
-    assert customer.helpdesk_id.startswith("forgotten:")
-    async with harness.bot.services.session_factory() as session:
-        stored_ticket = (await session.exec(select(Ticket))).one()
-    assert stored_ticket.external_id.startswith("forgotten:")
-    assert all(
-        "rude" not in str(row.payload) and "Tolstoy" not in str(row.payload) for row in quoted
-    )
-
-
-@LANGUAGES
-async def test_help_says_what_is_stored(harness: Harness, language: str) -> None:
-    client = harness.fake.client(9701, "Mila", language_code=language)
-    await client.send_text("/help")
-    help_message = await client.wait_for_bot_message(lambda m: "/forget" in m.content)
-    assert TEXTS[language]["privacy"] in help_message.content
-
-
-async def test_language_switch_and_command_menus(harness: Harness) -> None:
-    assert harness.fake.my_commands(language_code="ru")[0]["command"] == "start"
-    assert "опросы" in harness.fake.my_commands(language_code="ru")[0]["description"]
-    assert "surveys" in harness.fake.my_commands()[0]["description"]
-
-    client = harness.fake.client(9801, "Nika", language_code="en")
+    # The language is chosen with a button too: the choice edits the pressed message.
     await client.send_text("/language")
-    choice = await client.wait_for_bot_message(lambda m: "Русский" in m.button_texts())
-    await client.press_button(choice, "Русский")
-    await client.wait_for_bot_message(lambda m: "по-русски" in m.content)
-    await harness.close_ticket(
-        ticket("T-98", {"id": "c-98", "telegram_user_id": 9801, "language": "en"})
+    choice = await client.wait_for_bot_message(lambda m: "English" in m.button_texts())
+    await client.press_button(choice, "English")
+    await client.wait_for_bot_message(
+        lambda m: m.message_id == choice.message_id and "speak English" in m.content
     )
-    question = await client.wait_for_bot_message(lambda m: "T-98" in m.content)
-    assert "порекомендуете" in question.content  # the client's choice outranks the ticket's
 
 
 async def test_a_forged_confirmation_from_a_group_changes_nothing(harness: Harness) -> None:
+    """Who pressed and in which chat come from the update: a stranger's forged "erase" on
+    someone else's message must erase nothing and edit nothing."""
     client = harness.fake.client(9901, "Oksana")
     await harness.close_ticket(ticket("T-99", {"id": "c-99", "telegram_user_id": 9901}))
     await client.wait_for_bot_message(lambda m: "T-99" in m.content)
@@ -152,18 +86,3 @@ async def test_a_forged_confirmation_from_a_group_changes_nothing(harness: Harne
         customer = (await session.exec(select(Customer))).one()
     assert customer.telegram_user_id == 9901
     assert len(harness.fake.messages(9901)[-1].buttons()) == 13  # the question is untouched
-
-
-async def test_no_reminder_after_stop(harness: Harness) -> None:
-    client = harness.fake.client(9951, "Rita")
-    body = ticket("T-995", {"id": "c-995", "telegram_user_id": 9951})
-    survey_id = (await harness.close_ticket(body)).json()["survey_id"]
-    await client.wait_for_bot_message(lambda m: "T-995" in m.content)
-    await eventually_status(harness, survey_id, "sent")
-    await client.send_text("/stop")
-    question = await client.wait_for_bot_message(lambda m: TEXTS["en"]["stop?"] in m.content)
-    await client.press_button(question, TEXTS["en"]["yes stop"])
-    await client.wait_for_bot_message(lambda m: TEXTS["en"]["stopped"] in m.content)
-    harness.clock.move_to(harness.clock() + timedelta(hours=25))
-    await harness.settle()  # swept past the reminder time
-    assert not [m for m in client.bot_messages() if "reminder" in m.content]
