@@ -13,7 +13,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -75,13 +75,21 @@ def trend_figure(
 
     figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    top.fill_between(xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("95% interval"))
+    top.fill_between(
+        xs,
+        low,
+        high,
+        color=NPS_COLOUR,
+        alpha=0.15,
+        label=t.gettext("%(level)s interval") % {"level": format_percent(0.95, locale=locale)},
+    )
     if alone := [i for i in _isolated(values) if intervals[i] is not None]:
-        # The adjusted interval is not centred on the NPS, so the bar gets both of its ends.
+        # The adjusted interval is not centred on the NPS (a single answer's NPS may even lie
+        # outside it), so the bar is drawn about the interval's own middle.
         top.errorbar(
             alone,
-            [values[i] for i in alone],
-            yerr=[[values[i] - low[i] for i in alone], [high[i] - values[i] for i in alone]],
+            [(low[i] + high[i]) / 2 for i in alone],
+            yerr=[(high[i] - low[i]) / 2 for i in alone],
             fmt="none",
             ecolor=NPS_COLOUR,
             alpha=0.15,

@@ -119,3 +119,19 @@ def test_chart_stacks_detractors_passives_and_promoters_to_100_percent() -> None
     assert spans == [(0, 20.0), (20.0, 20.0), (40.0, 60.0)]
     assert [bars[1].get_height() for bars in (detractors, passives, promoters)] == [0, 0, 0]
     assert sum(bars[2].get_height() for bars in (detractors, passives, promoters)) == 100.0
+
+
+def test_a_lone_single_answer_whose_nps_lies_outside_its_interval_still_draws() -> None:
+    # One promoter: NPS 100, but the adjusted interval runs from -49 to 98.5.
+    points = weeks_with([(0, 0, 0), (1, 0, 0), (0, 0, 0)])
+    figure = trend_figure(points, tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
+    top, _bottom = figure.axes
+    (bar,) = [c for c in top.containers if isinstance(c, ErrorbarContainer)]
+    (segment,) = bar.lines[2][0].get_segments()
+    interval = points[1].summary.interval
+    assert interval is not None and interval.high < 100
+    assert [tuple(p) for p in segment] == [
+        (1, pytest.approx(interval.low)),
+        (1, pytest.approx(interval.high)),
+    ]
+    assert [text.get_text() for text in top.texts] == ["100"]
