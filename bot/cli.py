@@ -169,7 +169,7 @@ def digest(
             typer.echo(asyncio.run(cli_commands.print_digest(settings, period)))
         if now:
             typer.echo(asyncio.run(cli_commands.post_digest(settings)))
-    except (MissingSettingError, PeriodError) as error:
+    except (MissingSettingError, PeriodError, ThemesError) as error:
         raise _fail(str(error)) from None
 
 
@@ -212,7 +212,7 @@ def export(
                     progress=progress,
                 )
             )
-        except PeriodError as error:
+        except (PeriodError, ThemesError) as error:
             raise _fail(str(error)) from None
         except OSError as error:
             raise _fail(f"cannot write {out}: {error.strerror}") from None

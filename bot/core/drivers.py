@@ -22,18 +22,21 @@ class Impact:
 
     theme: str
     mentioning: NpsSummary
-    impact: float
-    interval: Interval
+    impact: float | None  # None: every answer mentions it, so there is nothing to compare
+    interval: Interval | None
     p_value: float
     beyond_noise: bool = False
 
 
 def theme_impact(theme: str, mentioning: NpsSummary, total: NpsSummary) -> Impact | None:
-    """The impact of one theme; None when no answer mentions it or every answer does."""
+    """The impact of one theme; None when no answer mentions it. A theme every answer mentions
+    has its mentions and no impact: without other answers there is nothing to compare."""
+    if mentioning.responses == 0:
+        return None
     rest = rest_of(mentioning, total)
     change = compare(mentioning, rest)
     if change is None or total.nps is None or rest.nps is None:
-        return None
+        return Impact(theme=theme, mentioning=mentioning, impact=None, interval=None, p_value=1.0)
     weight = mentioning.responses / total.responses
     gap = change.interval
     return Impact(
@@ -52,7 +55,10 @@ def impacts(mentions: Mapping[str, NpsSummary], total: NpsSummary) -> list[Impac
         for theme, mentioning in mentions.items()
         if (impact := theme_impact(theme, mentioning, total)) is not None
     ]
-    marked = holm([impact.p_value for impact in found])
+    # Only themes with something to compare are tested, so only they count for Holm.
+    tested = [impact.p_value for impact in found if impact.impact is not None]
+    rejected = iter(holm(tested))
+    marked = [next(rejected) if impact.impact is not None else False for impact in found]
     result = [
         Impact(
             theme=impact.theme,
@@ -60,8 +66,8 @@ def impacts(mentions: Mapping[str, NpsSummary], total: NpsSummary) -> list[Impac
             impact=impact.impact,
             interval=impact.interval,
             p_value=impact.p_value,
-            beyond_noise=beyond and impact.interval.excludes_zero,
+            beyond_noise=beyond and impact.interval is not None and impact.interval.excludes_zero,
         )
         for impact, beyond in zip(found, marked, strict=True)
     ]
-    return sorted(result, key=lambda impact: (-abs(impact.impact), impact.theme))
+    return sorted(result, key=lambda impact: (-abs(impact.impact or 0.0), impact.theme))

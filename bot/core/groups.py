@@ -59,6 +59,7 @@ def standings(groups: Sequence[NpsSummary], total: NpsSummary) -> list[Standing]
     rejected = holm([change.p_value for _, change in tested])
     result = [Standing.WITHIN_NOISE] * len(groups)
     for (index, change), differs in zip(tested, rejected, strict=True):
-        if differs:
+        # The interval too, as everywhere else: at the boundary the two may disagree by rounding.
+        if differs and change.significant:
             result[index] = Standing.ABOVE if change.adjusted > 0 else Standing.BELOW
     return result

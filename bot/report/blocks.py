@@ -122,10 +122,10 @@ def breakdown_block(
                 count=m.count(within),
             )
         )
-    if breakdown.not_set is not None:
-        lines.append(_not_set(breakdown.not_set, t, m))
     if breakdown.other is not None:
         lines.append(_other(breakdown, minimum, t, m))
+    if breakdown.not_set is not None:  # last: nobody's answers
+        lines.append(_not_set(breakdown.not_set, t, m))
     return lines
 
 

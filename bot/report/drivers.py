@@ -57,18 +57,19 @@ class Drivers:
     themes: tuple[Driver, ...] = ()
     emerging: tuple[EmergingWord, ...] = ()
     tagged: int = 0  # answers whose comment has been tagged (with a theme or none)
+    untagged: int = 0  # the period's text comments not tagged yet (stored before themes were)
 
     @property
     def negative(self) -> tuple[Driver, ...]:
         """Themes that pull the score down beyond noise, the strongest first."""
-        found = [d for d in self.themes if d.impact.beyond_noise and d.impact.impact < 0]
-        return tuple(sorted(found, key=lambda d: d.impact.impact))
+        found = [d for d in self.themes if d.impact.beyond_noise and (d.impact.impact or 0) < 0]
+        return tuple(sorted(found, key=lambda d: d.impact.impact or 0.0))
 
     @property
     def positive(self) -> tuple[Driver, ...]:
         """Themes that lift the score beyond noise, the strongest first."""
-        found = [d for d in self.themes if d.impact.beyond_noise and d.impact.impact > 0]
-        return tuple(sorted(found, key=lambda d: -d.impact.impact))
+        found = [d for d in self.themes if d.impact.beyond_noise and (d.impact.impact or 0) > 0]
+        return tuple(sorted(found, key=lambda d: -(d.impact.impact or 0.0)))
 
 
 def mentions_by_theme(counts: pd.DataFrame) -> dict[str, NpsSummary]:
@@ -88,9 +89,11 @@ def mentions_by_theme(counts: pd.DataFrame) -> dict[str, NpsSummary]:
 
 def _quotes(driver: Impact, comments: pd.DataFrame) -> tuple[Quote, ...]:
     """The newest comments of the driver's side that mention its theme (vectorised: a period of
-    a million answers has a couple of hundred thousand comments)."""
+    a million answers has a couple of hundred thousand comments). None without an impact."""
+    if driver.impact is None:
+        return ()
     scores = comments["score"]
-    side = scores >= PROMOTER_MIN if driver.impact > 0 else scores <= DETRACTOR_MAX
+    side = scores >= PROMOTER_MIN if (driver.impact or 0.0) > 0 else scores <= DETRACTOR_MAX
     stored = SEPARATOR + comments["themes"].fillna("") + SEPARATOR
     mentions = stored.str.contains(f"{SEPARATOR}{driver.theme}{SEPARATOR}", regex=False)
     text = comments["comment"].astype("string").str.strip()
@@ -111,18 +114,32 @@ def _quotes(driver: Impact, comments: pd.DataFrame) -> tuple[Quote, ...]:
     )
 
 
+def bands_of(counts: pd.DataFrame) -> NpsSummary:
+    """All the answers of ``score``, ``answers`` rows, by band."""
+    scores, answers = counts["score"], counts["answers"]
+    promoters = int(answers[scores >= PROMOTER_MIN].sum())
+    detractors = int(answers[scores <= DETRACTOR_MAX].sum())
+    return NpsSummary(promoters, int(answers.sum()) - promoters - detractors, detractors)
+
+
 def compute_drivers(
     counts: pd.DataFrame,
     comments: pd.DataFrame,
-    total: NpsSummary,
     emerging: Sequence[EmergingWord] = (),
 ) -> Drivers:
-    """The period's drivers from its theme counts and its comments (newest first)."""
-    found = impacts(mentions_by_theme(counts), total)
+    """The period's drivers from its theme counts and its comments (newest first).
+
+    The total is counted from the same rows as the mentions, so the two always agree, even when
+    a score changed between the digest's queries.
+    """
+    found = impacts(mentions_by_theme(counts), bands_of(counts))
     newest = comments.sort_values(["commented_at", "survey_id"], ascending=False, kind="stable")
     tagged = int(counts.loc[counts["themes"].notna(), "answers"].sum())
+    texts = comments["comment"].astype("string").str.strip().fillna("")
+    untagged = int((comments["themes"].isna() & texts.ne("") & comments["score"].notna()).sum())
     return Drivers(
         themes=tuple(Driver(impact, _quotes(impact, newest)) for impact in found),
         emerging=tuple(emerging),
         tagged=tagged,
+        untagged=untagged,
     )

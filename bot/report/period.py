@@ -255,7 +255,7 @@ def digest_from_counts(
         previous_bands=before.summary,
         distribution=_distribution(counts.answered_in(period)),
         breakdowns=compute_breakdowns(counts.groups, min_group_size=min_group_size),
-        drivers=compute_drivers(counts.themes, counts.comments, current.summary),
+        drivers=compute_drivers(counts.themes, counts.comments),
     )
 
 

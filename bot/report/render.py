@@ -269,7 +269,8 @@ def render_digest(
     ``theme_name`` names a theme id in the reader's language (the taxonomy's; the id itself
     without one).
     The result never exceeds Telegram's 4096-character limit: long breakdowns shrink to one group
-    each way, then go; comments are added one detractor, one promoter at a time while they fit.
+    each way and the drivers lose their quotes and then themes, then both go; comments are added
+    one detractor, one promoter at a time while they fit.
     """
     if max_comments < 0:
         raise ValueError("max_comments must not be negative")
@@ -284,19 +285,24 @@ def render_digest(
         _ratings_block(digest, t, m),
     ]
     loop = loop_block(digest.loop, t, m) if digest.loop is not None else []
-    drivers = drivers_block(digest.drivers, theme_name, t, m)
+
     detractors = [c for c in digest.comments if c.score <= DETRACTOR_MAX]
     promoters = [c for c in digest.comments if c.score >= PROMOTER_MIN]
     words = _Words(detractors, promoters, max_comments, comment_limit, t, m)
     text = ""
     # The clients' own words matter more than the tail of a breakdown: shrink the breakdowns, then
     # drop them, until at least one comment of each side fits.
-    for per_end in (BREAKDOWN_PER_END, 1, 0):
+    for per_end, (per_side, quotes) in zip(
+        (BREAKDOWN_PER_END, 1, 1, 0, 0), ((3, 2), (3, 1), (2, 0), (1, 0), (0, 0)), strict=True
+    ):
         breakdowns = _breakdown_blocks(digest, min_group_size, per_end, t, m) if per_end else []
+        drivers = drivers_block(digest.drivers, theme_name, t, m, per_side=per_side, quotes=quotes)
         head = _join([*core, drivers, *breakdowns, loop])
         text, bad, good = words.fill(head)
-        if bad >= min(1, len(detractors), max_comments) and good >= min(
-            1, len(promoters), max_comments
+        if (
+            _fits(text)
+            and bad >= min(1, len(detractors), max_comments)
+            and good >= min(1, len(promoters), max_comments)
         ):
             break
     return text
@@ -366,9 +372,10 @@ def render_themes(
     """The answer to ``/themes``: the period and every theme's mentions and impact (HTML)."""
     t = translator
     m = Markup(html=True, locale=language.replace("-", "_"))
-    text = _join(
-        [[m.bold(_dates(digest, tz, t, m))], themes_block(digest.drivers, theme_name, t, m)]
-    )
-    if _fits(text):
-        return text
-    return text[: TELEGRAM_MESSAGE_LIMIT - 1] + ELLIPSIS  # never more than the limit
+    dates = [m.bold(_dates(digest, tz, t, m))]
+    most = len(digest.drivers.themes)
+    while True:  # an operator's taxonomy may be long: the weakest themes go, counted
+        text = _join([dates, themes_block(digest.drivers, theme_name, t, m, most=most)])
+        if _fits(text) or most == 0:
+            return text
+        most -= 1

@@ -29,7 +29,9 @@ SHORTEST: Final = 3  # letters
 
 @dataclass(frozen=True, slots=True)
 class EmergingWord:
-    """A lemma, in how many of this period's detractor comments, and in how many earlier."""
+    """A word as detractors most often wrote it (its lemma's commonest form: an English stem
+    such as "deliveri" is no word to show), in how many of this period's detractor comments,
+    and in how many earlier."""
 
     word: str
     comments: int
@@ -44,8 +46,8 @@ def stop_lemmas() -> frozenset[str]:
     return frozenset(lemma(word) for text in listed for word in words(text))
 
 
-def _lemmas_of(text: str, tagger: Tagger) -> set[str]:
-    """The distinct new-looking lemmas of one comment."""
+def _lemmas_of(text: str, tagger: Tagger, written: Counter[tuple[str, str]]) -> set[str]:
+    """The distinct new-looking lemmas of one comment; ``written`` counts their written forms."""
     found: set[str] = set()
     stops = stop_lemmas()
     for word in words(text):
@@ -53,15 +55,20 @@ def _lemmas_of(text: str, tagger: Tagger) -> set[str]:
         if len(form) < SHORTEST or form in stops or word in stops or tagger.covers(word, form):
             continue
         found.add(form)
+        written[form, word] += 1
     return found
 
 
-def _document_counts(texts: Iterable[str], tagger: Tagger) -> tuple[Counter[str], int]:
+def _document_counts(
+    texts: Iterable[str], tagger: Tagger, written: Counter[tuple[str, str]]
+) -> tuple[Counter[str], int]:
     counts: Counter[str] = Counter()
     documents = 0
     for text in texts:
+        if not text.strip():
+            continue  # a blank comment is no comment: it must not dilute the shares
         documents += 1
-        counts.update(_lemmas_of(text, tagger))
+        counts.update(_lemmas_of(text, tagger, written))
     return counts, documents
 
 
@@ -75,17 +82,22 @@ def emerging_words(
     most: int = MOST_SHOWN,
 ) -> tuple[EmergingWord, ...]:
     """This period's emerging words, the most sudden first (then the most frequent, then A-Z)."""
-    now, documents = _document_counts(current, tagger)
-    before, earlier_documents = _document_counts(earlier, tagger)
+    written: Counter[tuple[str, str]] = Counter()
+    now, documents = _document_counts(current, tagger, written)
+    before, earlier_documents = _document_counts(earlier, tagger, Counter())
     if documents == 0:
         return ()
     found = []
-    for word, count in now.items():
+    for form, count in now.items():
         if count < min_count:
             continue
         share_now = count / documents
-        share_before = (before[word] + 1) / (earlier_documents + 1)
+        share_before = (before[form] + 1) / (earlier_documents + 1)
         if share_now >= ratio * share_before:
-            found.append(EmergingWord(word, count, before[word], share_now / share_before))
+            shown = max(
+                (word for lemma_, word in written if lemma_ == form),
+                key=lambda word: (written[form, word], word),
+            )
+            found.append(EmergingWord(shown, count, before[form], share_now / share_before))
     found.sort(key=lambda w: (-w.ratio, -w.comments, w.word))
     return tuple(found[:most])

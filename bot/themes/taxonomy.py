@@ -21,6 +21,9 @@ from bot.i18n import SUPPORTED_LANGUAGES
 
 THEME_ID: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")  # it goes into CSV cells and URLs
 KEYWORD_LIMIT: Final = 100  # characters of one keyword
+PREFIX_MARK: Final = "*"
+WORD_JOINERS: Final = "-'’"  # inside a word: "wi-fi", "didn't"
+SHORTEST_START: Final = 3  # letters of a keyword's start ("хам*"): "a*" would match everything
 OPERATOR_KEYS: Final = frozenset({"name", "keywords", "replace", "remove", "rename"})
 BUILTIN_KEYS: Final = frozenset({"name", "keywords"})
 
@@ -85,6 +88,27 @@ def _read(source: str, read: bytes) -> dict[str, object]:
         raise ThemesError(source, [f"is not valid TOML: {error}"]) from error
 
 
+def keyword_problem(keyword: str) -> str | None:
+    """Why a keyword could never match as meant, or None.
+
+    Only letters make words (``bot.themes.words``), so "123" or "😀" would match nothing and
+    "c++" every "c"; a start of one or two letters ("a*") would match half the comments.
+    """
+    tokens = keyword.split()
+    if not tokens:
+        return "a keyword needs at least one word of letters"
+    for token in tokens:
+        prefix = token.endswith(PREFIX_MARK)
+        word = token.rstrip(PREFIX_MARK)
+        if PREFIX_MARK in word:
+            return f"{PREFIX_MARK!r} may only end a word"
+        if not word or not all(ch.isalpha() or ch in WORD_JOINERS for ch in word):
+            return f"{token!r}: a keyword is words of letters (hyphens and apostrophes allowed)"
+        if prefix and sum(ch.isalpha() for ch in word) < SHORTEST_START:
+            return f"a start ending in {PREFIX_MARK!r} needs {SHORTEST_START} letters or more"
+    return None
+
+
 def _strings_per_language(
     where: str, value: object, problems: list[str], *, many: bool
 ) -> dict[str, tuple[str, ...]]:
@@ -109,8 +133,8 @@ def _strings_per_language(
                 problems.append(f"{spot}: must be a non-empty string")
             elif len(text) > KEYWORD_LIMIT:
                 problems.append(f"{spot}: longer than {KEYWORD_LIMIT} characters")
-            elif many and text.strip("* ") == "":
-                problems.append(f"{spot}: a keyword needs at least one letter")
+            elif many and (problem := keyword_problem(text)) is not None:
+                problems.append(f"{spot}: {problem}")
             else:
                 good.append(text.strip())
         result[language] = tuple(good)

@@ -24,7 +24,11 @@ def test_impact_by_hand() -> None:
 def test_nothing_to_compare_is_no_impact() -> None:
     total = NpsSummary(3, 1, 1)
     assert theme_impact("speed", NpsSummary(0, 0, 0), total) is None  # nobody mentions it
-    assert theme_impact("speed", total, total) is None  # everybody does
+    everybody = theme_impact("speed", total, total)  # its mentions stay, with no impact
+    assert everybody is not None
+    assert (everybody.mentioning, everybody.impact, everybody.interval) == (total, None, None)
+    (found,) = impacts({"speed": total}, total)
+    assert (found.impact, found.beyond_noise) == (None, False)
 
 
 def test_only_drivers_beyond_noise_after_holm_are_called_drivers() -> None:

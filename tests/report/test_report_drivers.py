@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,13 @@ import pandas as pd
 from bot.core.nps import NpsSummary
 from bot.i18n import translator
 from bot.report.drivers import compute_drivers, mentions_by_theme
-from bot.report.render import render_digest, render_themes
+from bot.report.period import RatingSummary
+from bot.report.render import (
+    TELEGRAM_MESSAGE_LIMIT,
+    render_digest,
+    render_themes,
+    telegram_length,
+)
 from bot.themes.emerging import EmergingWord, emerging_words
 from bot.themes.tagger import Tagger
 from bot.themes.taxonomy import builtin_taxonomy
@@ -69,7 +76,6 @@ COUNTS = counts(
         (9, "", 3),  # tagged, about none of the themes
     ]
 )
-TOTAL = NpsSummary(promoters=2 + 15 + 1 + 34 + 3, passives=3 + 3 + 24, detractors=25 + 2 + 8)
 COMMENTS = comments(
     [
         (1, 0, "ждал неделю", "speed"),
@@ -93,7 +99,7 @@ def test_mentions_are_counted_per_theme_and_band() -> None:
 
 
 def test_drivers_quote_the_newest_comments_of_their_side() -> None:
-    drivers = compute_drivers(COUNTS, COMMENTS, TOTAL)
+    drivers = compute_drivers(COUNTS, COMMENTS)
     assert drivers.tagged == 54  # the 3 tagged about nothing included, the 66 NA not
     (speed,) = drivers.negative
     assert speed.theme == "speed"
@@ -104,7 +110,7 @@ def test_drivers_quote_the_newest_comments_of_their_side() -> None:
 
 
 def test_the_digest_says_what_drives_the_score_in_english_and_russian() -> None:
-    drivers = compute_drivers(COUNTS, COMMENTS, TOTAL, emerging=[EmergingWord("смс", 4, 0, 12.0)])
+    drivers = compute_drivers(COUNTS, COMMENTS, emerging=[EmergingWord("смс", 4, 0, 12.0)])
     base = digest(drivers=drivers)
     english = render_digest(
         base, tz=MOSCOW, translator=translator("en"), language="en", html=False,
@@ -123,7 +129,7 @@ def test_the_digest_says_what_drives_the_score_in_english_and_russian() -> None:
         base, tz=MOSCOW, translator=translator("ru"), language="ru", html=False,
         theme_name=lambda theme: TAXONOMY.name(theme, "ru"),
     )  # fmt: skip
-    assert "Что влияет на оценку\nТянет оценку вниз:\nСкорость: -31 пункт, 95% интервал от" in (
+    assert "Что влияет на оценку\nТянет оценку вниз:\nСкорость: -31 пункт, 95%-й интервал от" in (
         russian
     )
     assert "Упоминают критики: 25, нейтральные: 3, промоутеры: 2" in russian
@@ -132,7 +138,7 @@ def test_the_digest_says_what_drives_the_score_in_english_and_russian() -> None:
 
 def test_a_period_where_no_theme_moves_the_score_says_so_once() -> None:
     few = counts([(0, "speed", 1), (10, "attitude", 1), (8, None, 3)])
-    drivers = compute_drivers(few, comments([]), NpsSummary(1, 3, 1))
+    drivers = compute_drivers(few, comments([]))
     text = render_digest(
         digest(drivers=drivers), tz=MOSCOW, translator=gettext.NullTranslations(),
         language="en", html=False,
@@ -145,7 +151,7 @@ def test_a_period_where_no_theme_moves_the_score_says_so_once() -> None:
 
 
 def test_no_tagged_comment_means_no_block() -> None:
-    drivers = compute_drivers(counts([(9, None, 5)]), comments([]), NpsSummary(5, 0, 0))
+    drivers = compute_drivers(counts([(9, None, 5)]), comments([]))
     text = render_digest(
         digest(drivers=drivers), tz=MOSCOW, translator=gettext.NullTranslations(), language="en"
     )
@@ -153,7 +159,7 @@ def test_no_tagged_comment_means_no_block() -> None:
 
 
 def test_themes_command_lists_every_theme_with_its_noise() -> None:
-    drivers = compute_drivers(COUNTS, COMMENTS, TOTAL)
+    drivers = compute_drivers(COUNTS, COMMENTS)
     text = render_themes(
         digest(drivers=drivers), tz=MOSCOW, translator=translator("en"), language="en",
         theme_name=lambda theme: TAXONOMY.name(theme, "en"),
@@ -183,3 +189,62 @@ def test_emerging_words_are_new_frequent_detractor_words_not_in_the_taxonomy() -
     # "ждать" is frequent too, but the taxonomy knows it; "не" is a stop word.
     assert emerging_words(current, earlier, tagger, min_count=4) == ()
     assert emerging_words([], earlier, tagger) == ()
+
+
+def test_a_theme_in_every_answer_is_listed_with_its_mentions_and_nothing_to_compare() -> None:
+    both = counts([(2, "speed", 1), (9, "speed", 1)])
+    drivers = compute_drivers(both, comments([(1, 2, "slow", "speed"), (2, 9, "fast", "speed")]))
+    assert (drivers.negative, drivers.positive) == ((), ())
+    text = render_themes(
+        digest(drivers=drivers), tz=MOSCOW, translator=translator("en"), language="en",
+        theme_name=lambda theme: TAXONOMY.name(theme, "en"),
+    )  # fmt: skip
+    assert "<b>Speed</b>: in every answer, so nothing to compare it with" in text
+    assert "Mentioned by detractors: 1, passives: 0, promoters: 1" in text
+    assert "No comment of this period is about any theme" not in text
+
+
+def test_comments_stored_before_themes_existed_are_counted_and_the_fix_named() -> None:
+    old = comments([(1, 2, "slow", None), (2, 9, "   ", None), (3, 3, "rude", "attitude")])
+    drivers = compute_drivers(counts([(2, None, 1), (9, None, 1), (3, "attitude", 1)]), old)
+    assert drivers.untagged == 1  # the blank one is no comment
+    text = render_themes(
+        digest(drivers=drivers), tz=MOSCOW, translator=translator("ru"), language="ru"
+    )
+    assert "1 комментарий ещё без тем: их проставит npsbot themes --recompute" in text
+
+
+def test_a_long_taxonomy_is_cut_by_whole_themes_within_telegrams_limit() -> None:
+    many = counts([(2, f"theme_{n}", 1) for n in range(120)] + [(9, None, 200)])
+    drivers = compute_drivers(many, comments([]))
+    text = render_themes(
+        digest(drivers=drivers), tz=MOSCOW, translator=translator("en"), language="en",
+        theme_name=lambda theme: f"<{theme}> & a very long name of an operator's theme " * 2,
+    )  # fmt: skip
+    assert telegram_length(text) <= TELEGRAM_MESSAGE_LIMIT
+    assert re.search(r"…and \d+ more themes not shown", text)
+    assert text.count("<b>") == text.count("</b>")  # never cut inside the markup
+
+
+def test_the_digest_stays_within_telegrams_limit_with_long_drivers() -> None:
+    quote = "😀 & <b>" * 40
+    rows = [(1, 1, quote, "speed;attitude;price") for _ in range(6)]
+    rows += [(n, 10, quote, "resolution;competence;product") for n in range(7, 13)]
+    many = counts(
+        [
+            (1, "speed;attitude;price", 60),
+            (10, "resolution;competence;product", 60),
+            (8, None, 60),
+        ]
+    )
+    drivers = compute_drivers(many, comments(rows))
+    base = digest(
+        drivers=drivers,
+        comments=[c for c in digest().comments],
+        ratings=tuple(RatingSummary(label="x" * 60 + str(n), mean=4.2, count=9) for n in range(6)),
+    )
+    text = render_digest(
+        base, tz=MOSCOW, translator=translator("ru"), language="ru",
+        theme_name=lambda theme: "&<" * 30 + theme,
+    )  # fmt: skip
+    assert telegram_length(text) <= TELEGRAM_MESSAGE_LIMIT

@@ -188,9 +188,9 @@ def test_russian_plural_forms_and_number_format() -> None:
     )
 
     assert text.startswith("<b>Дайджест NPS</b>\n6 янв. 2025")
-    assert "NPS: <b>-76</b>, 95% интервал от -91 до -42" in text
+    assert "NPS: <b>-76</b>, 95%-й интервал от -91 до -42" in text
     assert (
-        "Изменение к прошлому периоду: <b>-89</b> (95% интервал от -127 до -25), больше шума"
+        "Изменение к прошлому периоду: <b>-89</b> (95%-й интервал от -127 до -25), сверх шума"
         in text
     )
     assert "21 ответ (в прошлом периоде: 8)" in text
@@ -423,8 +423,8 @@ def test_a_breakdown_marks_only_groups_beyond_noise_and_lists_not_set_last() -> 
         "ann: NPS 50, 95% interval -18 to 84 (6 answers), above the rest\n"
         "bob: NPS -40, 95% interval -80 to 30 (5 answers), below the rest\n"
         "2 more groups within noise of the rest\n"
-        "Not set: NPS 100, 95% interval 17 to 100 (5 answers)\n"
-        "Other: 2 groups under 5 answers, NPS 0, 95% interval -52 to 52 (4 answers)"
+        "Other: 2 groups under 5 answers, NPS 0, 95% interval -52 to 52 (4 answers)\n"
+        "Not set: NPS 100, 95% interval 17 to 100 (5 answers)"
     ) in text
     assert "By team" not in text
     assert "1." not in text and "cid" not in text  # no ranking, and no list of the unmarked
@@ -496,8 +496,8 @@ def test_a_russian_breakdown_reads_in_russian() -> None:
 
     assert (
         "По агентам\n"
-        "Анна: NPS 50, 95% интервал от -18 до 84 (6 ответов), выше остальных\n"
-        "Ещё 1 группа в пределах шума от остальных"
+        "Анна: NPS 50, 95%-й интервал от -18 до 84 (6 ответов), выше остальных\n"
+        "Ещё 1 группа в пределах шума относительно остальных"
     ) in text
 
 

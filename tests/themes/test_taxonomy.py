@@ -116,11 +116,37 @@ keywords.en = ["", "*"]
         "nothing: a theme needs at least one keyword",
         "unknown.remove: there is no such theme to remove",
         "resolution.keywords.en[0]: must be a non-empty string",
-        "resolution.keywords.en[1]: a keyword needs at least one letter",
+        "resolution.keywords.en[1]: '*': a keyword is words of letters",
         "resolution.rename: price is a theme already",
     ]
     for start in expected:
         assert any(problem.startswith(start) for problem in problems), (start, problems)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "problem"),
+    [
+        ("123", "a keyword is words of letters"),
+        ("😀", "a keyword is words of letters"),
+        ("c++", "a keyword is words of letters"),
+        ("ab*c", "'*' may only end a word"),
+        ("a*", "needs 3 letters or more"),
+    ],
+)
+def test_a_keyword_that_could_never_match_as_meant_is_refused(
+    tmp_path: Path, keyword: str, problem: str
+) -> None:
+    path = write(tmp_path, f'[speed]\nkeywords.en = ["{keyword}"]\n')
+    with pytest.raises(ThemesError, match=problem):
+        load_taxonomy(path)
+
+
+@pytest.mark.parametrize("keyword", ["wi-fi", "didn't care", "хам*", "не помог*"])
+def test_words_with_hyphens_apostrophes_and_starts_are_keywords(
+    tmp_path: Path, keyword: str
+) -> None:
+    path = write(tmp_path, f'[speed]\nkeywords.en = ["{keyword}"]\n')
+    assert keyword in load_taxonomy(path).get("speed").keywords["en"]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ Create Date: 2026-12-04
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0005"
@@ -21,9 +20,7 @@ def upgrade() -> None:
     # NULL: not tagged (no text comment, or stored before themes existed: `npsbot themes
     # --recompute` tags those); "": tagged, about none of the themes.
     with op.batch_alter_table("survey", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("themes", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True)
-        )
+        batch_op.add_column(sa.Column("themes", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
