@@ -5,8 +5,10 @@ before it, with ``generate_series`` on the server (about a minute for a million)
 a fresh subprocess so peak memory is its own (``VmHWM`` from /proc/self/status):
 
 - ``build``: ``DigestService.build(period)`` -- what the weekly digest does: the database counts
-  answers per score (both weeks and the 12-week trend), sent surveys, and answers per group and
-  score; the week's comments, ratings and cases are read as rows; pandas does the arithmetic;
+  answers per score (both weeks and the 12-week trend), sent surveys, answers per group and
+  score, and per score and themes (the drivers); the week's comments, ratings and cases are read
+  as rows, and the newest detractors' comments for the emerging words; pandas does the
+  arithmetic;
 - ``read_sql``: a bare ``pandas.read_sql`` of ``survey_window_query`` over the same async engine:
   every survey row of both weeks with its text columns, which is what the digest read before it
   let the database count. It stays the yardstick: the time of merely reading the rows.
@@ -75,7 +77,7 @@ async def seed(url: str, rows: int) -> float:
                 """
                 INSERT INTO survey (ticket_id, customer_id, status, closed_at, agent, team,
                     channel, company, tags, due_at, queued_at, sent_at, chat_id, message_id,
-                    score, answered_at, comment, commented_at, completed_at, created_at)
+                    score, answered_at, comment, commented_at, themes, completed_at, created_at)
                 SELECT t.id, t.customer_id, 'completed', x.at - interval '2 hours',
                     'Agent ' || (t.id % 50), 'Team ' || (t.id % 5),
                     (ARRAY['email','chat','phone'])[1 + t.id % 3], 'Company ' || (t.id % 200),
@@ -84,6 +86,8 @@ async def seed(url: str, rows: int) -> float:
                     CASE WHEN t.id % 5 = 0 THEN 'The agent was helpful but it took ' ||
                         (t.id % 9) || ' days to resolve my request' END,
                     CASE WHEN t.id % 5 = 0 THEN x.at + interval '5 minutes' END,
+                    CASE WHEN t.id % 5 = 0 THEN (ARRAY['attitude;speed', 'speed', 'resolution',
+                        'attitude;resolution;speed', '', 'price', 'product'])[1 + t.id % 7] END,
                     x.at + interval '10 minutes', x.at - interval '2 hours'
                 FROM ticket t,
                     LATERAL (SELECT CAST(:start AS timestamptz)
@@ -113,6 +117,9 @@ async def measure(url: str, mode: str) -> dict[str, object]:
 
     from bot.managers.digest import DigestService
     from bot.report.frames import survey_window_query
+    from bot.themes.tagger import Tagger
+    from bot.themes.taxonomy import builtin_taxonomy
+    from bot.themes.words import warm_up
     from storage.db import make_engine, make_session_factory
 
     period, previous = periods()
@@ -124,7 +131,9 @@ async def measure(url: str, mode: str) -> dict[str, object]:
         tz=TZ,
         language="en",
         clock=lambda: AS_OF,
+        tagger=Tagger(builtin_taxonomy()),  # the emerging words, as the bot's digest has them
     )
+    warm_up()  # the bot loads the dictionaries at start-up, not in its digest
     async with engine.connect() as conn:  # connect and warm the pool outside the timing
         await conn.run_sync(lambda c: pd.read_sql(survey_window_query(start=AS_OF, end=AS_OF), c))
     baseline = rss("VmRSS")

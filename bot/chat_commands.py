@@ -89,6 +89,11 @@ COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand("cancel", Audience.MANAGERS, lambda chat: chat.managers.cancel, only=PRIVATE),
     _report("nps", ManagerCommands.nps, lambda tr: tr.gettext("NPS for a period: /nps 30d")),
     _report(
+        "themes",
+        ManagerCommands.themes,
+        lambda tr: tr.gettext("What the comments are about: /themes 30d"),
+    ),
+    _report(
         "digest",
         ManagerCommands.digest_now,
         lambda tr: tr.gettext("The digest now, with chart and CSV"),

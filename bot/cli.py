@@ -19,16 +19,19 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import cli_commands, eventloop
 from bot.config import MissingSettingError, Settings, load_settings
-from bot.core.periods import PERIOD_HELP, PeriodError
+from bot.core.clock import utc_now
+from bot.core.periods import PERIOD_HELP, PeriodError, parse_period
 from bot.core.retention import AGE_HELP, MINIMUM_AGE, AgeError
 from bot.core.tickets import CustomerInfo, TicketClosed
 from bot.datacare import runs as datacare
+from bot.datacare import themes as datacare_themes
 from bot.datacare.csvfile import HeaderError
 from bot.datacare.importer import Rejected
 from bot.enps import cli as enps_cli
 from bot.i18n import OverrideError
 from bot.logs import configure_logging
 from bot.report.export import FORMATS
+from bot.themes.taxonomy import ThemesError
 from storage.db import DatabaseUrlError
 from storage.locks import AlreadyRunningError
 from storage.migrate import OutdatedSchemaError, UnknownRevisionError
@@ -66,7 +69,13 @@ def run() -> None:
     """Run the bot: Telegram polling, HTTP intake, scheduler and outbox (Ctrl+C stops)."""
     try:
         eventloop.run(cli_commands.run(_settings()))
-    except (MissingSettingError, OverrideError, AlreadyRunningError, UnknownRevisionError) as error:
+    except (
+        MissingSettingError,
+        OverrideError,
+        ThemesError,
+        AlreadyRunningError,
+        UnknownRevisionError,
+    ) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(
@@ -160,7 +169,7 @@ def digest(
             typer.echo(asyncio.run(cli_commands.print_digest(settings, period)))
         if now:
             typer.echo(asyncio.run(cli_commands.post_digest(settings)))
-    except (MissingSettingError, PeriodError) as error:
+    except (MissingSettingError, PeriodError, ThemesError) as error:
         raise _fail(str(error)) from None
 
 
@@ -203,7 +212,7 @@ def export(
                     progress=progress,
                 )
             )
-        except PeriodError as error:
+        except (PeriodError, ThemesError) as error:
             raise _fail(str(error)) from None
         except OSError as error:
             raise _fail(f"cannot write {out}: {error.strerror}") from None
@@ -295,6 +304,58 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+@app.command("themes")
+def themes(
+    test: Annotated[
+        str | None,
+        typer.Option("--test", help="Show which themes this text gets and which words matched"),
+    ] = None,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute", help="Re-tag stored comments (after NPSBOT_THEMES_FILE changed)"
+        ),
+    ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help=f"With --recompute: only comments written in this period; {PERIOD_HELP}",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Try the comment themes on a text, or re-tag stored comments with the current taxonomy."""
+    if test is None and not recompute:
+        raise _fail('say --test "some text" or --recompute')
+    if period is not None and not recompute:
+        raise _fail("--period works with --recompute")
+    settings = _settings()
+    try:
+        if test is not None:
+            matches = datacare_themes.explain(settings, test)
+            if not matches:
+                typer.echo("no theme")
+            for match in matches:
+                typer.echo(f"{match.theme}: {', '.join(match.words)}")
+        if recompute:
+            chosen = None if period is None else parse_period(period, now=utc_now(), tz=settings.tz)
+            with contextlib.ExitStack() as stack:
+
+                def progress(total: int) -> Callable[[int], None]:
+                    if total < PROGRESS_BAR_ROWS:
+                        return lambda _done: None
+                    bar = stack.enter_context(
+                        typer.progressbar(length=total, label="Tagging", file=sys.stderr)
+                    )
+                    return bar.update
+
+                tagged = asyncio.run(datacare_themes.recompute(settings, chosen, progress))
+            typer.echo(f"{tagged} comments tagged")
+    except (ThemesError, PeriodError, DatabaseUrlError, UnknownRevisionError) as error:
+        raise _fail(str(error)) from None
+
+
 # Rejected lines printed to the terminal; the rest are only counted (--rejects keeps them all).
 SHOWN_REJECTS = 100
 
@@ -338,7 +399,7 @@ def import_(
             )
         except HeaderError as error:
             raise _fail(f"{file}: {error}") from None
-        except (DatabaseUrlError, UnknownRevisionError) as error:
+        except (ThemesError, DatabaseUrlError, UnknownRevisionError) as error:
             raise _fail(str(error)) from None
         except OSError as error:
             if error.filename is None:  # not a file: the database's connection

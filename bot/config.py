@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     texts_file: str | None = Field(
         default=None, description="TOML file of per-language text overrides (docs/texts.md)"
     )
+    themes_file: str | None = Field(
+        default=None,
+        description="TOML file that adds, renames, removes or extends themes (docs/themes.md)",
+    )
     company_name: str = "our company"
     survey_delay_minutes: float = Field(default=30.0, ge=0)
     throttle_days: float = Field(default=30.0, ge=0)

@@ -28,6 +28,7 @@ FLOORS = {
     "httpx": logging.WARNING,
     "apscheduler": logging.WARNING,
     "alembic": logging.WARNING,
+    "pymorphy3": logging.WARNING,  # says where its dictionaries are, once per process
     "telegram": logging.INFO,
     "aiosqlite": logging.INFO,
 }

@@ -60,6 +60,8 @@ from bot.survey.client_commands import ClientRights
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
 from bot.survey.sweep import SurveySweep
+from bot.themes.tagger import Tagger
+from bot.themes.taxonomy import load_taxonomy
 from storage.db import Database, SessionFactory
 
 # Opt in to PTB 23's timedelta durations (RetryAfter.retry_after, ...) now: our code handles both,
@@ -87,9 +89,11 @@ def digest_service(
     *,
     clock: Clock = utc_now,
     wake: Callable[[], None] = lambda: None,
+    tagger: Tagger | None = None,
 ) -> DigestService:
     """The digest from the settings: the bot's, and the one ``digest --print`` and ``export`` use
-    without a token (nothing is sent, so nothing needs waking)."""
+    without a token (nothing is sent, so nothing needs waking). Without ``tagger`` it reads
+    ``NPSBOT_THEMES_FILE`` itself."""
     return DigestService(
         engine=database.engine,
         session_factory=database.sessions,
@@ -100,6 +104,7 @@ def digest_service(
         wake=wake,
         period_kind=settings.digest_period,
         min_group_size=settings.digest_min_group_size,
+        tagger=tagger or Tagger(load_taxonomy(settings.themes_file)),
     )
 
 
@@ -123,6 +128,7 @@ class Services:
     metrics: Metrics
     enps_rounds: EnpsRounds
     enps_answers: EnpsAnswers
+    tagger: Tagger
 
     @property
     def engine(self) -> AsyncEngine:
@@ -178,6 +184,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     token = settings.require_token()
     # Operator texts first: services below take their translators at construction.
     use_overrides(load_overrides(settings.texts_file))
+    tagger = Tagger(load_taxonomy(settings.themes_file))  # a wrong themes file stops start-up
     database = Database.open(settings.database_url)
     sessions = database.sessions
     metrics = Metrics()  # this instance's own registry
@@ -224,6 +231,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
         listeners=(alerts, metrics.answers),
+        tagger=tagger,
     )
     linking = ClientLinking(
         session_factory=sessions,
@@ -263,7 +271,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         reannounce_max=settings.alert_reannounce_max,
         recovery_survey=settings.recovery_survey,
     )
-    digest = digest_service(settings, database, clock=clock, wake=wake)
+    digest = digest_service(settings, database, clock=clock, wake=wake, tagger=tagger)
     commands = ManagerCommands(
         session_factory=sessions,
         access=access,
@@ -314,6 +322,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         metrics=metrics,
         enps_rounds=enps_rounds,
         enps_answers=enps_answers,
+        tagger=tagger,
     )
 
 

@@ -182,6 +182,10 @@ class Survey(SQLModel, table=True):
     commented_at: datetime | None = _utc(
         mark=personal(forget=CLEARED, purge=KEPT, why_kept=_ATTRIBUTION)
     )
+    # The comment's theme ids joined by ";" (bot.themes): None until tagged, "" for none. Ids of
+    # the operator's taxonomy name what a comment was about, never who wrote it or what it said,
+    # so /forget and the purge keep them, as they keep the score.
+    themes: str | None = Field(default=None, sa_type=Text)  # an operator's taxonomy has no cap
     completed_at: datetime | None = _utc()
     prompt_outbox_id: int | None = Field(default=None)
     alert_outbox_id: int | None = Field(default=None)

@@ -42,12 +42,14 @@ MENUS = {
     ],
     ("en", Audience.MANAGERS): [
         ("nps", "NPS for a period: /nps 30d"),
+        ("themes", "What the comments are about: /themes 30d"),
         ("digest", "The digest now, with chart and CSV"),
         ("export", "Responses as a file: /export 2026-10 xlsx"),
         ("alerts", "Detractors' cases still open"),
     ],
     ("ru", Audience.MANAGERS): [
         ("nps", "NPS за период: /nps 30d"),
+        ("themes", "О чём комментарии: /themes 30d"),
         ("digest", "Сводка сейчас, с графиком и CSV"),
         ("export", "Ответы файлом: /export 2026-10 xlsx"),
         ("alerts", "Незакрытые случаи критиков"),

@@ -108,7 +108,7 @@ def test_digest_print_for_a_typed_period(env: dict[str, str]) -> None:
     seed_answers(env)
     result = runner.invoke(app, ["digest", "--print", "--period", "30d"], env=env)
     assert result.exit_code == 0, result.output
-    assert "NPS: 33.3 ± " in result.stdout  # (2 promoters - 1 detractor) / 3
+    assert "NPS: 33, 95% interval " in result.stdout  # (2 promoters - 1 detractor) / 3
     assert "3 responses" in result.stdout
 
 

@@ -18,8 +18,10 @@ from bot.config import Settings
 from bot.core.clock import utc_now
 from bot.core.retention import parse_age
 from bot.datacare.importer import ImportReport, Rejected, count_lines, import_answers, open_source
+from bot.datacare.themes import tag_stored, tagger_of
 from storage.db import Database
 from storage.retention import DEFAULT_BATCH_SIZE, PurgeReport, purge
+from storage.themes import CommentScope
 
 # Given the total line count, returns what to call with the lines read so far.
 ImportProgress = Callable[[int], Callable[[int], None]]
@@ -63,6 +65,7 @@ async def import_file(
     """
     if rejects is not None:
         _refuse_the_input_as_rejects(path, rejects)
+    tagger = tagger_of(settings)  # a wrong themes file stops the import before it starts
     with contextlib.ExitStack() as stack:
         binary = stack.enter_context(path.open("rb"))
         total = count_lines(binary)
@@ -82,7 +85,7 @@ async def import_file(
 
         async with Database.open(settings.database_url) as database:
             await database.migrate()
-            return await import_answers(
+            report = await import_answers(
                 database.engine,
                 source,
                 tz=settings.tz,
@@ -91,6 +94,10 @@ async def import_file(
                 progress=advance,
                 batch_size=batch_size,
             )
+            # Imported comments get their themes as live ones do (and any stored before
+            # themes existed with them: the scope is every comment not tagged yet).
+            await tag_stored(database, tagger, CommentScope(only_untagged=True))
+            return report
 
 
 def _refuse_the_input_as_rejects(path: Path, rejects: Path) -> None:

@@ -78,17 +78,25 @@ def _change(figures: RoundFigures, t: Translator, m: Markup) -> str:
             return m.line(t.gettext("Previous round: too few answers to compare with"))
         return m.line(t.gettext("No previous round to compare with"))
     if change.significant:
-        template = t.gettext("Change vs previous round: %(change)s ± %(margin)s, beyond noise")
+        template = t.gettext(
+            "Change vs previous round: %(change)s (95%% interval %(low)s to %(high)s), beyond noise"
+        )
     else:
-        template = t.gettext("Change vs previous round: %(change)s ± %(margin)s, within noise")
+        template = t.gettext(
+            "Change vs previous round: %(change)s (95%% interval %(low)s to %(high)s), within noise"
+        )
     return m.line(
-        template, change=m.bold(m.change(change.difference)), margin=m.score(change.margin)
+        template,
+        change=m.bold(m.change(change.difference)),
+        low=m.change(change.interval.low),
+        high=m.change(change.interval.high),
     )
 
 
 def _scores(figures: RoundFigures, t: Translator, m: Markup) -> list[str]:
     summary, distribution = figures.summary, figures.distribution
-    if summary is None or distribution is None or summary.nps is None or summary.margin is None:
+    interval = summary.interval if summary is not None else None
+    if summary is None or distribution is None or summary.nps is None or interval is None:
         return [
             m.bold(m.line(t.gettext("Too few answers to report anonymously"))),
             m.line(
@@ -127,9 +135,10 @@ def _scores(figures: RoundFigures, t: Translator, m: Markup) -> list[str]:
     ]
     return [
         m.line(
-            t.gettext("eNPS: %(nps)s ± %(margin)s"),
+            t.gettext("eNPS: %(nps)s, 95%% interval %(low)s to %(high)s"),
             nps=m.bold(m.score(summary.nps)),
-            margin=m.score(summary.margin),
+            low=m.score(interval.low),
+            high=m.score(interval.high),
         ),
         _change(figures, t, m),
         *(m.line(text, count=m.count(n), share=m.percent(n / total)) for text, n in bands),

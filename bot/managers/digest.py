@@ -41,7 +41,8 @@ from bot.i18n import Translator, translator
 from bot.report.chart import render_trend_chart
 from bot.report.export import ExportFormat, export_filename, export_responses
 from bot.report.period import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_period_digest
-from bot.report.render import render_digest, render_summary
+from bot.report.render import render_digest, render_summary, render_themes
+from bot.themes.tagger import Tagger
 from storage import outbox, survey_queries
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
@@ -98,6 +99,7 @@ class DigestService:
     wake: Callable[[], None] = lambda: None
     period_kind: Literal["week", "month"] = "week"
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    tagger: Tagger | None = None  # the taxonomy: theme names and the emerging words
 
     @property
     def _t(self) -> Translator:
@@ -122,7 +124,14 @@ class DigestService:
             previous=period_before(period, self.tz),
             trend=periods_up_to(period, self.tz, TREND_PERIODS),
             min_group_size=self.min_group_size,
+            tagger=self.tagger,
         )
+
+    def theme_name(self, theme_id: str) -> str:
+        """A theme's name in the chat's language; its id if the taxonomy does not have it."""
+        if self.tagger is None:
+            return theme_id
+        return self.tagger.taxonomy.name(theme_id, self.language)
 
     def render(self, digest: WeeklyDigest, *, html: bool) -> str:
         """Text for Telegram (HTML) or a terminal (plain)."""
@@ -133,10 +142,19 @@ class DigestService:
             language=self.language,
             html=html,
             min_group_size=self.min_group_size,
+            theme_name=self.theme_name,
         )
 
+    async def themes(self, period: Period) -> str:
+        """``/themes``: what the period's comments are about and how each theme moves the score."""
+        digest = await self.build(period)
+        return render_themes(
+            digest, tz=self.tz, translator=self._t, language=self.language,
+            theme_name=self.theme_name,
+        )  # fmt: skip
+
     async def summary(self, period: Period) -> str:
-        """``/nps``: NPS ± margin, answers, shares and the change against the period before."""
+        """``/nps``: NPS and its interval, answers, shares and the change since the last period."""
         digest = await self.build(period)
         return render_summary(digest, tz=self.tz, translator=self._t, language=self.language)
 

@@ -1,4 +1,5 @@
-"""Manager commands: /nps, /digest, /export and /alerts, in configured chats by configured users.
+"""Manager commands: /nps, /themes, /digest, /export and /alerts, in configured chats by
+configured users.
 
 Each command answers through the outbox like everything else, so a Telegram hiccup loses no
 report. Reports are built by ``DigestService``; this module only checks who asks and parses.
@@ -133,10 +134,16 @@ class ManagerCommands:
         await self.say(chat_id, f"{escape(self._period_problem(error))}\n{escape(usage)}")
 
     async def nps(self, *, chat_id: int, args: list[str]) -> None:
-        """/nps [period]: the score with its margin, now, in this chat."""
+        """/nps [period]: the score with its interval, now, in this chat."""
         if (period := await self._period_or_explain(chat_id, args[0] if args else None)) is None:
             return
         await self.say(chat_id, await self.digest.summary(period))
+
+    async def themes(self, *, chat_id: int, args: list[str]) -> None:
+        """/themes [period]: the themes of the comments and what drives the score."""
+        if (period := await self._period_or_explain(chat_id, args[0] if args else None)) is None:
+            return
+        await self.say(chat_id, await self.digest.themes(period))
 
     async def digest_now(self, *, chat_id: int, args: list[str]) -> None:
         """/digest [period]: the full digest (text, chart, CSV) in this chat now."""

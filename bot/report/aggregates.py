@@ -15,6 +15,7 @@ are synchronous for ``AsyncConnection.run_sync``, like ``bot.report.frames``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -22,6 +23,7 @@ from sqlalchemy import Select, Table, and_, case, func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.nps import DETRACTOR_MAX
 from bot.core.periods import Period
 from bot.report.frames import DATETIME_DTYPE, TEXT_DTYPE
 from bot.report.tally import (
@@ -30,6 +32,7 @@ from bot.report.tally import (
     Bounds,
     DigestCounts,
     normalize_groups,
+    normalize_themes,
     per_slice,
     slice_bounds,
 )
@@ -112,6 +115,36 @@ def load_group_counts(connection: Connection, period: Period) -> pd.DataFrame:
     return normalize_groups(pd.read_sql(query, connection))
 
 
+def load_theme_counts(connection: Connection, period: Period) -> pd.DataFrame:
+    """The period's answers per score and stored themes (``DigestCounts.themes``)."""
+    survey = _SURVEY.c
+    query = (
+        select(survey.score, survey.themes, func.count().label("answers"))
+        .where(_within(survey.answered_at, period), survey.score.is_not(None))
+        .group_by(survey.score, survey.themes)
+    )
+    return normalize_themes(pd.read_sql(query, connection))
+
+
+def load_detractor_comments(
+    connection: Connection, since: datetime, until: datetime, *, most: int
+) -> list[str]:
+    """The newest ``most`` detractors' comments written in [since, until), for emerging words."""
+    survey = _SURVEY.c
+    query = (
+        select(survey.comment)
+        .where(
+            survey.commented_at >= since,
+            survey.commented_at < until,
+            survey.comment.is_not(None),
+            survey.score <= DETRACTOR_MAX,
+        )
+        .order_by(survey.commented_at.desc())
+        .limit(most)
+    )
+    return [str(text) for text in connection.execute(query).scalars()]
+
+
 def load_comment_frame(connection: Connection, period: Period) -> pd.DataFrame:
     """Scored surveys commented on in the period, newest first (``DigestCounts.comments``).
 
@@ -126,6 +159,7 @@ def load_comment_frame(connection: Connection, period: Period) -> pd.DataFrame:
             survey.score.label("score"),
             survey.comment.label("comment"),
             survey.commented_at.label("commented_at"),
+            survey.themes.label("themes"),
         )
         .join_from(_SURVEY, _TICKET, survey.ticket_id == ticket.id)
         .where(
@@ -142,6 +176,7 @@ def load_comment_frame(connection: Connection, period: Period) -> pd.DataFrame:
         "score": raw["score"].astype("Int64"),
         "comment": raw["comment"].astype(TEXT_DTYPE),
         "commented_at": pd.to_datetime(raw["commented_at"], utc=True).astype(DATETIME_DTYPE),
+        "themes": raw["themes"].astype(TEXT_DTYPE),
     }
     return pd.DataFrame({name: columns[name] for name in COMMENT_COLUMNS})
 
@@ -159,6 +194,7 @@ def load_digest_counts(
         sent=load_sent_counts(connection, sent_bounds),
         groups=load_group_counts(connection, period),
         comments=load_comment_frame(connection, period),
+        themes=load_theme_counts(connection, period),
     )
 
 

@@ -3,6 +3,7 @@ managers did with the detractors. Every sentence is a literal msgid (see ``rende
 
 from __future__ import annotations
 
+from bot.core.groups import Standing
 from bot.i18n import Translator
 from bot.report.breakdown import Breakdown, GroupScore
 from bot.report.closed_loop import LoopStats
@@ -22,20 +23,33 @@ def _title(dimension: str, t: Translator) -> str:
     return titles[dimension]
 
 
-def _group(rank: int, group: GroupScore, t: Translator, m: Markup) -> str:
-    name = m.raw(shorten(group.name, GROUP_NAME_LIMIT)) if group.name else t.gettext("not set")
+def _scored(group: GroupScore, t: Translator, m: Markup) -> str:
+    """NPS, its interval and the answers behind it, as every group line ends."""
+    interval = group.interval
     return m.line(
         t.ngettext(
-            "%(rank)s. %(name)s: %(nps)s ± %(margin)s (%(count)s answer)",
-            "%(rank)s. %(name)s: %(nps)s ± %(margin)s (%(count)s answers)",
+            "NPS %(nps)s, 95%% interval %(low)s to %(high)s (%(count)s answer)",
+            "NPS %(nps)s, 95%% interval %(low)s to %(high)s (%(count)s answers)",
             group.responses,
         ),
-        rank=m.count(rank),
-        name=name,
         nps=m.bold(m.score(group.nps)),
-        margin=m.score(group.margin),
+        low=m.score(interval.low),
+        high=m.score(interval.high),
         count=m.count(group.responses),
     )
+
+
+def _group(group: GroupScore, t: Translator, m: Markup) -> str:
+    name = m.raw(shorten(group.name or "", GROUP_NAME_LIMIT))
+    if group.standing is Standing.ABOVE:
+        template = t.gettext("%(name)s: %(score)s, above the rest")
+    else:
+        template = t.gettext("%(name)s: %(score)s, below the rest")
+    return m.line(template, name=name, score=_scored(group, t, m))
+
+
+def _not_set(group: GroupScore, t: Translator, m: Markup) -> str:
+    return m.line(t.gettext("Not set: %(score)s"), score=_scored(group, t, m))
 
 
 def _other(breakdown: Breakdown, minimum: int, t: Translator, m: Markup) -> str:
@@ -51,35 +65,67 @@ def _other(breakdown: Breakdown, minimum: int, t: Translator, m: Markup) -> str:
         groups=m.count(breakdown.other_groups),
         minimum=m.count(minimum),
     )
-    score = m.line(
+    return f"{folded}, {_scored(other, t, m)}"
+
+
+def _nothing_differs(breakdown: Breakdown, t: Translator, m: Markup) -> str:
+    """One line for a breakdown where no group stands out, instead of a list to rank by eye."""
+    return m.line(
         t.ngettext(
-            "%(nps)s ± %(margin)s (%(count)s answer)",
-            "%(nps)s ± %(margin)s (%(count)s answers)",
-            other.responses,
+            "%(title)s: no group differs from the rest beyond noise (%(count)s group compared)",
+            "%(title)s: no group differs from the rest beyond noise (%(count)s groups compared)",
+            len(breakdown.groups),
         ),
-        nps=m.score(other.nps),
-        margin=m.score(other.margin),
-        count=m.count(other.responses),
+        title=m.bold(_title(breakdown.dimension, t)),
+        count=m.count(len(breakdown.groups)),
     )
-    return f"{folded}, {score}"
 
 
 def breakdown_block(
     breakdown: Breakdown, *, minimum: int, per_end: int, t: Translator, m: Markup
 ) -> list[str]:
-    """Ranked groups of one dimension; with many, the best and worst ``per_end`` of them."""
+    """The groups of one dimension that differ from the rest, at most ``per_end`` each way.
+
+    Groups within noise are counted, not listed: a list of them reads like a league table.
+    """
     if not breakdown.informative:
         return []
+    marked = breakdown.marked
+    if not marked:
+        return [_nothing_differs(breakdown, t, m)]
+    above = [group for group in marked if group.standing is Standing.ABOVE]
+    below = [group for group in marked if group.standing is Standing.BELOW]
+    shown = [*above[:per_end], *below[-per_end:]] if per_end else []
     lines = [m.bold(m.line(_title(breakdown.dimension, t)))]
-    ranked = list(enumerate(breakdown.groups, start=1))
-    if len(ranked) > 2 * per_end:
-        shown = [*ranked[:per_end], None, *ranked[-per_end:]]
-    else:
-        shown = [*ranked]
-    for entry in shown:
-        lines.append("…" if entry is None else _group(entry[0], entry[1], t, m))
+    lines.extend(_group(group, t, m) for group in shown)
+    hidden = len(marked) - len(shown)
+    if hidden:
+        lines.append(
+            m.line(
+                t.ngettext(
+                    "…and %(count)s more group beyond noise not shown",
+                    "…and %(count)s more groups beyond noise not shown",
+                    hidden,
+                ),
+                count=m.count(hidden),
+            )
+        )
+    within = len(breakdown.groups) - len(marked)
+    if within:
+        lines.append(
+            m.line(
+                t.ngettext(
+                    "%(count)s more group within noise of the rest",
+                    "%(count)s more groups within noise of the rest",
+                    within,
+                ),
+                count=m.count(within),
+            )
+        )
     if breakdown.other is not None:
         lines.append(_other(breakdown, minimum, t, m))
+    if breakdown.not_set is not None:  # last: nobody's answers
+        lines.append(_not_set(breakdown.not_set, t, m))
     return lines
 
 

@@ -1,18 +1,21 @@
-"""NPS by agent, team, company and channel, with small groups folded so noise is not ranked.
+"""NPS by agent, team, company and channel: who is above or below the rest beyond noise.
 
 A group of three answers can swing 60 points on one client's mood; ranking it next to a group
-of fifty would blame or praise someone for chance. Groups below ``min_group_size`` therefore go
-into one "other" group, which is shown but never ranked.
+of fifty would blame or praise someone for chance. So nothing is ranked: groups below
+``min_group_size`` go into one "other" group, the answers without a name into "not set" (both
+shown, never compared), and each remaining group is compared with the rest of its breakdown,
+marked only when the difference is beyond noise after Holm's correction (``bot.core.groups``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import pandas as pd
 
-from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN, nps_margin
+from bot.core.groups import Standing, standings
+from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN, Interval, NpsSummary, nps_interval
 
 DIMENSIONS: Final = ("agent", "team", "company", "channel")
 
@@ -25,6 +28,7 @@ class GroupScore:
     responses: int
     promoters: int
     detractors: int
+    standing: Standing = Standing.WITHIN_NOISE
 
     @property
     def nps(self) -> float:
@@ -32,34 +36,58 @@ class GroupScore:
         return 100.0 * (self.promoters - self.detractors) / self.responses
 
     @property
-    def margin(self) -> float:
-        """The 95% margin of the group's NPS."""
-        return nps_margin(self.promoters, self.detractors, self.responses)
+    def interval(self) -> Interval:
+        """The 95% adjusted Wald interval of the group's NPS."""
+        return nps_interval(self.promoters, self.detractors, self.responses)
+
+    @property
+    def summary(self) -> NpsSummary:
+        """The group's bands as the core type."""
+        return NpsSummary(
+            promoters=self.promoters,
+            passives=self.responses - self.promoters - self.detractors,
+            detractors=self.detractors,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
-    """The groups of one dimension, best NPS first, and the small ones folded together."""
+    """The compared groups of one dimension, largest first, then "not set" and the small ones.
+
+    The order is by answers, then name: neutral, so a list never reads as a league table.
+    """
 
     dimension: str
     groups: tuple[GroupScore, ...]
     other: GroupScore | None = None
     other_groups: int = 0
+    not_set: GroupScore | None = None
 
     @property
     def informative(self) -> bool:
-        """Worth a line: at least one ranked group and something to compare it with."""
-        return bool(self.groups) and len(self.groups) + self.other_groups >= 2
+        """Worth a line: at least one compared group and something to compare it with."""
+        others = self.other_groups + (self.not_set is not None)
+        return bool(self.groups) and len(self.groups) + others >= 2
+
+    @property
+    def marked(self) -> tuple[GroupScore, ...]:
+        """The groups above the rest (highest NPS first), then those below it (lowest last)."""
+        above = [group for group in self.groups if group.standing is Standing.ABOVE]
+        below = [group for group in self.groups if group.standing is Standing.BELOW]
+        return (
+            *sorted(above, key=lambda group: -group.nps),
+            *sorted(below, key=lambda group: -group.nps),
+        )
 
 
 def compute_breakdown(answered: pd.DataFrame, dimension: str, *, min_group_size: int) -> Breakdown:
-    """Group the period's answers (columns ``score`` and ``dimension``) and rank the groups.
+    """Group the period's answers (columns ``score`` and ``dimension``) and compare the groups.
 
     A row is one answer, or ``answers`` of them when the frame has that column: the database
     sends answers with the same name and score counted together (``bot.report.aggregates``).
-    A missing or blank name is a group of its own ("not set"): hiding those answers would make
-    the named groups look like the whole story. Ties in NPS go to the larger group, then by name,
-    so the order never depends on the database's row order.
+    A missing or blank name is "not set": hiding those answers would make the named groups look
+    like the whole story, but they are nobody's, so they are never marked. Each group is compared
+    with every other answer of the breakdown, "not set" and the small groups included.
     """
     if min_group_size < 1:
         raise ValueError("min_group_size must be positive")
@@ -86,22 +114,37 @@ def compute_breakdown(answered: pd.DataFrame, dimension: str, *, min_group_size:
             detractors=int(row["detractors"]),
         )
         for name, row in grouped.iterrows()
+        if int(row["responses"]) > 0
     ]
-    ranked = sorted(
-        (group for group in groups if group.responses >= min_group_size),
-        key=lambda group: (-group.nps, -group.responses, group.name or ""),
+    not_set = next((group for group in groups if group.name is None), None)
+    named = [group for group in groups if group.name is not None]
+    compared = sorted(
+        (group for group in named if group.responses >= min_group_size),
+        key=lambda group: (-group.responses, group.name or ""),
     )
-    small = [group for group in groups if group.responses < min_group_size]
-    other = None
-    if small:
-        other = GroupScore(
-            name=None,
-            responses=sum(group.responses for group in small),
-            promoters=sum(group.promoters for group in small),
-            detractors=sum(group.detractors for group in small),
-        )
+    small = [group for group in named if group.responses < min_group_size]
+    total = _sum(groups)
+    marks = standings([group.summary for group in compared], total.summary) if total else []
     return Breakdown(
-        dimension=dimension, groups=tuple(ranked), other=other, other_groups=len(small)
+        dimension=dimension,
+        groups=tuple(
+            replace(group, standing=mark) for group, mark in zip(compared, marks, strict=True)
+        ),
+        other=_sum(small),
+        other_groups=len(small),
+        not_set=not_set,
+    )
+
+
+def _sum(groups: list[GroupScore]) -> GroupScore | None:
+    """Groups counted together, nameless; None for no groups."""
+    if not groups:
+        return None
+    return GroupScore(
+        name=None,
+        responses=sum(group.responses for group in groups),
+        promoters=sum(group.promoters for group in groups),
+        detractors=sum(group.detractors for group in groups),
     )
 
 

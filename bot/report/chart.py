@@ -1,4 +1,4 @@
-"""The digest's picture: NPS per period with its margin as a band, and the bands' shares.
+"""The digest's picture: NPS per period with its 95% interval as a band, and the bands' shares.
 
 Only matplotlib's object API is used: pyplot keeps global figures and picks a GUI backend, which a
 server must not do. Rendering is synchronous and CPU-bound; callers run it in a worker thread.
@@ -13,9 +13,11 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from bot.core.nps import whole
 from bot.i18n import Translator
 from bot.report.period import TrendPoint
 
@@ -58,7 +60,7 @@ def render_trend_chart(
 def trend_figure(
     points: Sequence[TrendPoint], *, tz: ZoneInfo, translator: Translator, language: str
 ) -> Figure:
-    """The chart as a matplotlib ``Figure``: NPS with its margin above, the bands' shares below."""
+    """The chart as a ``Figure``: NPS with its interval above, the bands' shares below."""
     if not points:
         raise ValueError("the chart needs at least one period")
     t = translator
@@ -66,31 +68,45 @@ def trend_figure(
     labels = [_label(point, tz, locale) for point in points]
     xs = list(range(len(points)))
     nps = [point.summary.nps for point in points]
-    margins = [point.summary.margin for point in points]
+    intervals = [point.summary.interval for point in points]
     values = [float("nan") if value is None else value for value in nps]
-    low = [
-        float("nan") if v is None or m is None else v - m for v, m in zip(nps, margins, strict=True)
-    ]
-    high = [
-        float("nan") if v is None or m is None else v + m for v, m in zip(nps, margins, strict=True)
-    ]
+    low = [float("nan") if i is None else i.low for i in intervals]
+    high = [float("nan") if i is None else i.high for i in intervals]
 
     figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     top.fill_between(
-        xs, low, high, color=NPS_COLOUR, alpha=0.15, label=t.gettext("Margin of error")
+        xs,
+        low,
+        high,
+        color=NPS_COLOUR,
+        alpha=0.15,
+        label=t.gettext("%(level)s interval") % {"level": format_percent(0.95, locale=locale)},
     )
-    if alone := [i for i in _isolated(values) if margins[i] is not None]:
+    if alone := [i for i in _isolated(values) if intervals[i] is not None]:
+        # The adjusted interval is not centred on the NPS (a single answer's NPS may even lie
+        # outside it), so the bar is drawn about the interval's own middle.
         top.errorbar(
             alone,
-            [values[i] for i in alone],
-            yerr=[margins[i] for i in alone],
+            [(low[i] + high[i]) / 2 for i in alone],
+            yerr=[(high[i] - low[i]) / 2 for i in alone],
             fmt="none",
             ecolor=NPS_COLOUR,
             alpha=0.15,
             elinewidth=12,
         )  # the same band, as wide as a bar, for a period between two without answers
     top.plot(xs, values, color=NPS_COLOUR, marker="o", label=t.gettext("NPS"))
+    for x, value in zip(xs, nps, strict=True):
+        if value is not None:  # whole numbers, as the digest's text prints them
+            top.annotate(
+                format_decimal(whole(value), format="0", locale=locale),
+                (x, value),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize="x-small",
+                color=NPS_COLOUR,
+            )
     top.axhline(0, color="black", linewidth=0.6)
     top.set_ylim(-105, 105)
     top.set_ylabel(t.gettext("NPS"))

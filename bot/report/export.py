@@ -42,6 +42,7 @@ HEADER: Final = (
     "score",
     "category",
     "comment",
+    "themes",  # theme ids separated by ";" (bot.themes.stored); empty: none, or not tagged
 )
 CHUNK_SIZE: Final = 1000
 MEDIA_TYPES: Final[dict[ExportFormat, str]] = {
@@ -80,6 +81,7 @@ def responses_query(period: Period) -> Select[Any]:
             survey.answered_at,
             survey.score,
             survey.comment,
+            survey.themes,
         )
         .join_from(_SURVEY, _TICKET, survey.ticket_id == ticket.id)
         .join(_CUSTOMER, survey.customer_id == customer.id)
@@ -109,7 +111,8 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 def _row(raw: Row, tz: ZoneInfo) -> Row:
     """One export row: local times, the NPS band spelt out, text made spreadsheet-safe."""
-    survey_id, ticket, customer, agent, team, company, channel, sent, answered, score, comment = raw
+    (survey_id, ticket, customer, agent, team, company, channel, sent, answered, score, comment,
+     themes) = raw  # fmt: skip
     return (
         int(survey_id),
         _safe(ticket),
@@ -123,6 +126,7 @@ def _row(raw: Row, tz: ZoneInfo) -> Row:
         int(score),
         str(classify(int(score))),
         _safe(comment),
+        themes or "",
     )
 
 

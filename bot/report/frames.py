@@ -33,9 +33,10 @@ COLUMNS: Final = (
     "score",
     "comment",
     "commented_at",
+    "themes",
 )
 DATETIME_COLUMNS: Final = ("sent_at", "answered_at", "commented_at")
-TEXT_COLUMNS: Final = ("ticket", "agent", "team", "company", "channel", "comment")
+TEXT_COLUMNS: Final = ("ticket", "agent", "team", "company", "channel", "comment", "themes")
 
 # pandas 3 infers microseconds from Python datetimes but seconds for an all-NULL column; one
 # fixed unit keeps frames from different weeks and backends comparable and concatenable.
@@ -73,6 +74,7 @@ def survey_window_query(*, start: datetime, end: datetime) -> Select[Any]:
             survey.score.label("score"),
             survey.comment.label("comment"),
             survey.commented_at.label("commented_at"),
+            survey.themes.label("themes"),
         )
         .join_from(_SURVEY, _TICKET, survey.ticket_id == ticket.id)
         .where(

@@ -10,6 +10,8 @@ from typing import Final
 from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
+from bot.core.nps import whole
+
 TELEGRAM_MESSAGE_LIMIT: Final = 4096
 ELLIPSIS: Final = "…"
 
@@ -65,15 +67,20 @@ class Markup:
         return format_decimal(value, locale=self.locale)
 
     def score(self, value: float) -> str:
-        """An NPS value with one decimal in the locale's notation (20.0 / 20,0)."""
-        return format_decimal(round(value, 1), format="0.0", locale=self.locale)
+        """An NPS or one end of its interval as a whole number: a decimal would claim a
+        precision no survey has (``bot.core.nps.whole``)."""
+        return format_decimal(whole(value), format="0", locale=self.locale)
 
     def change(self, value: float) -> str:
-        """A signed change; rounding first avoids showing a meaningless "-0.0"."""
-        rounded = round(value, 1)
+        """A signed whole change; rounding first avoids showing a meaningless "-0"."""
+        rounded = whole(value)
         if rounded == 0:
-            return format_decimal(0, format="0.0", locale=self.locale)
-        return format_decimal(rounded, format="+0.0;-0.0", locale=self.locale)
+            return format_decimal(0, format="0", locale=self.locale)
+        return format_decimal(rounded, format="+0;-0", locale=self.locale)
+
+    def mean(self, value: float) -> str:
+        """A mean of 1..5 ratings with one decimal in the locale's notation (4.2 / 4,2)."""
+        return format_decimal(round(value, 1), format="0.0", locale=self.locale)
 
     def percent(self, value: float) -> str:
         """A share of 0..1 as a whole percentage in the locale's style (50% / 50 %)."""

@@ -1,4 +1,4 @@
-"""The digest: NPS with its margin, bands, distribution, response rate, breakdowns, the closed
+"""The digest: NPS with its interval, bands, distribution, response rate, breakdowns, the closed
 loop and comments of one period against the period before, plus the trend for the chart.
 
 The arithmetic is pandas on counts (``bot.report.tally.DigestCounts``): the database makes them
@@ -10,7 +10,7 @@ historical: the period may be a week, a month or any range a manager asks for.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -21,14 +21,20 @@ from bot.core.nps import (
     MAX_SCORE,
     MIN_SCORE,
     PROMOTER_MIN,
+    Interval,
     NpsChange,
     NpsSummary,
     compare,
 )
 from bot.core.periods import Period
-from bot.report.aggregates import load_digest_counts, load_rating_counts
+from bot.report.aggregates import (
+    load_detractor_comments,
+    load_digest_counts,
+    load_rating_counts,
+)
 from bot.report.breakdown import Breakdown, compute_breakdowns
 from bot.report.closed_loop import LoopStats, compute_loop, load_case_frame
+from bot.report.drivers import Drivers, compute_drivers
 from bot.report.frames import COLUMNS
 from bot.report.tally import (
     DigestCounts,
@@ -39,8 +45,16 @@ from bot.report.tally import (
     timestamp,
     within,
 )
+from bot.themes.emerging import EmergingWord, emerging_words
+from bot.themes.stored import split_themes
+from bot.themes.tagger import Tagger
 
 DEFAULT_MIN_GROUP_SIZE = 5
+# Emerging words compare the newest detractors' comments of the period with the earlier ones'.
+# A sample this size shows a word that is much more frequent as well as all of them would, and
+# keeps the digest's time flat however many comments a period has.
+CURRENT_SAMPLE = 2_000
+EARLIER_SAMPLE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,7 @@ class DigestComment:
     score: int
     text: str
     at: datetime
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +80,7 @@ class RatingSummary:
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One period of the chart: its bands (NPS and margin follow from them)."""
+    """One period of the chart: its bands (NPS and interval follow from them)."""
 
     period: Period
     summary: NpsSummary
@@ -101,6 +116,7 @@ class WeeklyDigest:
     breakdowns: tuple[Breakdown, ...] = ()
     loop: LoopStats | None = None
     trend: tuple[TrendPoint, ...] = ()
+    drivers: Drivers = field(default_factory=Drivers)
 
     @property
     def summary(self) -> NpsSummary:
@@ -108,13 +124,13 @@ class WeeklyDigest:
         return NpsSummary(self.promoters, self.passives, self.detractors)
 
     @property
-    def margin(self) -> float | None:
-        """The 95% margin of ``nps`` in points; None when nobody answered."""
-        return self.summary.margin
+    def interval(self) -> Interval | None:
+        """The 95% interval of ``nps`` in points; None when nobody answered."""
+        return self.summary.interval
 
     @property
     def change(self) -> NpsChange | None:
-        """The change from the previous period and its margin; None when either had no answers."""
+        """The change from the previous period and its interval; None when either had no answers."""
         if self.previous_bands is None:
             return None
         return compare(self.summary, self.previous_bands)
@@ -194,13 +210,15 @@ def _comments(frame: pd.DataFrame, period: Period) -> list[DigestComment]:
             score=int(score),
             text=str(comment),
             at=pd.Timestamp(at).to_pydatetime(),
+            themes=split_themes(None if stored is pd.NA else str(stored)),
         )
-        for survey_id, ticket, score, comment, at in zip(
+        for survey_id, ticket, score, comment, at, stored in zip(
             chosen["survey_id"].tolist(),
             chosen["ticket"].tolist(),
             chosen["score"].tolist(),
             chosen["text"].tolist(),
             chosen["commented_at"].tolist(),
+            chosen["themes"].tolist(),
             strict=True,
         )
     ]
@@ -237,6 +255,7 @@ def digest_from_counts(
         previous_bands=before.summary,
         distribution=_distribution(counts.answered_in(period)),
         breakdowns=compute_breakdowns(counts.groups, min_group_size=min_group_size),
+        drivers=compute_drivers(counts.themes, counts.comments),
     )
 
 
@@ -269,11 +288,14 @@ async def build_period_digest(
     previous: Period,
     trend: Sequence[Period] = (),
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    tagger: Tagger | None = None,
 ) -> WeeklyDigest:
     """Let the database count both periods and the trend, then compute the digest from counts.
 
     ``trend`` lists the periods of the chart, oldest first (empty: no trend). Only counts, the
     period's comments and its cases are read, so time and memory hardly grow with the answers.
+    With a ``tagger``, the detractors' comments of the trend's periods before this one are read
+    too, for the emerging words (``bot.themes.emerging``).
     """
     for moment in (period.start, period.end, previous.start, previous.end):
         timestamp(moment)  # refuse naive bounds before any query
@@ -285,14 +307,29 @@ async def build_period_digest(
         )
         ratings = await conn.run_sync(lambda sync_conn: load_rating_counts(sync_conn, period))
         cases = await conn.run_sync(lambda sync_conn: load_case_frame(sync_conn, period=period))
+        since = min([previous.start, *(p.start for p in trend)])
+        earlier = (
+            await conn.run_sync(
+                lambda sync_conn: load_detractor_comments(
+                    sync_conn, since, period.start, most=EARLIER_SAMPLE
+                )
+            )
+            if tagger is not None
+            else []
+        )
     digest = digest_from_counts(
         counts, period=period, previous=previous, min_group_size=min_group_size
     )
+    emerging: tuple[EmergingWord, ...] = ()
+    if tagger is not None:
+        current = [c.text for c in digest.comments if c.score <= DETRACTOR_MAX][:CURRENT_SAMPLE]
+        emerging = emerging_words(current, earlier, tagger)
     return replace(
         digest,
         ratings=summarize_ratings(ratings),
         loop=compute_loop(cases, period),
         trend=trend_from_counts(counts, trend),
+        drivers=replace(digest.drivers, emerging=emerging),
     )
 
 

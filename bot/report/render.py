@@ -19,6 +19,7 @@ from babel.dates import format_date
 from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN
 from bot.i18n import Translator
 from bot.report.blocks import breakdown_block, loop_block
+from bot.report.driver_block import ThemeName, drivers_block, themes_block
 from bot.report.markup import (
     ELLIPSIS,
     TELEGRAM_MESSAGE_LIMIT,
@@ -33,11 +34,12 @@ __all__ = [
     "TELEGRAM_MESSAGE_LIMIT",
     "render_digest",
     "render_summary",
+    "render_themes",
     "shorten",
     "telegram_length",
 ]
 
-# Groups shown at each end of a long ranking; fewer when the message would be too long.
+# Groups shown above and below the rest at most; fewer when the message would be too long.
 BREAKDOWN_PER_END: Final = 3
 
 
@@ -64,11 +66,20 @@ def _change_line(digest: WeeklyDigest, t: Translator, m: Markup) -> str:
     if change is None:
         return m.line(t.gettext("Previous period: no answers to compare with"))
     if change.significant:
-        template = t.gettext("Change vs previous period: %(change)s ± %(margin)s, beyond noise")
+        template = t.gettext(
+            "Change vs previous period: %(change)s (95%% interval %(low)s to %(high)s), "
+            "beyond noise"
+        )
     else:
-        template = t.gettext("Change vs previous period: %(change)s ± %(margin)s, within noise")
+        template = t.gettext(
+            "Change vs previous period: %(change)s (95%% interval %(low)s to %(high)s), "
+            "within noise"
+        )
     return m.line(
-        template, change=m.bold(m.change(change.difference)), margin=m.score(change.margin)
+        template,
+        change=m.bold(m.change(change.difference)),
+        low=m.change(change.interval.low),
+        high=m.change(change.interval.high),
     )
 
 
@@ -104,8 +115,9 @@ def _band_lines(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
 
 
 def _score_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
-    """NPS ± margin, its change, answers and bands, or an explicit "no answers" instead of NaN."""
-    if digest.nps is None or digest.responses == 0 or digest.margin is None:
+    """NPS and its interval, its change, answers and bands, or "no answers" instead of NaN."""
+    interval = digest.interval
+    if digest.nps is None or digest.responses == 0 or interval is None:
         lines = [m.bold(m.line(t.gettext("No answers in this period")))]
         if digest.previous_nps is not None:
             lines.append(
@@ -122,9 +134,10 @@ def _score_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
         return lines
     return [
         m.line(
-            t.gettext("NPS: %(nps)s ± %(margin)s"),
+            t.gettext("NPS: %(nps)s, 95%% interval %(low)s to %(high)s"),
             nps=m.bold(m.score(digest.nps)),
-            margin=m.score(digest.margin),
+            low=m.score(interval.low),
+            high=m.score(interval.high),
         ),
         _change_line(digest, t, m),
         m.line(
@@ -172,7 +185,7 @@ def _ratings_block(digest: WeeklyDigest, t: Translator, m: Markup) -> list[str]:
                 rating.count,
             ),
             label=m.raw(rating.label),
-            mean=m.bold(m.score(rating.mean)),
+            mean=m.bold(m.mean(rating.mean)),
             count=m.count(rating.count),
         )
         for rating in digest.ratings
@@ -248,12 +261,16 @@ def render_digest(
     max_comments: int = 3,
     comment_limit: int = 300,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    theme_name: ThemeName = str,
 ) -> str:
     """Render the digest for Telegram (``html=True``, parse mode HTML) or for a terminal.
 
     Up to ``max_comments`` detractors' and as many promoters' comments are quoted, newest first.
-    The result never exceeds Telegram's 4096-character limit: long rankings shrink to the best and
-    worst group, then go; comments are added one detractor, one promoter at a time while they fit.
+    ``theme_name`` names a theme id in the reader's language (the taxonomy's; the id itself
+    without one).
+    The result never exceeds Telegram's 4096-character limit: long breakdowns shrink to one group
+    each way and the drivers lose their quotes and then themes, then both go; comments are added
+    one detractor, one promoter at a time while they fit.
     """
     if max_comments < 0:
         raise ValueError("max_comments must not be negative")
@@ -268,18 +285,24 @@ def render_digest(
         _ratings_block(digest, t, m),
     ]
     loop = loop_block(digest.loop, t, m) if digest.loop is not None else []
+
     detractors = [c for c in digest.comments if c.score <= DETRACTOR_MAX]
     promoters = [c for c in digest.comments if c.score >= PROMOTER_MIN]
     words = _Words(detractors, promoters, max_comments, comment_limit, t, m)
     text = ""
-    # The clients' own words matter more than the tail of a ranking: shrink the rankings, then
+    # The clients' own words matter more than the tail of a breakdown: shrink the breakdowns, then
     # drop them, until at least one comment of each side fits.
-    for per_end in (BREAKDOWN_PER_END, 1, 0):
+    for per_end, (per_side, quotes) in zip(
+        (BREAKDOWN_PER_END, 1, 1, 0, 0), ((3, 2), (3, 1), (2, 0), (1, 0), (0, 0)), strict=True
+    ):
         breakdowns = _breakdown_blocks(digest, min_group_size, per_end, t, m) if per_end else []
-        head = _join([*core, *breakdowns, loop])
+        drivers = drivers_block(digest.drivers, theme_name, t, m, per_side=per_side, quotes=quotes)
+        head = _join([*core, drivers, *breakdowns, loop])
         text, bad, good = words.fill(head)
-        if bad >= min(1, len(detractors), max_comments) and good >= min(
-            1, len(promoters), max_comments
+        if (
+            _fits(text)
+            and bad >= min(1, len(detractors), max_comments)
+            and good >= min(1, len(promoters), max_comments)
         ):
             break
     return text
@@ -332,7 +355,27 @@ class _Words:
 def render_summary(
     digest: WeeklyDigest, *, tz: ZoneInfo, translator: Translator, language: str
 ) -> str:
-    """The short answer to ``/nps``: the period, NPS ± margin, change, answers and bands (HTML)."""
+    """The short answer to ``/nps``: the period, NPS and interval, change, answers, bands (HTML)."""
     t = translator
     m = Markup(html=True, locale=language.replace("-", "_"))
     return _join([[m.bold(_dates(digest, tz, t, m))], _score_block(digest, t, m)])
+
+
+def render_themes(
+    digest: WeeklyDigest,
+    *,
+    tz: ZoneInfo,
+    translator: Translator,
+    language: str,
+    theme_name: ThemeName = str,
+) -> str:
+    """The answer to ``/themes``: the period and every theme's mentions and impact (HTML)."""
+    t = translator
+    m = Markup(html=True, locale=language.replace("-", "_"))
+    dates = [m.bold(_dates(digest, tz, t, m))]
+    most = len(digest.drivers.themes)
+    while True:  # an operator's taxonomy may be long: the weakest themes go, counted
+        text = _join([dates, themes_block(digest.drivers, theme_name, t, m, most=most)])
+        if _fits(text) or most == 0:
+            return text
+        most -= 1

@@ -24,7 +24,7 @@ from bot.core.periods import Period
 from bot.report.frames import DATETIME_DTYPE, TEXT_DTYPE
 
 GROUP_COLUMNS: Final = ("agent", "team", "company", "channel")
-COMMENT_COLUMNS: Final = ("survey_id", "ticket", "score", "comment", "commented_at")
+COMMENT_COLUMNS: Final = ("survey_id", "ticket", "score", "comment", "commented_at", "themes")
 
 Bounds = tuple[pd.Timestamp, ...]
 
@@ -52,7 +52,9 @@ class DigestCounts:
       sent per slice, and how many of them have a score, whenever it was given;
     - ``groups``: ``agent``, ``team``, ``company``, ``channel``, ``score``, ``answers``: the
       period's answers, those with the same attribution and score counted together;
-    - ``comments``: ``COMMENT_COLUMNS`` of the surveys commented on in the period.
+    - ``comments``: ``COMMENT_COLUMNS`` of the surveys commented on in the period;
+    - ``themes``: ``score``, ``themes``, ``answers``: the period's answers per score and stored
+      themes (``bot.themes.stored``; NA for an answer without a tagged comment).
 
     The trend needs answers over many periods but sent surveys only over two, hence two sets of
     bounds. A period whose bounds are not among them is not a union of slices, so it is refused
@@ -65,6 +67,7 @@ class DigestCounts:
     sent: pd.DataFrame
     groups: pd.DataFrame
     comments: pd.DataFrame
+    themes: pd.DataFrame
 
     def answered_in(self, period: Period) -> pd.DataFrame:
         """The ``answers`` rows of ``period``."""
@@ -140,6 +143,23 @@ def count_groups(answered: pd.DataFrame) -> pd.DataFrame:
     return normalize_groups(grouped.rename("answers").reset_index())
 
 
+def count_themes(answered: pd.DataFrame) -> pd.DataFrame:
+    """Answers with the same score and stored themes counted together."""
+    grouped = answered.groupby(["score", "themes"], sort=True, dropna=False).size()
+    return normalize_themes(grouped.rename("answers").reset_index())
+
+
+def normalize_themes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fixed dtypes for a theme count frame whoever counted it."""
+    return pd.DataFrame(
+        {
+            "score": frame["score"].astype("int64"),
+            "themes": frame["themes"].astype(TEXT_DTYPE),
+            "answers": frame["answers"].astype("int64"),
+        }
+    ).reset_index(drop=True)
+
+
 def normalize_groups(frame: pd.DataFrame) -> pd.DataFrame:
     """Fixed dtypes for a group count frame whoever counted it, and however many rows it has."""
     columns: dict[str, Any] = {name: frame[name].astype(TEXT_DTYPE) for name in GROUP_COLUMNS}
@@ -168,5 +188,6 @@ def count_frame(frame: pd.DataFrame, *, period: Period, previous: Period) -> Dig
         sent_bounds=bounds,
         sent=count_sent(frame, bounds),
         groups=count_groups(answered_rows(frame, period)),
+        themes=count_themes(answered_rows(frame, period)),
         comments=comments.reset_index(drop=True),
     )

@@ -22,6 +22,8 @@ from bot.delivery.payloads import EditMessageText, SendMessage
 from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
+from bot.themes.stored import join_themes
+from bot.themes.tagger import Tagger
 from storage import survey_queries
 from storage.db import SessionFactory
 from storage.survey_queries import SurveyContext
@@ -72,6 +74,7 @@ class SurveyAnswers:
     managers_alerted: bool = False
     extra_questions: tuple[str, ...] = ()
     listeners: tuple[AnswerListener, ...] = ()
+    tagger: Tagger | None = None  # themes of a text comment, stored with it
 
     def _thanks(self, tr: Translator, score: int | None) -> SendMessage:
         return texts.thanks_payload(
@@ -287,6 +290,8 @@ class SurveyAnswers:
         values: dict[str, object] = {"status": SurveyStatus.COMPLETED, "completed_at": now}
         if comment is not None:
             values |= {"comment": comment, "commented_at": now}
+            if self.tagger is not None:
+                values["themes"] = join_themes(self.tagger.tag(comment))
         if voice is not None:
             values |= {"voice_file_id": voice[0], "voice_seconds": voice[1], "commented_at": now}
         if not await survey_queries.change_status(

@@ -1,6 +1,7 @@
 """NPS bands and score: the arithmetic every report rests on."""
 
 import math
+from fractions import Fraction
 
 import pytest
 from hypothesis import assume, given
@@ -8,13 +9,14 @@ from hypothesis import strategies as st
 
 from bot.core.nps import (
     Category,
-    NpsChange,
+    Interval,
     NpsSummary,
+    adjusted_shares,
     classify,
     compare,
-    nps_margin,
-    nps_variance,
+    nps_interval,
     summarize,
+    whole,
 )
 
 
@@ -57,56 +59,87 @@ def test_nps_is_bounded_and_counts_add_up(scores: list[int]) -> None:
     assert -100.0 <= summary.nps <= 100.0
 
 
-def test_margin_by_hand() -> None:
-    # 5 P, 2 Pa, 3 D of 10: p=0.5, d=0.3; var = 10000 * (0.8 - 0.04) / 10 = 760
-    summary = NpsSummary(promoters=5, passives=2, detractors=3)
-    assert nps_variance(5, 3, 10) == pytest.approx(760.0)
-    assert summary.margin == pytest.approx(1.96 * math.sqrt(760.0))  # 54.03
-    assert summary.margin == pytest.approx(54.034, abs=1e-3)
+def interval_by_the_formula(promoters: int, detractors: int, responses: int) -> tuple[float, float]:
+    """The issue's formula, written out again with exact fractions until the square root."""
+    n = Fraction(responses + 3)
+    p = (promoters + Fraction(3, 4)) / n
+    d = (detractors + Fraction(3, 4)) / n
+    half = 1.96 * math.sqrt(((p + d) - (p - d) ** 2) / n)
+    centre = float(p - d)
+    return max(-100.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
 
 
-def test_no_answers_has_no_margin() -> None:
-    assert NpsSummary(0, 0, 0).margin is None
+def test_six_answers_give_17_between_minus_44_and_66() -> None:
+    summary = summarize([10, 10, 9, 7, 3, 0])
+    assert summary.nps is not None and summary.interval is not None
+    assert (whole(summary.nps), whole(summary.interval.low), whole(summary.interval.high)) == (
+        17,
+        -44,
+        66,
+    )
 
 
-def test_unanimous_answers_have_zero_margin() -> None:
-    assert nps_margin(4, 0, 4) == 0.0
-    assert nps_margin(0, 4, 4) == 0.0
+def test_eight_promoters_of_eight_are_100_between_39_and_100_never_plus_minus_0() -> None:
+    summary = summarize([9, 10, 10, 9, 10, 10, 9, 10])
+    assert summary.nps == 100.0
+    assert summary.interval is not None
+    assert whole(summary.interval.low) == 39
+    assert summary.interval.high == 100.0  # clipped: the adjusted centre + 1.96 SE is 107
+
+
+def test_no_answers_has_no_interval() -> None:
+    assert NpsSummary(0, 0, 0).interval is None
+    with pytest.raises(ValueError, match="at least one response"):
+        nps_interval(0, 0, 0)
 
 
 @pytest.mark.parametrize(("promoters", "detractors", "n"), [(1, 0, 0), (-1, 0, 3), (2, 2, 3)])
 def test_impossible_counts_are_refused(promoters: int, detractors: int, n: int) -> None:
     with pytest.raises(ValueError, match="response"):
-        nps_variance(promoters, detractors, n)
-
-
-def test_change_by_hand() -> None:
-    now = NpsSummary(promoters=5, passives=2, detractors=3)  # NPS 20, var 760
-    before = NpsSummary(promoters=1, passives=1, detractors=2)  # NPS -25, var 10000*(0.75-1/16)/4
-    change = compare(now, before)
-    assert change is not None
-    assert change.difference == pytest.approx(45.0)
-    assert change.margin == pytest.approx(1.96 * math.sqrt(760.0 + 1718.75))  # 97.58
-    assert not change.significant
+        adjusted_shares(promoters, detractors, n)
 
 
 @pytest.mark.parametrize(
-    ("difference", "significant"),
-    [(20.0, False), (-20.0, False), (20.001, True), (-20.001, True), (0.0, False)],
+    ("value", "shown"), [(16.67, 17), (12.5, 13), (-12.5, -13), (-0.4, 0), (0.5, 1), (-44.4, -44)]
 )
-def test_a_change_exactly_at_the_margin_is_not_called_real(
-    difference: float, significant: bool
+def test_whole_numbers_round_halves_away_from_zero(value: float, shown: int) -> None:
+    assert whole(value) == shown
+
+
+def test_change_by_hand() -> None:
+    now = NpsSummary(promoters=5, passives=2, detractors=3)  # n' 13: p' 5.75/13, d' 3.75/13
+    before = NpsSummary(promoters=1, passives=1, detractors=2)  # n' 7: p' 1.75/7, d' 2.75/7
+    change = compare(now, before)
+    assert change is not None
+    assert change.difference == pytest.approx(45.0)  # the plain scores: 20 - (-25)
+    p1, d1, p2, d2 = 5.75 / 13, 3.75 / 13, 1.75 / 7, 2.75 / 7
+    v1 = ((p1 + d1) - (p1 - d1) ** 2) / 13
+    v2 = ((p2 + d2) - (p2 - d2) ** 2) / 7
+    centre = 100 * ((p1 - d1) - (p2 - d2))
+    half = 100 * 1.96 * math.sqrt(v1 + v2)
+    assert change.interval.low == pytest.approx(centre - half)
+    assert change.interval.high == pytest.approx(centre + half)
+    assert not change.significant  # about -55 to +105
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "significant"),
+    [(0.0, 30.0, False), (-30.0, 0.0, False), (0.001, 30.0, True), (-30.0, -0.001, True)],
+)
+def test_an_interval_that_ends_at_zero_does_not_exclude_it(
+    low: float, high: float, significant: bool
 ) -> None:
-    assert NpsChange(difference=difference, margin=20.0).significant is significant
+    assert Interval(low, high).excludes_zero is significant
 
 
 def test_a_large_change_on_many_answers_is_beyond_noise() -> None:
-    now = NpsSummary(promoters=60, passives=30, detractors=10)  # NPS 50, var 10000*0.45/100 = 45
-    before = NpsSummary(promoters=30, passives=30, detractors=40)  # NPS -10, var 69
+    now = NpsSummary(promoters=60, passives=30, detractors=10)
+    before = NpsSummary(promoters=30, passives=30, detractors=40)
     change = compare(now, before)
     assert change is not None
-    assert change.margin == pytest.approx(1.96 * math.sqrt(45.0 + 69.0))  # 20.93
     assert change.significant
+    assert change.p_value < 0.05
+    assert change.interval.low > 30  # about +39 to +80 around the adjusted +59
 
 
 def test_no_change_without_answers_on_either_side() -> None:
@@ -118,27 +151,34 @@ counts = st.tuples(*(st.integers(min_value=0, max_value=500) for _ in range(3)))
 
 
 @given(counts)
-def test_margin_is_bounded(bands: tuple[int, int, int]) -> None:
+def test_the_interval_holds_the_adjusted_centre_within_100_and_matches_the_formula(
+    bands: tuple[int, int, int],
+) -> None:
     assume(sum(bands) > 0)
+    promoters, _, detractors = bands
     summary = NpsSummary(*bands)
-    assert summary.margin is not None
-    # The variance of a difference of shares never exceeds 100^2 / n (p + d = 1, p = d).
-    assert 0.0 <= summary.margin <= 1.96 * 100.0 / math.sqrt(summary.responses) + 1e-9
+    interval = summary.interval
+    assert interval is not None
+    centre = 100 * adjusted_shares(promoters, detractors, summary.responses).centre
+    assert -100.0 <= interval.low <= centre <= interval.high <= 100.0
+    assert interval.low < interval.high  # never "± 0", however unanimous
+    low, high = interval_by_the_formula(promoters, detractors, summary.responses)
+    assert (interval.low, interval.high) == (pytest.approx(low), pytest.approx(high))
 
 
 @given(counts, st.integers(min_value=2, max_value=20))
-def test_more_answers_in_the_same_proportions_shrink_the_margin(
+def test_more_answers_in_the_same_proportions_narrow_the_interval(
     bands: tuple[int, int, int], factor: int
 ) -> None:
     assume(sum(bands) > 0)
-    small = NpsSummary(*bands)
-    large = NpsSummary(*(count * factor for count in bands))
-    assert small.margin is not None and large.margin is not None
-    assert large.margin == pytest.approx(small.margin / math.sqrt(factor), abs=1e-9)
+    small = NpsSummary(*bands).interval
+    large = NpsSummary(*(count * factor for count in bands)).interval
+    assert small is not None and large is not None
+    assert large.high - large.low <= small.high - small.low + 1e-9
 
 
 @given(counts, counts)
-def test_change_is_antisymmetric_with_one_margin(
+def test_change_is_antisymmetric_with_one_interval(
     first: tuple[int, int, int], second: tuple[int, int, int]
 ) -> None:
     assume(sum(first) > 0 and sum(second) > 0)
@@ -146,5 +186,8 @@ def test_change_is_antisymmetric_with_one_margin(
     backward = compare(NpsSummary(*second), NpsSummary(*first))
     assert forward is not None and backward is not None
     assert forward.difference == pytest.approx(-backward.difference)
-    assert forward.margin == pytest.approx(backward.margin)
+    assert forward.interval.low == pytest.approx(-backward.interval.high)
     assert forward.significant == backward.significant
+    # The p-value and the interval tell the same story (away from the boundary's rounding).
+    assume(min(abs(forward.interval.low), abs(forward.interval.high)) > 1e-6)
+    assert (forward.p_value < 0.05) is forward.significant

@@ -2,10 +2,10 @@
 
 Data set (week of Monday 16 November 2026 in Moscow, the harness's time zone):
 - this week: Ivan 10, 9, 9, 7, 3 and Olga 0 answered -> 3 promoters, 1 passive, 2 detractors of 6,
-  NPS (3 - 2) / 6 = 16.7; p = 1/2, d = 1/3: margin 1.96 * sqrt(10000 * (5/6 - 1/36) / 6) = 71.8;
+  NPS (3 - 2) / 6 = 16.7, shown 17, 95% interval -44 to 66 (adjusted Wald, tests/core/test_nps.py);
   one more survey sent and never answered: 7 sent, 6 answered, 86%;
-- the week before: one 10, NPS 100 with no variance: the change of -83.3 has the margin 71.8 and
-  is beyond noise;
+- the week before: one 10, NPS 100: the change of -83 has the interval -106 to +78, within noise
+  (one answer the week before cannot show a change);
 - alerts: the 3 was contacted after 2 hours, resolved and recovered; the 0 is still open.
 """
 
@@ -122,16 +122,16 @@ async def test_weekly_digest_posts_text_chart_and_csv_in_order_once(harness: Har
     assert "<blockquote>Никто не ответил &lt;b&gt;</blockquote>" in (text.text or "")
     body = html.unescape(re.sub(r"</?\w+>", "", text.text or ""))  # the words, without markup
     assert "Nov 16, 2026 – Nov 22, 2026" in body
-    assert "NPS: 16.7 ± 71.8" in body
-    assert "Change vs previous period: -83.3 ± 71.8, beyond noise" in body
+    assert "NPS: 17, 95% interval -44 to 66" in body
+    assert "Change vs previous period: -83 (95% interval -106 to +78), within noise" in body
     assert "6 responses (previous period: 1)" in body
     assert "3 promoters (50%)" in body and "2 detractors (33%)" in body
     assert "Scores 0 to 10: 1 · 0 · 0 · 1 · 0 · 0 · 0 · 1 · 0 · 2 · 1" in body
     assert "7 surveys sent" in body and "Response rate: 86% (6 of 7 answered)" in body
-    # Ivan has 5 answers (3 P, 1 D: NPS 40, margin 1.96 * sqrt(10000 * 0.64 / 5) = 70.1);
-    # Olga's single answer is folded into "other".
-    assert "1. Ivan: 40.0 ± 70.1 (5 answers)" in body
-    assert "Other: 1 group under 5 answers, -100.0 ± 0.0 (1 answer)" in body
+    # Ivan has 5 answers (3 P, 1 D: NPS 40, -30 to 80); Olga's single answer is folded into
+    # "other": the rest Ivan is compared with, which six answers cannot tell apart from him.
+    assert "By agent: no group differs from the rest beyond noise (1 group compared)" in body
+    assert "Ivan" not in body and "1. " not in body
     assert "2 detractors alerted: 1 taken, 1 resolved" in body
     assert "Median time to first contact: 2 hours" in body
     assert "1 case still open at the end of the period" in body
@@ -165,8 +165,8 @@ async def test_on_demand_digest_summary_and_export(harness: Harness) -> None:
     assert week == last_full_week(MONDAY_9_MSK, harness.settings.tz)
 
     summary = await digest.summary(week)
-    assert "NPS: <b>16.7</b> ± 71.8" in summary
-    assert "beyond noise" in summary
+    assert "NPS: <b>17</b>, 95% interval -44 to 66" in summary
+    assert "within noise" in summary
 
     await digest.send_digest(MANAGERS, week)
     await digest.send_digest(MANAGERS, week)  # on demand: no once-per-period guard

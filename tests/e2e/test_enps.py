@@ -5,7 +5,7 @@ Round of 23 November 2026, 10:00 in Moscow (07:00 UTC; monthly), open 7 days, re
 - seven members: six open the link, one is added by id and never started the bot;
 - scores 10, 9, 9, 7, 3 from five members, the sixth never answers:
   3 promoters, 1 passive, 1 detractor of 5 -> eNPS (3 - 1) / 5 = 40.0;
-  p = 0.6, d = 0.2: margin 1.96 * sqrt(10000 * ((0.8) - 0.4^2) / 5) = 1.96 * sqrt(1280) = 70.1;
+  95% interval -30 to 80 (adjusted Wald: n' = 8, p' = 3.75/8, d' = 1.75/8);
   response rate 5 of the 6 the question reached = 83%; one member not reachable;
 - two comments, fewer than the minimum of 5: held back.
 
@@ -100,7 +100,7 @@ def check_digest(digest: SentMessage) -> None:
     assert "Nov 23, 2026 – Nov 30, 2026" in body
     assert "Response rate: 83% (5 of 6 answered)" in body
     assert "1 member could not be reached" in body
-    assert "eNPS: 40.0 ± 70.1" in body
+    assert "eNPS: 40, 95% interval -30 to 80" in body
     assert "No previous round to compare with" in body
     assert "3 promoters (60%)" in body and "1 passive (20%)" in body
     assert "1 detractor (20%)" in body

@@ -29,7 +29,7 @@ async def test_managers_ask_for_numbers_digest_and_files_in_their_chat(harness: 
 
     await boss.send_text(f"/nps {WEEK}", chat_id=MANAGERS)
     summary = await harness.fake.wait_for(lambda m: "NPS:" in m.content, chat_id=MANAGERS)
-    assert "NPS: 16.7 ± 71.8" in words(summary.text)  # (3 - 2) / 6 and its margin, by hand
+    assert "NPS: 17, 95% interval -44 to 66" in words(summary.text)  # (3 - 2) / 6, by hand
 
     await boss.send_text("/nps yesterday-ish", chat_id=MANAGERS)
     error = await harness.fake.wait_for(
@@ -68,4 +68,4 @@ async def test_managers_ask_for_numbers_digest_and_files_in_their_chat(harness: 
     # A listed manager may use the commands in a private chat with the bot too.
     await boss.send_text(f"/nps {WEEK}")
     private = await boss.wait_for_bot_message(lambda m: "NPS:" in m.content)
-    assert "16.7" in private.content
+    assert "NPS: 17, 95% interval -44 to 66" in words(private.text)

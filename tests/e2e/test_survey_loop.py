@@ -110,6 +110,7 @@ async def test_detractor_loop_with_restart_between_score_and_comment(harness: Ha
     assert "What went wrong?" in (closed_prompt.text or "")
     stored = await stored_survey(harness, survey_id)
     assert (stored.status, stored.score, stored.comment) == ("completed", 5, "<b>Slow</b> & rude")
+    assert stored.themes == "speed;attitude"  # tagged as it was stored (bot.themes)
     assert stored.answered_at is not None and stored.answered_at.tzinfo is UTC
 
     # Later text from the client is not taken as another comment. Updates are handled in order,

@@ -79,7 +79,7 @@ async def test_too_few_answers_hide_everything_and_leave_the_customer_digest_alo
         after = await services.digest.build(week)
         assert (after.responses, after.nps) == (before.responses, before.nps) == (1, 100.0)
         summary = await services.digest.summary(week)
-        assert "<b>100.0</b>" in summary
+        assert "NPS: <b>100</b>" in summary
         export = (await services.digest.export(week, "csv")).decode("utf-8-sig")
         assert len(export.strip().splitlines()) == 2  # the header and the customer's one answer
         assert await world.calls(MANAGERS) == []  # the client's 9 alerts nobody, nor the 0

@@ -39,7 +39,7 @@ def test_below_the_minimum_only_participation_is_shown() -> None:
     assert "Scores and comments are shown from 5 answers on." in text
     assert "Response rate: <b>50%</b> (4 of 8 answered)" in text
     assert "eNPS" not in text  # no score line
-    assert "±" not in text and "Scores 0 to 10" not in text and "only one" not in text
+    assert "interval" not in text and "Scores 0 to 10" not in text and "only one" not in text
 
 
 def test_a_reportable_round_shows_score_change_bands_and_escaped_comments() -> None:
@@ -47,8 +47,9 @@ def test_a_reportable_round_shows_score_change_bands_and_escaped_comments() -> N
     text = render(report([10, 10, 9, 9, 0], many, previous=[10, 0, 0, 0, 0]))
     assert "<b>Employee NPS: staff &lt;core&gt;</b>" in text
     assert "Jan 1, 2027 – Jan 8, 2027" in text
-    assert "eNPS: <b>60.0</b>" in text
-    assert "Change vs previous round: <b>+120.0</b>" in text and "beyond noise" in text
+    assert "eNPS: <b>60</b>, 95% interval -19 to 94" in text
+    # Five answers against five: even +120 is within noise once the interval is honest.
+    assert "Change vs previous round: <b>+120</b> (95% interval -5 to +155), within noise" in text
     assert "4 promoters (80%)" in text and "0 passives (0%)" in text
     assert "<blockquote>comment 0 &amp; more</blockquote>" in text
     assert text.count("<blockquote>") == 5

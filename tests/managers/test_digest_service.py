@@ -165,7 +165,7 @@ async def test_the_scores_clients_gave_in_the_week_make_mondays_digest(database_
         digest = await digest_text(bench)
 
     assert posted.outcome is PostOutcome.QUEUED
-    assert "33.3" in digest  # (2 promoters - 1 detractor) / 3 answers
+    assert "NPS: <b>33</b>" in digest  # (2 promoters - 1 detractor) / 3 answers
     assert "3 responses" in digest
 
 
@@ -193,7 +193,7 @@ async def test_a_monthly_digest_missed_over_a_long_outage_reports_the_month_befo
 
     assert caught_up.outcome is PostOutcome.QUEUED
     assert "Nov 1, 2026 – Nov 30, 2026" in digest  # the month before the run
-    assert "-100.0" in digest  # its one answer, a 3
+    assert "NPS: <b>-100</b>" in digest  # its one answer, a 3
 
 
 async def test_a_fresh_install_has_no_digest_to_catch_up(database_url: str) -> None:

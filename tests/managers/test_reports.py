@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from bot.managers.reports import ManagerCommands
 from bot.services import Services, build_services
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxMessage
+from tests.report.helpers import insert_surveys
 
 MANAGERS = -100500
 BOSS = 7001
@@ -123,3 +125,28 @@ async def test_a_database_outage_is_left_to_the_outage_policy(
     with pytest.raises(OperationalError):  # retried by OutagePolicy, not answered with "sorry"
         await services.commands.run("nps", ManagerCommands.nps, chat_id=MANAGERS, args=["7d"])
     assert await replies(services) == []
+
+
+async def test_themes_answers_with_the_themes_of_the_periods_comments(services: Services) -> None:
+    now = services.digest.clock()
+    day = timedelta(days=1)
+    rows: list[dict[str, object]] = [
+        {"ticket": f"S-{n}", "sent_at": now - 3 * day, "answered_at": now - 2 * day,
+         "score": 1, "comment": "ждал неделю", "commented_at": now - 2 * day, "themes": "speed"}
+        for n in range(12)
+    ] + [
+        {"ticket": f"P-{n}", "sent_at": now - 3 * day, "answered_at": now - 2 * day,
+         "score": 10, "comment": "thanks", "commented_at": now - 2 * day, "themes": ""}
+        for n in range(12)
+    ]  # fmt: skip
+    await insert_surveys(services.engine, rows)
+
+    await services.commands.run("themes", ManagerCommands.themes, chat_id=MANAGERS, args=["7d"])
+
+    (reply,) = await replies(services)
+    if services.settings.language == "ru":
+        assert "<b>Темы комментариев</b>" in reply and "<b>Скорость</b>: -" in reply
+        assert "Сверх шума" in reply and "24 ответа с комментарием" in reply
+    else:
+        assert "<b>Themes of the comments</b>" in reply and "<b>Speed</b>: -" in reply
+        assert "Beyond noise" in reply and "24 answers with a comment" in reply

@@ -170,9 +170,10 @@ async def test_built_digest_by_hand(engine: AsyncEngine) -> None:
     assert [c.ticket for c in built.comments] == ["w4", "p2", "w3", "w1"]
     assert [c.text for c in built.comments] == ["ok", "later thought", "Slow", "Great"]
     agents = {g.name: g.responses for g in built.breakdowns[0].groups}
-    other = built.breakdowns[0].other
-    assert agents == {}  # bob (w1, w2, p2), Bob, cid and not set: every group is under 5
-    assert other is not None and (other.responses, built.breakdowns[0].other_groups) == (7, 4)
+    other, not_set = built.breakdowns[0].other, built.breakdowns[0].not_set
+    assert agents == {}  # bob (w1, w2, p2), Bob and cid: every named group is under 5
+    assert other is not None and (other.responses, built.breakdowns[0].other_groups) == (5, 3)
+    assert not_set is not None and not_set.responses == 2  # w4 and w5: never folded or compared
     assert [p.summary for p in built.trend] == [
         NpsSummary(promoters=0, passives=0, detractors=1),  # e1
         NpsSummary(promoters=1, passives=0, detractors=0),  # e2; e3 is before the trend
@@ -191,13 +192,15 @@ async def test_groups_merge_names_that_differ_by_white_space(engine: AsyncEngine
 
     built = await build_period_digest(engine, period=WEEK, previous=PREVIOUS_WEEK, min_group_size=1)
 
-    agents = {g.name: (g.responses, g.promoters, g.detractors) for g in built.breakdowns[0].groups}
+    def named(index: int) -> dict[str | None, tuple[int, int, int]]:
+        breakdown = built.breakdowns[index]
+        groups = [*breakdown.groups, *([breakdown.not_set] if breakdown.not_set else [])]
+        return {g.name: (g.responses, g.promoters, g.detractors) for g in groups}
+
     # None is "not set": w4 (None) and w5 ("") together.
-    assert agents == {"bob": (3, 2, 1), "Bob": (1, 0, 1), "cid": (1, 0, 1), None: (2, 0, 1)}
-    companies = {g.name: g.responses for g in built.breakdowns[2].groups}
-    assert companies == {"ACME": 2, None: 5}
-    teams = {g.name: g.responses for g in built.breakdowns[1].groups}
-    assert teams == {"tier-1": 4, None: 3}
+    assert named(0) == {"bob": (3, 2, 1), "Bob": (1, 0, 1), "cid": (1, 0, 1), None: (2, 0, 1)}
+    assert {name: counts[0] for name, counts in named(2).items()} == {"ACME": 2, None: 5}
+    assert {name: counts[0] for name, counts in named(1).items()} == {"tier-1": 4, None: 3}
     assert built.trend == ()
 
 

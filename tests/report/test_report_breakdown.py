@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.groups import Standing
 from bot.report.breakdown import compute_breakdown
 from bot.report.period import compute_digest
 
@@ -18,7 +19,7 @@ def answers(rows: list[tuple[str | None, int]]) -> list[dict[str, object]]:
 
 
 # ann: 10, 9, 9, 7, 3 -> 3P 1D of 5, NPS 40; bob: 10, 10, 10, 9, 9, 8 -> 5P of 6, NPS 83.3;
-# cid: 0, 2 (NPS -100) and not set: 9 -> both folded, 1P 2D of 3, NPS -33.3.
+# cid: 0, 2 (NPS -100) is folded; not set: 9 is listed apart, never folded or compared.
 ROWS = [
     *[("ann", s) for s in (10, 9, 9, 7, 3)],
     *[("bob", s) for s in (10, 10, 10, 9, 9, 8)],
@@ -28,7 +29,7 @@ ROWS = [
 ]
 
 
-def test_groups_are_ranked_and_small_ones_folded() -> None:
+def test_groups_are_listed_by_size_and_small_ones_folded() -> None:
     frame = make_frame(answers(ROWS))
     breakdown = compute_breakdown(frame, "agent", min_group_size=5)
 
@@ -37,22 +38,46 @@ def test_groups_are_ranked_and_small_ones_folded() -> None:
         ("ann", 5, 40.0),
     ]
     assert breakdown.other is not None
-    assert (breakdown.other.responses, breakdown.other_groups) == (3, 2)
-    assert breakdown.other.nps == pytest.approx(-100 / 3)
-    # ann: p = 0.6, d = 0.2 -> 1.96 * sqrt(10000 * (0.8 - 0.16) / 5) = 70.1
-    assert breakdown.groups[1].margin == pytest.approx(70.12, abs=0.01)
+    assert (breakdown.other.responses, breakdown.other_groups) == (2, 1)
+    assert breakdown.other.nps == -100.0
+    assert breakdown.not_set is not None and breakdown.not_set.responses == 1
+    # ann: n' = 8, p' = 3.75 / 8, d' = 1.75 / 8: 25 ± 1.96 * sqrt((0.6875 - 0.0625) / 8) = 25 ± 54.8
+    interval = breakdown.groups[1].interval
+    assert (interval.low, interval.high) == (
+        pytest.approx(-29.78, abs=0.01),
+        pytest.approx(79.78, abs=0.01),
+    )
+    # Thirteen answers cannot tell 83 from 40 beyond noise: nobody is marked.
+    assert [g.standing for g in breakdown.groups] == [Standing.WITHIN_NOISE] * 2
+    assert breakdown.marked == ()
 
 
-def test_a_lower_minimum_ranks_every_group_and_names_the_unset_one() -> None:
+def test_a_lower_minimum_compares_every_named_group_but_never_the_unset_one() -> None:
     breakdown = compute_breakdown(make_frame(answers(ROWS)), "agent", min_group_size=1)
 
-    # not set (one 9: NPS 100), bob 83.3, ann 40, cid -100
-    assert [g.name for g in breakdown.groups] == [None, "bob", "ann", "cid"]
+    assert [g.name for g in breakdown.groups] == ["bob", "ann", "cid"]
     assert breakdown.other is None
+    assert breakdown.not_set is not None and breakdown.not_set.standing is Standing.WITHIN_NOISE
 
 
-def test_ties_go_to_the_larger_group() -> None:
-    rows = [("b", 10)] * 2 + [("a", 10)] * 3
+def test_groups_beyond_noise_are_marked_above_and_below_the_rest() -> None:
+    rows = [
+        *[("ann", 10)] * 40,
+        *[("ann", 8)] * 10,
+        *[("bob", 0)] * 40,
+        *[("bob", 8)] * 10,
+        *[("cid", s) for s in (10, 8, 3) * 10],
+        *[(None, 0)] * 30,  # not set: the worst of all, and never marked
+    ]
+    breakdown = compute_breakdown(make_frame(answers(rows)), "agent", min_group_size=5)
+
+    standing = {g.name: g.standing for g in breakdown.groups}
+    assert standing == {"ann": Standing.ABOVE, "bob": Standing.BELOW, "cid": Standing.WITHIN_NOISE}
+    assert [g.name for g in breakdown.marked] == ["ann", "bob"]
+
+
+def test_equal_sizes_go_by_name() -> None:
+    rows = [("b", 10)] * 3 + [("a", 0)] * 3
     breakdown = compute_breakdown(make_frame(answers(rows)), "agent", min_group_size=1)
     assert [g.name for g in breakdown.groups] == ["a", "b"]
 

@@ -78,7 +78,7 @@ def weeks_with(counts: list[tuple[int, int, int]]) -> list[TrendPoint]:
     return [TrendPoint(week, NpsSummary(*c)) for week, c in zip(weeks, counts, strict=True)]
 
 
-def test_chart_draws_the_margin_as_a_band_around_nps() -> None:
+def test_chart_draws_the_interval_as_a_band_and_labels_whole_numbers() -> None:
     points = weeks_with([(6, 2, 2), (3, 3, 4), (0, 0, 0), (5, 0, 5)])
     figure = trend_figure(points, tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
     top, _bottom = figure.axes
@@ -88,17 +88,22 @@ def test_chart_draws_the_margin_as_a_band_around_nps() -> None:
     assert nps[:2] == [40.0, -10.0] and math.isnan(nps[2]) and nps[3] == 0.0
     (band,) = top.collections[:1]
     ys = band.get_paths()[0].vertices[:, 1]
-    first, second = points[0].summary, points[1].summary
-    assert first.margin is not None and second.margin is not None
-    # The band runs from NPS - margin to NPS + margin over the first two weeks.
-    assert min(ys) == pytest.approx(min(40 - first.margin, -10 - second.margin))
-    assert max(ys) == pytest.approx(max(40 + first.margin, -10 + second.margin))
-    # The last week stands alone after an empty one: its band is an error bar of its margin.
+    first, second = points[0].summary.interval, points[1].summary.interval
+    assert first is not None and second is not None
+    # The band runs between the ends of the adjusted intervals over the first two weeks.
+    assert min(ys) == pytest.approx(min(first.low, second.low))
+    assert max(ys) == pytest.approx(max(first.high, second.high))
+    # The last week stands alone after an empty one: its band is an error bar of its interval,
+    # which is not centred on the NPS, so the bar runs between the interval's own ends.
     (bar,) = [c for c in top.containers if isinstance(c, ErrorbarContainer)]
     (segment,) = bar.lines[2][0].get_segments()
-    last = points[3].summary
-    assert last.margin is not None
-    assert [tuple(p) for p in segment] == [(3, -last.margin), (3, last.margin)]
+    last = points[3].summary.interval
+    assert last is not None
+    assert [tuple(p) for p in segment] == [
+        (3, pytest.approx(last.low)),
+        (3, pytest.approx(last.high)),
+    ]
+    assert [text.get_text() for text in top.texts] == ["40", "-10", "0"]
 
 
 def test_chart_stacks_detractors_passives_and_promoters_to_100_percent() -> None:
@@ -114,3 +119,19 @@ def test_chart_stacks_detractors_passives_and_promoters_to_100_percent() -> None
     assert spans == [(0, 20.0), (20.0, 20.0), (40.0, 60.0)]
     assert [bars[1].get_height() for bars in (detractors, passives, promoters)] == [0, 0, 0]
     assert sum(bars[2].get_height() for bars in (detractors, passives, promoters)) == 100.0
+
+
+def test_a_lone_single_answer_whose_nps_lies_outside_its_interval_still_draws() -> None:
+    # One promoter: NPS 100, but the adjusted interval runs from -49 to 98.5.
+    points = weeks_with([(0, 0, 0), (1, 0, 0), (0, 0, 0)])
+    figure = trend_figure(points, tz=MOSCOW, translator=gettext.NullTranslations(), language="en")
+    top, _bottom = figure.axes
+    (bar,) = [c for c in top.containers if isinstance(c, ErrorbarContainer)]
+    (segment,) = bar.lines[2][0].get_segments()
+    interval = points[1].summary.interval
+    assert interval is not None and interval.high < 100
+    assert [tuple(p) for p in segment] == [
+        (1, pytest.approx(interval.low)),
+        (1, pytest.approx(interval.high)),
+    ]
+    assert [text.get_text() for text in top.texts] == ["100"]

@@ -25,7 +25,7 @@ async def seed(engine: AsyncEngine) -> None:
         [
             {"ticket": "T-1", "sent_at": at(7, 9), "answered_at": at(7, 10), "score": 9,
              "agent": "ann", "team": "L1", "company": "ACME", "channel": "chat",
-             "comment": "Спасибо, всё быстро"},
+             "comment": "Спасибо, всё быстро", "themes": "speed"},
             {"ticket": "T-2", "sent_at": at(7, 9), "answered_at": at(8, 10), "score": 3,
              "comment": "=HYPERLINK(\"http://evil\")"},
             {"ticket": "T-3", "sent_at": at(7, 9), "answered_at": at(9, 10), "score": 7},
@@ -54,11 +54,12 @@ async def test_csv_export(engine: AsyncEngine) -> None:
     assert rows[1] == [
         rows[1][0], "T-1", "customer-1", "ann", "L1", "ACME", "chat",
         "2025-01-07T12:00:00+03:00", "2025-01-07T13:00:00+03:00", "9", "promoter",
-        "Спасибо, всё быстро",
+        "Спасибо, всё быстро", "speed",
     ]  # fmt: skip
     assert [row[1] for row in rows[1:]] == ["T-1", "T-2", "T-3"]
     assert [row[10] for row in rows[1:]] == ["promoter", "detractor", "passive"]
     assert rows[2][11] == '\'=HYPERLINK("http://evil")'  # no formula from a client
+    assert [row[12] for row in rows[1:]] == ["speed", "", ""]  # themes; none, or not tagged
     assert await count_responses(engine, WEEK) == 3
 
 

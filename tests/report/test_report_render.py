@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.groups import Standing
 from bot.core.nps import NpsSummary
 from bot.core.periods import last_full_week
 from bot.i18n import Translator, translator
@@ -50,9 +51,10 @@ def comment(number: int, text: str = "Fine", *, ticket: str | None = None) -> Di
 def digest(**changes: object) -> WeeklyDigest:
     """10 answers (5/2/3, NPS 20) against 8 (3/3/2, NPS 12.5); 9 of 12 sent surveys answered.
 
-    Scores 10, 10, 9, 9, 9, 8, 7, 6, 3, 0. Margin: 1.96 * sqrt(10000 * (0.8 - 0.04) / 10) = 54.0;
-    previous variance 10000 * (0.625 - 0.015625) / 8 = 761.72, so the change of +7.5 has the
-    margin 1.96 * sqrt(760 + 761.72) = 76.5: within noise.
+    Scores 10, 10, 9, 9, 9, 8, 7, 6, 3, 0. Adjusted Wald: n' = 13, p' = 5.75/13, d' = 3.75/13,
+    interval -30 to 61; the week before n' = 11, p' = 3.75/11, d' = 2.75/11, so the change of
+    +7.5 (shown +8) has the interval -58 to +71: within noise (tests/core/test_nps.py checks the
+    arithmetic itself).
     """
     base = WeeklyDigest(
         period=PERIOD,
@@ -108,8 +110,8 @@ def test_english_html_digest() -> None:
         "<b>NPS digest</b>\n"
         "Jan 6, 2025 – Jan 12, 2025\n"
         "\n"
-        "NPS: <b>20.0</b> ± 54.0\n"
-        "Change vs previous period: <b>+7.5</b> ± 76.5, within noise\n"
+        "NPS: <b>20</b>, 95% interval -30 to 61\n"
+        "Change vs previous period: <b>+8</b> (95% interval -58 to +71), within noise\n"
         "10 responses (previous period: 8)\n"
         "5 promoters (50%)\n"
         "2 passives (20%)\n"
@@ -130,8 +132,8 @@ def test_english_html_digest() -> None:
 
 
 def test_a_change_beyond_noise_says_so() -> None:
-    # 100 answers 60/30/10 (NPS 50, var 45) against 100 answers 30/30/40 (NPS -10, var 69):
-    # +60 with the margin 1.96 * sqrt(114) = 20.9.
+    # 100 answers 60/30/10 (NPS 50) against 100 answers 30/30/40 (NPS -10): +60, interval +38
+    # to +79.
     text = render_digest(
         digest(
             responses=100,
@@ -147,8 +149,8 @@ def test_a_change_beyond_noise_says_so() -> None:
         html=False,
     )
 
-    assert "NPS: 50.0 ± 13.1\n" in text  # 1.96 * sqrt(10000 * (0.7 - 0.25) / 100)
-    assert "Change vs previous period: +60.0 ± 20.9, beyond noise" in text
+    assert "NPS: 50, 95% interval 35 to 62\n" in text
+    assert "Change vs previous period: +60 (95% interval +38 to +79), beyond noise" in text
 
 
 def test_english_singular_forms() -> None:
@@ -167,8 +169,8 @@ def test_english_singular_forms() -> None:
 
 
 def test_russian_plural_forms_and_number_format() -> None:
-    # 21 answers 1/3/17: NPS -76.2, margin 1.96 * sqrt(131.74) = 22.5; change -88.7 with the
-    # margin 1.96 * sqrt(131.74 + 761.72) = 58.6.
+    # 21 answers 1/3/17: NPS -76.2 (shown -76), interval -91 to -42; change -88.7 (shown -89),
+    # interval -127 to -25: a difference of two NPS can reach 200.
     text = render_digest(
         digest(
             responses=21,
@@ -186,8 +188,11 @@ def test_russian_plural_forms_and_number_format() -> None:
     )
 
     assert text.startswith("<b>Дайджест NPS</b>\n6 янв. 2025")
-    assert "NPS: <b>-76,2</b> ± 22,5" in text
-    assert "Изменение к прошлому периоду: <b>-88,7</b> ± 58,6, больше шума" in text
+    assert "NPS: <b>-76</b>, 95%-й интервал от -91 до -42" in text
+    assert (
+        "Изменение к прошлому периоду: <b>-89</b> (95%-й интервал от -127 до -25), сверх шума"
+        in text
+    )
     assert "21 ответ (в прошлом периоде: 8)" in text
     assert "1 промоутер (5\xa0%)" in text
     assert "3 нейтральных (14\xa0%)" in text
@@ -220,11 +225,14 @@ def test_no_previous_answers() -> None:
         language="en",
     )
 
-    assert "NPS: <b>20.0</b> ± 54.0\nPrevious period: no answers to compare with\n" in text
+    assert (
+        "NPS: <b>20</b>, 95% interval -30 to 61\nPrevious period: no answers to compare with\n"
+        in text
+    )
 
 
 def test_no_change_has_no_sign() -> None:
-    # The same counts twice: a change of 0 with the margin 1.96 * sqrt(2 * 760) = 76.4.
+    # The same counts twice: a change of 0, interval -65 to +65.
     text = render_digest(
         digest(previous_bands=NpsSummary(promoters=5, passives=2, detractors=3)),
         tz=MOSCOW,
@@ -233,7 +241,7 @@ def test_no_change_has_no_sign() -> None:
         html=False,
     )
 
-    assert "Change vs previous period: 0.0 ± 76.4, within noise" in text  # 1.96*sqrt(2*760)
+    assert "Change vs previous period: 0 (95% interval -65 to +65), within noise" in text
 
 
 def test_period_without_answers_says_so() -> None:
@@ -245,7 +253,7 @@ def test_period_without_answers_says_so() -> None:
     )
 
     assert "<b>No answers in this period</b>" in text
-    assert "Previous period: NPS 12.5 from 8 responses" in text
+    assert "Previous period: NPS 13 from 8 responses" in text  # 12.5, halves away from zero
     assert "Response rate: <b>0%</b> (0 of 3 answered)" in text
     assert "nan" not in text.lower()
     assert "promoter" not in text
@@ -308,7 +316,7 @@ def test_plain_mode_has_no_tags_and_no_escaping() -> None:
     assert TAG.search(text) is None
     assert "&amp;" not in text
     assert "Score 1 · ticket A&B\n> <script>&\n> second line" in text
-    assert "Change vs previous period: +7.5 ± 76.5, within noise" in text
+    assert "Change vs previous period: +8 (95% interval -58 to +71), within noise" in text
 
 
 def test_long_comment_is_cut_only_in_the_display() -> None:
@@ -385,18 +393,20 @@ def test_bad_limits_are_refused(field: str, value: int) -> None:
         )
 
 
-def test_breakdown_ranks_and_folds_small_groups() -> None:
-    # ann 6 answers 4P/1D (NPS 50, margin 1.96*sqrt(10000*(5/6 - 1/4)/6) = 61.1); bob 5 answers
-    # 1P/3D (NPS -40, margin 1.96*sqrt(10000*(0.8 - 0.16)/5) = 70.1); two groups of 2 folded:
-    # 1P/0D and 0P/1D -> 4 answers, NPS 0, margin 1.96*sqrt(10000*0.5/4) = 69.3.
+def test_a_breakdown_marks_only_groups_beyond_noise_and_lists_not_set_last() -> None:
+    # ann 6 answers 4P/1D (NPS 50, -18 to 84), bob 5 answers 1P/3D (NPS -40, -80 to 30); two
+    # groups of 2 folded: 1P/1D of 4 (NPS 0, -52 to 52); not set 5P of 5 (NPS 100, 17 to 100).
     agents = Breakdown(
         "agent",
         (
-            GroupScore("ann", responses=6, promoters=4, detractors=1),
-            GroupScore("bob", responses=5, promoters=1, detractors=3),
+            GroupScore("ann", responses=6, promoters=4, detractors=1, standing=Standing.ABOVE),
+            GroupScore("bob", responses=5, promoters=1, detractors=3, standing=Standing.BELOW),
+            GroupScore("cid", responses=15, promoters=6, detractors=5),
+            GroupScore("dan", responses=5, promoters=2, detractors=2),
         ),
         other=GroupScore(None, responses=4, promoters=1, detractors=1),
         other_groups=2,
+        not_set=GroupScore(None, responses=5, promoters=5, detractors=0),
     )
     lonely_team = Breakdown("team", (GroupScore("tier-1", 15, 6, 5),))  # nothing to compare
 
@@ -410,17 +420,40 @@ def test_breakdown_ranks_and_folds_small_groups() -> None:
 
     assert (
         "By agent\n"
-        "1. ann: 50.0 ± 61.1 (6 answers)\n"
-        "2. bob: -40.0 ± 70.1 (5 answers)\n"
-        "Other: 2 groups under 5 answers, 0.0 ± 69.3 (4 answers)"
+        "ann: NPS 50, 95% interval -18 to 84 (6 answers), above the rest\n"
+        "bob: NPS -40, 95% interval -80 to 30 (5 answers), below the rest\n"
+        "2 more groups within noise of the rest\n"
+        "Other: 2 groups under 5 answers, NPS 0, 95% interval -52 to 52 (4 answers)\n"
+        "Not set: NPS 100, 95% interval 17 to 100 (5 answers)"
     ) in text
     assert "By team" not in text
+    assert "1." not in text and "cid" not in text  # no ranking, and no list of the unmarked
 
 
-def test_a_long_ranking_shows_both_ends() -> None:
-    groups = tuple(GroupScore(f"g{n}", 5, 5 - n % 6, 0) for n in range(10))
+def test_a_breakdown_where_nothing_differs_says_so_in_one_line() -> None:
+    groups = (GroupScore("ann", 6, 4, 1), GroupScore("bob", 5, 1, 3))
+    breakdown = Breakdown("agent", groups, not_set=GroupScore(None, 5, 5, 0))
+    english = render_digest(
+        digest(breakdowns=(breakdown,)), tz=MOSCOW, translator=ENGLISH, language="en", html=False
+    )
+    russian_text = render_digest(
+        digest(breakdowns=(breakdown,)), tz=MOSCOW, translator=russian(), language="ru", html=False
+    )
+
+    block = english.split("\n\n")
+    assert "By agent: no group differs from the rest beyond noise (2 groups compared)" in block
+    assert "ann" not in english and "Not set" not in english
+    assert (
+        "По агентам: ни одна группа не отличается от остальных сверх шума (сравнены 2 группы)"
+        in russian_text
+    )
+
+
+def test_many_groups_beyond_noise_show_at_most_three_each_way() -> None:
+    above = [GroupScore(f"up{n}", 50 + n, 40, 0, standing=Standing.ABOVE) for n in range(5)]
+    below = [GroupScore(f"down{n}", 50 + n, 0, 40 - n, standing=Standing.BELOW) for n in range(4)]
     text = render_digest(
-        digest(breakdowns=(Breakdown("channel", groups),)),
+        digest(breakdowns=(Breakdown("channel", (*above, *below)),)),
         tz=MOSCOW,
         translator=ENGLISH,
         language="en",
@@ -428,21 +461,44 @@ def test_a_long_ranking_shows_both_ends() -> None:
     )
 
     block = text.split("By channel\n")[1].split("\n\n")[0].splitlines()
-    assert [line.split(":")[0] for line in block] == ["1. g0", "2. g1", "3. g2", "…", "8. g7",
-                                                      "9. g8", "10. g9"]  # fmt: skip
+    # Above: the highest NPS first (fewer answers, same promoters); below: the lowest last.
+    assert [line.split(":")[0] for line in block] == [
+        "up0", "up1", "up2", "down2", "down1", "down0",
+        "…and 3 more groups beyond noise not shown",
+    ]  # fmt: skip
 
 
 def test_unnamed_group_and_html_escaping() -> None:
-    groups = (GroupScore(None, 5, 5, 0), GroupScore("A&B <sales>", 5, 0, 5))
+    groups = (GroupScore("A&B <sales>", 5, 0, 5, standing=Standing.BELOW),)
     text = render_digest(
-        digest(breakdowns=(Breakdown("company", groups),)),
+        digest(breakdowns=(Breakdown("company", groups, not_set=GroupScore(None, 5, 5, 0)),)),
         tz=MOSCOW,
         translator=ENGLISH,
         language="en",
     )
 
-    assert "<b>By company</b>\n1. not set: <b>100.0</b> ± 0.0 (5 answers)" in text
-    assert "2. A&amp;B &lt;sales&gt;: <b>-100.0</b>" in text
+    assert (
+        "<b>By company</b>\nA&amp;B &lt;sales&gt;: NPS <b>-100</b>, 95% interval -100 to -17"
+        in text
+    )
+    assert "Not set: NPS <b>100</b>, 95% interval 17 to 100 (5 answers)" in text
+
+
+def test_a_russian_breakdown_reads_in_russian() -> None:
+    groups = (GroupScore("Анна", 6, 4, 1, standing=Standing.ABOVE), GroupScore("Борис", 22, 5, 5))
+    text = render_digest(
+        digest(breakdowns=(Breakdown("agent", groups),)),
+        tz=MOSCOW,
+        translator=russian(),
+        language="ru",
+        html=False,
+    )
+
+    assert (
+        "По агентам\n"
+        "Анна: NPS 50, 95%-й интервал от -18 до 84 (6 ответов), выше остальных\n"
+        "Ещё 1 группа в пределах шума относительно остальных"
+    ) in text
 
 
 def test_closed_loop_in_english() -> None:
@@ -502,8 +558,8 @@ def test_summary_is_short() -> None:
     assert text == (
         "<b>Jan 6, 2025 – Jan 12, 2025</b>\n"
         "\n"
-        "NPS: <b>20.0</b> ± 54.0\n"
-        "Change vs previous period: <b>+7.5</b> ± 76.5, within noise\n"
+        "NPS: <b>20</b>, 95% interval -30 to 61\n"
+        "Change vs previous period: <b>+8</b> (95% interval -58 to +71), within noise\n"
         "10 responses (previous period: 8)\n"
         "5 promoters (50%)\n"
         "2 passives (20%)\n"

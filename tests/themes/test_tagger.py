@@ -1,0 +1,69 @@
+"""The taxonomy matches lemmas: inflected Russian, English forms, phrases and prefixes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.themes.tagger import Tagger, compile_keyword
+from bot.themes.taxonomy import builtin_taxonomy
+from bot.themes.words import lemmas
+
+TAGGER = Tagger(builtin_taxonomy())
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        ("ждал ответа", "speed"),
+        ("ждали всей семьёй", "speed"),
+        ("ожидание было долгим", "speed"),
+        ("пришлось ждать", "speed"),
+        ("грубо ответили", "attitude"),
+        ("мне нагрубили", "attitude"),
+        ("I waited an hour", "speed"),
+        ("still waiting for someone", "speed"),
+        ("the refund was processed", "price"),
+        ("Refunded twice", "price"),
+        ("the app crashed again", "product"),
+        ("проблему так и не решили", "resolution"),
+        ("отфутболили в другой отдел", "competence"),
+        ("никто не перезвонил", "communication"),
+    ],
+)
+def test_inflected_forms_match_the_same_keyword(text: str, theme: str) -> None:
+    assert theme in TAGGER.tag(text)
+
+
+def test_a_comment_can_have_two_themes_or_none() -> None:
+    assert TAGGER.tag("Refund took forever and the agent was rude") == (
+        "speed",
+        "attitude",
+        "price",
+    )
+    assert TAGGER.tag("спасибо") == ()
+    assert TAGGER.tag("") == ()
+    assert TAGGER.tag("👍👍👍 10/10") == ()
+
+
+def test_explain_names_the_words_that_matched() -> None:
+    (speed, attitude) = TAGGER.explain("Прождал 40 минут, оператор нагрубил")
+    assert (speed.theme, speed.words) == ("speed", ("прождал",))
+    assert (attitude.theme, attitude.words) == ("attitude", ("нагрубил",))
+
+
+def test_a_phrase_may_have_a_word_or_two_between_its_words() -> None:
+    assert "communication" in TAGGER.tag("nobody called me back")
+    assert "competence" in TAGGER.tag("they passed me around for a week")
+    # Too far apart is not the phrase.
+    assert "communication" not in TAGGER.tag("call the office and go back home")
+
+
+def test_a_prefix_matches_the_word_as_written_not_a_stem() -> None:
+    assert compile_keyword("helpful*")[0].text == "helpful"
+    assert "attitude" in TAGGER.tag("very helpful lady")
+    assert "attitude" not in TAGGER.tag("called the helpline")
+    assert "attitude" in TAGGER.tag("хамство и грубиянство")
+
+
+def test_words_are_letters_lowercased_with_yo_read_as_ye() -> None:
+    assert lemmas("ЁЛКИ-палки, It's 5pm! Ёжики") == ["елки-палки", "it", "s", "pm", "ежик"]
