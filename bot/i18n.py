@@ -155,15 +155,24 @@ def translator(language: str) -> Translator:
     return OverriddenTranslator(catalog, texts, plural_rule(language))
 
 
-class OverrideError(ValueError):
-    """The texts file is unreadable or wrong; the message lists every problem, one a line."""
+class FileProblemsError(ValueError):
+    """An operator's file is unreadable or wrong; the message lists every problem, one a line,
+    so all of them are fixed in one go rather than one per restart."""
+
+    kind = "file"  # what the message calls the file
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
         lines = "".join(f"\n  {problem}" for problem in problems)
-        super().__init__(f"texts file {source} has {count}:{lines}")
+        super().__init__(f"{self.kind} {source} has {count}:{lines}")
         self.source = source
         self.problems = tuple(problems)
+
+
+class OverrideError(FileProblemsError):
+    """The texts file (``NPSBOT_TEXTS_FILE``) is unreadable or wrong."""
+
+    kind = "texts file"
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,17 @@ def _side(
     return lines
 
 
+def _emerging(drivers: Drivers, t: Translator, m: Markup) -> list[str]:
+    """The words detractors have started to use, with the comments each is in."""
+    if not drivers.emerging:
+        return []
+    words = ", ".join(
+        m.line(t.gettext("%(word)s (%(count)s)"), word=m.raw(w.word), count=m.count(w.comments))
+        for w in drivers.emerging
+    )
+    return [m.line(t.gettext("New in detractors' words: %(words)s"), words=words)]
+
+
 def _untagged(drivers: Drivers, t: Translator, m: Markup) -> list[str]:
     """Comments stored before themes existed (or before the taxonomy changed) say so."""
     if not drivers.untagged:
@@ -135,12 +146,7 @@ def drivers_block(
     lines.extend(down)
     lines.extend(up)
     lines.extend(_untagged(drivers, t, m))
-    if drivers.emerging:
-        words = ", ".join(
-            m.line(t.gettext("%(word)s (%(count)s)"), word=m.raw(w.word), count=m.count(w.comments))
-            for w in drivers.emerging
-        )
-        lines.append(m.line(t.gettext("New in detractors' words: %(words)s"), words=words))
+    lines.extend(_emerging(drivers, t, m))
     return lines
 
 
@@ -184,10 +190,5 @@ def themes_block(
         )
     )
     lines.extend(_untagged(drivers, t, m))
-    if drivers.emerging:
-        words = ", ".join(
-            m.line(t.gettext("%(word)s (%(count)s)"), word=m.raw(w.word), count=m.count(w.comments))
-            for w in drivers.emerging
-        )
-        lines.append(m.line(t.gettext("New in detractors' words: %(words)s"), words=words))
+    lines.extend(_emerging(drivers, t, m))
     return lines

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from bot.i18n import SUPPORTED_LANGUAGES
+from bot.i18n import SUPPORTED_LANGUAGES, FileProblemsError
 
 THEME_ID: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")  # it goes into CSV cells and URLs
 KEYWORD_LIMIT: Final = 100  # characters of one keyword
@@ -28,15 +28,10 @@ OPERATOR_KEYS: Final = frozenset({"name", "keywords", "replace", "remove", "rena
 BUILTIN_KEYS: Final = frozenset({"name", "keywords"})
 
 
-class ThemesError(ValueError):
-    """The themes file is unreadable or wrong; the message lists every problem, one a line."""
+class ThemesError(FileProblemsError):
+    """The themes file (``NPSBOT_THEMES_FILE``) is unreadable or wrong."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-        lines = "".join(f"\n  {problem}" for problem in problems)
-        super().__init__(f"themes file {source} has {count}:{lines}")
-        self.source = source
-        self.problems = tuple(problems)
+    kind = "themes file"
 
 
 @dataclass(frozen=True, slots=True)
