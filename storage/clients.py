@@ -144,9 +144,19 @@ async def forget(session: AsyncSession, *, user_id: int, now: datetime) -> int:
     return len(survey_ids)
 
 
+QUOTED_START = 50  # characters of a comment that identify its quote in a stored digest
+
+
 def _pseudonym() -> str:
     """A helpdesk key that names no one, unique as the column requires."""
     return f"forgotten:{uuid.uuid4().hex}"
+
+
+def _as_quoted(comment: str) -> tuple[str, ...]:
+    """How a digest may hold the start of a comment: stripped, and escaped for Telegram's HTML
+    as the digest escapes it (``quote=False``: ' and " stay), or as typed in a plain one."""
+    start = comment.strip()[:QUOTED_START]
+    return (html.escape(start, quote=False), start) if start else ()
 
 
 async def _erase_quotes(session: AsyncSession, comments: list[str]) -> None:
@@ -156,5 +166,5 @@ async def _erase_quotes(session: AsyncSession, comments: list[str]) -> None:
     digests = await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "digest"))
     for row in digests.all():
         text = str(row.payload.get("text", ""))
-        if any(html.escape(comment[:50]) in text or comment[:50] in text for comment in comments):
+        if any(quoted in text for comment in comments for quoted in _as_quoted(comment)):
             row.payload = {}  # as the payload's mark says (storage.models)

@@ -9,6 +9,7 @@ below as not personal with the reason.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
+from sqlmodel import select as select_models
 
 from storage.clients import forget
 from storage.db import SessionFactory
@@ -289,3 +291,39 @@ def test_every_column_that_looks_personal_is_marked_or_said_not_to_be() -> None:
 def test_a_path_that_keeps_a_personal_column_says_why() -> None:
     with pytest.raises(ValueError, match="reason"):
         Personal(forget=Erasure.KEPT, purge=Erasure.CLEARED)
+
+
+@pytest.mark.parametrize(
+    "comment", ['It\'s slow & "rude" <b>', "  padded, with spaces around  ", "plain words"]
+)
+async def test_forget_empties_the_digests_that_quoted_the_comment_as_they_escape_it(
+    sessions: SessionFactory, comment: str
+) -> None:
+    # The digest quotes a comment stripped and escaped with quote=False: ' and " stay as typed.
+    await _populate(sessions)
+    quoted = html.escape(comment.strip(), quote=False)
+    async with sessions() as session:
+        survey = (await session.exec(select_models(Survey))).one()
+        survey.comment = comment
+        session.add(survey)
+        for text in (f"<b>NPS digest</b>\n<blockquote>{quoted}</blockquote>", "someone else's"):
+            session.add(
+                OutboxMessage(
+                    method="sendMessage", chat_id=MANAGERS_CHAT, payload={"text": text},
+                    status="sent", message_id=11, purpose="digest", not_before=OLD,
+                    created_at=OLD,
+                )
+            )  # fmt: skip
+        await session.commit()
+
+    async with sessions() as session:
+        await forget(session, user_id=PERSON, now=NOW)
+        await session.commit()
+
+    async with sessions() as session:
+        digests = (
+            await session.exec(
+                select_models(OutboxMessage).where(OutboxMessage.purpose == "digest")
+            )
+        ).all()
+    assert sorted(str(row.payload.get("text", "")) for row in digests) == ["", "someone else's"]
