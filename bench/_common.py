@@ -95,6 +95,14 @@ def machine() -> dict[str, str]:
     }
 
 
+def rss(field: str) -> float:
+    """A memory figure of this process in MiB (``VmRSS`` now, ``VmHWM`` its peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of unsorted values; NaN when empty."""
     if not values:

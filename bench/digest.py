@@ -33,7 +33,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DATABASE_URL, hold_bench_lock, loadavg, report, reset_database, table
+from _common import (
+    BENCH_DATABASE_URL,
+    hold_bench_lock,
+    loadavg,
+    report,
+    reset_database,
+    rss,
+    table,
+)
 
 TZ = ZoneInfo("Europe/Moscow")
 AS_OF = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -104,13 +112,6 @@ async def seed(url: str, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def rss(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def measure(url: str, mode: str) -> dict[str, object]:
     """One measurement in this (fresh) process: seconds, baseline and peak RSS in MiB."""
     import pandas as pd
@@ -119,7 +120,6 @@ async def measure(url: str, mode: str) -> dict[str, object]:
     from bot.report.frames import survey_window_query
     from bot.themes.tagger import Tagger
     from bot.themes.taxonomy import builtin_taxonomy
-    from bot.themes.words import warm_up
     from storage.db import make_engine, make_session_factory
 
     period, previous = periods()
@@ -133,7 +133,8 @@ async def measure(url: str, mode: str) -> dict[str, object]:
         clock=lambda: AS_OF,
         tagger=Tagger(builtin_taxonomy()),  # the emerging words, as the bot's digest has them
     )
-    warm_up()  # the bot loads the dictionaries at start-up, not in its digest
+    assert service.tagger is not None
+    service.tagger.warm_up()  # the bot compiles it at start-up, not in its digest
     async with engine.connect() as conn:  # connect and warm the pool outside the timing
         await conn.run_sync(lambda c: pd.read_sql(survey_window_query(start=AS_OF, end=AS_OF), c))
     baseline = rss("VmRSS")

@@ -32,7 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import BENCH_DATABASE_URL, loadavg, percentile, report, reset_database, table
+from _common import (
+    BENCH_DATABASE_URL,
+    loadavg,
+    percentile,
+    report,
+    reset_database,
+    rss,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +86,6 @@ async def answer_path(url: str, comments: int) -> dict[str, object]:
     from bot.survey.answers import SurveyAnswers
     from bot.themes.tagger import Tagger
     from bot.themes.taxonomy import builtin_taxonomy
-    from bot.themes.words import warm_up
     from storage.db import make_engine, make_session_factory
 
     await reset_database(url)
@@ -87,7 +94,7 @@ async def answer_path(url: str, comments: int) -> dict[str, object]:
     texts = labelled_texts()
     random.Random(7).shuffle(texts)
     tagger = Tagger(builtin_taxonomy())
-    warm_up()  # the bot loads the dictionaries in a thread at start-up
+    tagger.warm_up()  # the bot compiles it in a thread at start-up
     modes = {"without tagger": None, "with tagger": tagger}
     await waiting(sessions, comments * len(modes), FIRST_CLIENT)
     times: dict[str, list[float]] = {name: [] for name in modes}
@@ -108,9 +115,10 @@ async def answer_path(url: str, comments: int) -> dict[str, object]:
     await engine.dispose()
 
     alone = Tagger(builtin_taxonomy())
+    alone.warm_up()
     from bot.themes import words
 
-    words.lemma.cache_clear()
+    words.lemma.cache_clear()  # the keywords stay compiled; the comments' words are new
     first = []
     for text in texts:
         began = time.perf_counter()
@@ -169,13 +177,6 @@ async def seed_comments(url: str, rows: int) -> None:
     await engine.dispose()
 
 
-def peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def recompute(url: str) -> dict[str, object]:
     """One ``--recompute`` in this (fresh) process: seconds, comments and peak RSS."""
     from bot.config import Settings
@@ -184,7 +185,7 @@ async def recompute(url: str) -> dict[str, object]:
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     began = time.perf_counter()
     tagged = await run(settings, None)
-    return {"seconds": time.perf_counter() - began, "tagged": tagged, "rss": peak_rss_mib()}
+    return {"seconds": time.perf_counter() - began, "tagged": tagged, "rss": rss("VmHWM")}
 
 
 def in_subprocess(url: str) -> dict[str, object]:

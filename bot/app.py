@@ -41,7 +41,6 @@ from bot.observability.routes import ops_router
 from bot.polling import ReliablePoller
 from bot.resilience import JobOutage, OutagePolicy
 from bot.services import build_services, chat_handlers, intake_app, repeating_work
-from bot.themes.words import warm_up
 from bot.webhook import derive_webhook_secret, telegram_webhook_router, webhook_path
 from storage import outbox
 from storage.locks import PollingLock
@@ -156,7 +155,9 @@ class NpsBot:
             await self._poller.start()
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
         # The Russian dictionaries load in a thread, so the first comment does not wait for them.
-        self._tasks.append(asyncio.create_task(asyncio.to_thread(warm_up), name="themes"))
+        self._tasks.append(
+            asyncio.create_task(asyncio.to_thread(services.tagger.warm_up), name="themes")
+        )
         http_app = intake_app(services)
         if settings.telegram_webhook_url:
             http_app.include_router(

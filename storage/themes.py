@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Survey
 from storage.tables import table_of
@@ -30,9 +31,9 @@ class CommentScope:
     until: datetime | None = None
     only_untagged: bool = False
 
-    def where(self) -> list[object]:
+    def where(self) -> list[ColumnElement[bool]]:
         """The conditions of the scope on ``survey``."""
-        conditions: list[object] = [_SURVEY.c.comment.is_not(None)]
+        conditions: list[ColumnElement[bool]] = [_SURVEY.c.comment.is_not(None)]
         if self.since is not None:
             conditions.append(_SURVEY.c.commented_at >= self.since)
         if self.until is not None:
@@ -45,7 +46,7 @@ class CommentScope:
 async def count_comments(engine: AsyncEngine, scope: CommentScope) -> int:
     """How many comments ``scope`` covers (for a progress bar)."""
     async with engine.connect() as connection:
-        query = select(func.count()).select_from(_SURVEY).where(*scope.where())  # type: ignore[arg-type]
+        query = select(func.count()).select_from(_SURVEY).where(*scope.where())
         return int((await connection.execute(query)).scalar_one())
 
 
@@ -69,7 +70,7 @@ async def tag_comments(
             rows = (
                 await connection.execute(
                     select(_SURVEY.c.id, _SURVEY.c.comment)
-                    .where(_SURVEY.c.id > after, *scope.where())  # type: ignore[arg-type]
+                    .where(_SURVEY.c.id > after, *scope.where())
                     .order_by(_SURVEY.c.id)
                     .limit(batch_size)
                 )

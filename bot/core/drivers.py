@@ -10,7 +10,7 @@ when the gaps of all themes, tested together, stay beyond noise after Holm's cor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.groups import holm, rest_of
 from bot.core.nps import Interval, NpsSummary, compare
@@ -60,12 +60,8 @@ def impacts(mentions: Mapping[str, NpsSummary], total: NpsSummary) -> list[Impac
     rejected = iter(holm(tested))
     marked = [next(rejected) if impact.impact is not None else False for impact in found]
     result = [
-        Impact(
-            theme=impact.theme,
-            mentioning=impact.mentioning,
-            impact=impact.impact,
-            interval=impact.interval,
-            p_value=impact.p_value,
+        replace(
+            impact,
             beyond_noise=beyond and impact.interval is not None and impact.interval.excludes_zero,
         )
         for impact, beyond in zip(found, marked, strict=True)

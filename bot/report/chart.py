@@ -13,12 +13,12 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_percent
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from bot.core.nps import whole
 from bot.i18n import Translator
+from bot.report.markup import Markup
 from bot.report.period import TrendPoint
 
 PROMOTER_COLOUR = "#2e7d32"
@@ -99,7 +99,7 @@ def trend_figure(
     for x, value in zip(xs, nps, strict=True):
         if value is not None:  # whole numbers, as the digest's text prints them
             top.annotate(
-                format_decimal(whole(value), format="0", locale=locale),
+                Markup(html=False, locale=locale).score(value),
                 (x, value),
                 textcoords="offset points",
                 xytext=(0, 7),

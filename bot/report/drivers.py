@@ -16,6 +16,7 @@ import pandas as pd
 
 from bot.core.drivers import Impact, impacts
 from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN, NpsSummary
+from bot.report.tally import count_bands
 from bot.themes.emerging import EmergingWord
 from bot.themes.stored import SEPARATOR, split_themes
 
@@ -114,14 +115,6 @@ def _quotes(driver: Impact, comments: pd.DataFrame) -> tuple[Quote, ...]:
     )
 
 
-def bands_of(counts: pd.DataFrame) -> NpsSummary:
-    """All the answers of ``score``, ``answers`` rows, by band."""
-    scores, answers = counts["score"], counts["answers"]
-    promoters = int(answers[scores >= PROMOTER_MIN].sum())
-    detractors = int(answers[scores <= DETRACTOR_MAX].sum())
-    return NpsSummary(promoters, int(answers.sum()) - promoters - detractors, detractors)
-
-
 def compute_drivers(
     counts: pd.DataFrame,
     comments: pd.DataFrame,
@@ -132,7 +125,7 @@ def compute_drivers(
     The total is counted from the same rows as the mentions, so the two always agree, even when
     a score changed between the digest's queries.
     """
-    found = impacts(mentions_by_theme(counts), bands_of(counts))
+    found = impacts(mentions_by_theme(counts), count_bands(counts))
     newest = comments.sort_values(["commented_at", "survey_id"], ascending=False, kind="stable")
     tagged = int(counts.loc[counts["themes"].notna(), "answers"].sum())
     texts = comments["comment"].astype("string").str.strip().fillna("")

@@ -20,7 +20,6 @@ from bot.core.nps import (
     DETRACTOR_MAX,
     MAX_SCORE,
     MIN_SCORE,
-    PROMOTER_MIN,
     Interval,
     NpsChange,
     NpsSummary,
@@ -39,6 +38,7 @@ from bot.report.frames import COLUMNS
 from bot.report.tally import (
     DigestCounts,
     count_answers,
+    count_bands,
     count_frame,
     in_period,
     slice_bounds,
@@ -46,7 +46,6 @@ from bot.report.tally import (
     within,
 )
 from bot.themes.emerging import EmergingWord, emerging_words
-from bot.themes.stored import split_themes
 from bot.themes.tagger import Tagger
 
 DEFAULT_MIN_GROUP_SIZE = 5
@@ -66,7 +65,6 @@ class DigestComment:
     score: int
     text: str
     at: datetime
-    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,24 +143,6 @@ class _PeriodFigures:
     answered_of_sent: int
 
 
-def _bands(counts: pd.DataFrame) -> NpsSummary:
-    """Count answers (``score``, ``answers``) into bands with the limits of ``bot.core.nps``."""
-    scores, answers = counts["score"], counts["answers"]
-    invalid = scores[((scores < MIN_SCORE) | (scores > MAX_SCORE)) & (answers > 0)]
-    if not invalid.empty:
-        # classify() refuses such scores; counting them anywhere would skew the NPS silently.
-        raise ValueError(
-            f"score must be between {MIN_SCORE} and {MAX_SCORE}, got {int(invalid.iloc[0])}"
-        )
-    promoters = int(answers[scores >= PROMOTER_MIN].sum())
-    detractors = int(answers[scores <= DETRACTOR_MAX].sum())
-    return NpsSummary(
-        promoters=promoters,
-        passives=int(answers.sum()) - promoters - detractors,
-        detractors=detractors,
-    )
-
-
 def _distribution(counts: pd.DataFrame) -> tuple[int, ...]:
     """How many answers gave each score 0..10, zeros included, so the chart has every bar."""
     per_score = counts.groupby("score")["answers"].sum()
@@ -172,21 +152,23 @@ def _distribution(counts: pd.DataFrame) -> tuple[int, ...]:
 
 def trend_from_counts(counts: DigestCounts, periods: Sequence[Period]) -> tuple[TrendPoint, ...]:
     """Bands per period; ``counts`` must have been made with every one of ``periods``."""
-    return tuple(TrendPoint(period, _bands(counts.answered_in(period))) for period in periods)
+    return tuple(TrendPoint(period, count_bands(counts.answered_in(period))) for period in periods)
 
 
 def compute_trend(frame: pd.DataFrame, periods: Sequence[Period]) -> tuple[TrendPoint, ...]:
     """Bands per period from rows with ``answered_at`` and ``score`` (``load_score_frame``)."""
     bounds = slice_bounds(periods)
     answers = count_answers(frame, bounds)
-    return tuple(TrendPoint(period, _bands(within(answers, bounds, period))) for period in periods)
+    return tuple(
+        TrendPoint(period, count_bands(within(answers, bounds, period))) for period in periods
+    )
 
 
 def _figures(counts: DigestCounts, period: Period) -> _PeriodFigures:
     """A score counts in the period it was given; a survey counts as sent in its sending period."""
     sent = counts.sent_in(period)
     return _PeriodFigures(
-        summary=_bands(counts.answered_in(period)),
+        summary=count_bands(counts.answered_in(period)),
         surveys_sent=int(sent["sent"].sum()),
         answered_of_sent=int(sent["scored"].sum()),
     )
@@ -210,15 +192,13 @@ def _comments(frame: pd.DataFrame, period: Period) -> list[DigestComment]:
             score=int(score),
             text=str(comment),
             at=pd.Timestamp(at).to_pydatetime(),
-            themes=split_themes(None if stored is pd.NA else str(stored)),
         )
-        for survey_id, ticket, score, comment, at, stored in zip(
+        for survey_id, ticket, score, comment, at in zip(
             chosen["survey_id"].tolist(),
             chosen["ticket"].tolist(),
             chosen["score"].tolist(),
             chosen["text"].tolist(),
             chosen["commented_at"].tolist(),
-            chosen["themes"].tolist(),
             strict=True,
         )
     ]

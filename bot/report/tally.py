@@ -20,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from bot.core.nps import DETRACTOR_MAX, MAX_SCORE, MIN_SCORE, PROMOTER_MIN, NpsSummary
 from bot.core.periods import Period
 from bot.report.frames import DATETIME_DTYPE, TEXT_DTYPE
 
@@ -141,6 +142,24 @@ def count_groups(answered: pd.DataFrame) -> pd.DataFrame:
     keys = [*GROUP_COLUMNS, "score"]
     grouped = answered.groupby(keys, sort=True, dropna=False).size()
     return normalize_groups(grouped.rename("answers").reset_index())
+
+
+def count_bands(counts: pd.DataFrame) -> NpsSummary:
+    """Count answers (``score``, ``answers``) into bands with the limits of ``bot.core.nps``."""
+    scores, answers = counts["score"], counts["answers"]
+    invalid = scores[((scores < MIN_SCORE) | (scores > MAX_SCORE)) & (answers > 0)]
+    if not invalid.empty:
+        # classify() refuses such scores; counting them anywhere would skew the NPS silently.
+        raise ValueError(
+            f"score must be between {MIN_SCORE} and {MAX_SCORE}, got {int(invalid.iloc[0])}"
+        )
+    promoters = int(answers[scores >= PROMOTER_MIN].sum())
+    detractors = int(answers[scores <= DETRACTOR_MAX].sum())
+    return NpsSummary(
+        promoters=promoters,
+        passives=int(answers.sum()) - promoters - detractors,
+        detractors=detractors,
+    )
 
 
 def count_themes(answered: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ prefixes, so a comment costs microseconds once its words have been seen.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -82,48 +83,73 @@ class Match:
 Candidate = tuple[str, tuple[Part, ...]]  # a theme and one of its keywords
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """Keywords by their first lemma, prefixes by their first letters."""
+
+    exact: dict[str, list[Candidate]]
+    prefixed: dict[str, list[Candidate]]
+    short: list[Candidate]  # prefixes shorter than BUCKET letters
+
+
+def _index(taxonomy: Taxonomy) -> _Index:
+    exact: defaultdict[str, list[Candidate]] = defaultdict(list)
+    prefixed: defaultdict[str, list[Candidate]] = defaultdict(list)
+    short: list[Candidate] = []
+    for theme in taxonomy.themes:
+        for keywords in theme.keywords.values():
+            for keyword in keywords:
+                parts = compile_keyword(keyword)
+                if not parts:
+                    continue
+                first = parts[0]
+                if not first.prefix:
+                    exact[first.text].append((theme.id, parts))
+                elif len(first.text) < BUCKET:
+                    short.append((theme.id, parts))
+                else:
+                    prefixed[first.text[:BUCKET]].append((theme.id, parts))
+    return _Index(dict(exact), dict(prefixed), short)
+
+
 @dataclass(slots=True)
 class Tagger:
-    """The compiled taxonomy: keywords indexed by their first lemma, prefixes by their first
-    letters, and each word's candidates remembered once looked up."""
+    """The taxonomy, compiled on first use, and each word's candidates remembered once looked up.
+
+    Compiling lemmatises every keyword, which loads the Russian dictionaries: a process that
+    never reads a comment (an export, a purge) never pays for it, and the bot does it in a
+    thread at start-up (``warm_up``) rather than before it is ready.
+    """
 
     taxonomy: Taxonomy
-    _exact: dict[str, list[Candidate]] = field(init=False)
-    _prefixed: dict[str, list[Candidate]] = field(init=False)
-    _short: list[Candidate] = field(init=False)  # prefixes shorter than BUCKET letters
-    _seen: dict[tuple[str, str], tuple[Candidate, ...]] = field(init=False)
+    _compiled: _Index | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _seen: dict[tuple[str, str], tuple[Candidate, ...]] = field(init=False, default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._exact = defaultdict(list)
-        self._prefixed = defaultdict(list)
-        self._short = []
-        self._seen = {}
-        for theme in self.taxonomy.themes:
-            for keywords in theme.keywords.values():
-                for keyword in keywords:
-                    parts = compile_keyword(keyword)
-                    if not parts:
-                        continue
-                    first = parts[0]
-                    if not first.prefix:
-                        self._exact[first.text].append((theme.id, parts))
-                    elif len(first.text) < BUCKET:
-                        self._short.append((theme.id, parts))
-                    else:
-                        self._prefixed[first.text[:BUCKET]].append((theme.id, parts))
+    def warm_up(self) -> None:
+        """Compile now (in a thread), so the first comment does not wait for the dictionaries."""
+        self._index()
+
+    def _index(self) -> _Index:
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = _index(self.taxonomy)
+        return self._compiled
 
     def _candidates(self, written: str, lemmatised: str) -> tuple[Candidate, ...]:
         """The keywords whose first part matches this word, found once per distinct word."""
         key = (written, lemmatised)
         found = self._seen.get(key)
         if found is None:
+            index = self._index()
             pool = [
-                *self._prefixed.get(written[:BUCKET], ()),
-                *self._prefixed.get(lemmatised[:BUCKET], ()),
-                *self._short,
+                *index.prefixed.get(written[:BUCKET], ()),
+                *index.prefixed.get(lemmatised[:BUCKET], ()),
+                *index.short,
             ]
             found = (
-                *self._exact.get(lemmatised, ()),
+                *index.exact.get(lemmatised, ()),
                 *dict.fromkeys(c for c in pool if c[1][0].matches(written, lemmatised)),
             )
             if len(self._seen) >= CANDIDATES_CACHED:

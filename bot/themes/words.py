@@ -43,11 +43,6 @@ def _russian_analyzer() -> pymorphy3.MorphAnalyzer:
     return _russian
 
 
-def warm_up() -> None:
-    """Load the dictionaries now, so the first comment of the day does not wait for them."""
-    lemma("ожидание")
-
-
 @lru_cache(maxsize=WORDS_CACHED)
 def lemma(word: str) -> str:
     """The dictionary form of a lower-case word: the Russian lemma, or the English stem."""

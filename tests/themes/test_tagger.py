@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.themes import words
 from bot.themes.tagger import Tagger, compile_keyword
 from bot.themes.taxonomy import builtin_taxonomy
 from bot.themes.words import lemmas
@@ -67,3 +68,13 @@ def test_a_prefix_matches_the_word_as_written_not_a_stem() -> None:
 
 def test_words_are_letters_lowercased_with_yo_read_as_ye() -> None:
     assert lemmas("ЁЛКИ-палки, It's 5pm! Ёжики") == ["елки-палки", "it", "s", "pm", "ежик"]
+
+
+def test_a_tagger_compiles_on_first_use_so_a_process_without_comments_never_pays() -> None:
+    words.lemma.cache_clear()
+    tagger = Tagger(builtin_taxonomy())
+    assert words.lemma.cache_info().currsize == 0  # no keyword lemmatised yet
+    tagger.warm_up()  # what the bot runs in a thread at start-up
+    compiled = words.lemma.cache_info().currsize
+    assert compiled > 100
+    assert tagger.tag("мне нагрубили") == ("attitude",)
