@@ -76,7 +76,7 @@ def test_a_tagger_compiles_on_first_use_so_a_process_without_comments_never_pays
     words.lemma.cache_clear()
     tagger = Tagger(builtin_taxonomy())
     assert words.lemma.cache_info().currsize == 0  # no keyword lemmatised yet
-    tagger.warm_up()  # what the bot runs in a thread at start-up
+    tagger.warm_up()  # what the bot runs in a thread when the first score comes
     compiled = words.lemma.cache_info().currsize
     assert compiled > 100
     assert tagger.tag("мне нагрубили") == ("attitude",)
