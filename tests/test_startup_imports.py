@@ -3,10 +3,10 @@
 pandas, numpy, matplotlib and openpyxl cost a bot about 90 MiB and most of a second at start,
 and only the digest, ``/nps``, ``/themes`` and the export use them; Alembic is needed only when
 the schema is behind; the theme dictionaries (pymorphy3, the Snowball stemmers) only once a
-score or comment comes in. A fresh interpreter starts the real ``NpsBot`` (as ``npsbot run``
-does, through ``bot.cli``) against the fake Bot API, lets its jobs run once, and lists its
-modules: an import added at the top of a module the bot loads shows up here, not only in a
-benchmark.
+score or comment comes in; phonenumbers only for a number to read. A fresh interpreter starts
+the real ``NpsBot`` (as ``npsbot run`` does, through ``bot.cli``) against the fake Bot API, lets
+its jobs run once, and lists its modules: an import added at the top of a module the bot loads
+shows up here, not only in a benchmark.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 REPORTS_ONLY = ("pandas", "numpy", "matplotlib", "openpyxl", "PIL")
 COMMENTS_ONLY = ("pymorphy3", "snowballstemmer")
+PHONES_ONLY = ("phonenumbers",)  # the first closing or contact with a number loads it
 MIGRATIONS_ONLY = ("alembic",)
 
 # Imports what the `npsbot` entry point imports, starts the bot, idles through the first run
@@ -89,7 +90,7 @@ async def test_a_started_idle_bot_has_not_imported_reports_themes_or_alembic_at_
         first = await started_bot_modules(fake, tmp_path, unused_tcp_port)
         again = await started_bot_modules(fake, tmp_path, unused_tcp_port)
     assert "bot.app" in first and "telegram.ext" in first  # it did start the bot
-    assert loaded(first, REPORTS_ONLY + COMMENTS_ONLY) == []
+    assert loaded(first, REPORTS_ONLY + COMMENTS_ONLY + PHONES_ONLY) == []
     assert loaded(first, MIGRATIONS_ONLY) == ["alembic"]  # a new database: migrated
     # The same database, now at the newest revision: nothing to migrate, no Alembic.
-    assert loaded(again, REPORTS_ONLY + COMMENTS_ONLY + MIGRATIONS_ONLY) == []
+    assert loaded(again, REPORTS_ONLY + COMMENTS_ONLY + PHONES_ONLY + MIGRATIONS_ONLY) == []
