@@ -134,7 +134,7 @@ async def measure(url: str, mode: str) -> dict[str, object]:
         tagger=Tagger(builtin_taxonomy()),  # the emerging words, as the bot's digest has them
     )
     assert service.tagger is not None
-    service.tagger.warm_up()  # the bot compiles it at start-up, not in its digest
+    service.tagger.warm_up()  # the bot compiles it at its first score, not in its digest
     async with engine.connect() as conn:  # connect and warm the pool outside the timing
         await conn.run_sync(lambda c: pd.read_sql(survey_window_query(start=AS_OF, end=AS_OF), c))
     baseline = rss("VmRSS")

@@ -1,12 +1,14 @@
-"""Start-up time and idle memory of ``npsbot run`` (SQLite default) against the standalone fake.
+"""Start-up time and idle memory of ``npsbot run`` (SQLite default), beside a bare PTB bot.
 
-Starts ``python -m bot.sandbox`` and then ``npsbot run`` as subprocesses, in a temporary
-directory so the default SQLite file (``npsbot.db``) is fresh. Start-up is measured from the
-spawn until ``GET /healthz`` answers (the HTTP server starts last: migrations, getMe, command
-menus, jobs, polling and the dispatcher are up by then). Then the bot idles for ``--idle``
+Starts ``python -m bot.sandbox`` (the fake Bot API), then alternates, A/B/A/B, ``npsbot run``
+and the anchor: ``bench/_startup_anchor.py``, a bare PTB 22 ``Application`` with one handler
+that long-polls the same fake, the bot a user would write by hand. Each runs as a subprocess in
+a temporary directory (npsbot's default SQLite file, ``npsbot.db``, is fresh for its first run
+and reused after). Start-up is measured from the spawn until ``GET /healthz`` answers (npsbot's
+HTTP server starts last: migrations, getMe, command menus, jobs, polling and the dispatcher are
+up by then; the anchor answers once its polling has started). Then each idles for ``--idle``
 seconds, polling the fake; we read VmRSS/VmHWM from /proc and the CPU it used while idle.
-The first run creates and migrates the database; later runs reuse it. Also reported: the cold
-``import bot.app`` time alone.
+Also reported: the cold ``import bot.app`` and ``import telegram.ext`` times alone.
 
     python bench/startup.py --repeat 3 --idle 30 --write
 """
@@ -18,17 +20,23 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, loadavg, report, table
+from _common import ROOT, hold_bench_lock, loadavg, report, table
 
+ANCHOR = Path(__file__).resolve().with_name("_startup_anchor.py")
+TOKEN = "123456:TEST"  # noqa: S105  (the fake's token)
+TARGET_STARTUP = 1.5  # seconds, spawn -> /healthz (issue 15)
+TARGET_RSS = 110.0  # MiB after the idle time (issue 15)
 MANAGERS = -1001234567890
 
 
@@ -63,25 +71,41 @@ def npsbot_command() -> list[str]:
     return [found, "run"] if found else [sys.executable, "-m", "bot", "run"]
 
 
-def one_run(workdir: Path, fake_port: int, idle: float) -> dict[str, float]:
-    http_port = free_port()
+def npsbot_env(fake_port: int, http_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
     env.update(
-        NPSBOT_TELEGRAM_TOKEN="123456:TEST",
+        NPSBOT_TELEGRAM_TOKEN=TOKEN,
         NPSBOT_TELEGRAM_API_URL=f"http://127.0.0.1:{fake_port}/bot",
         NPSBOT_HTTP_HOST="127.0.0.1",
         NPSBOT_HTTP_PORT=str(http_port),
         NPSBOT_MANAGER_CHAT_ID=str(MANAGERS),
         PYTHONPATH=str(ROOT),
     )
+    return env
+
+
+def anchor_env(fake_port: int, http_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NPSBOT_", "BENCH_"))}
+    env.update(
+        BENCH_TOKEN=TOKEN,
+        BENCH_API_URL=f"http://127.0.0.1:{fake_port}/bot",
+        BENCH_HTTP_PORT=str(http_port),
+    )
+    return env
+
+
+def one_run(
+    command: Sequence[str], env: dict[str, str], http_port: int, workdir: Path, idle: float
+) -> dict[str, float]:
+    """Spawn ``command``, wait for its /healthz, idle, read its memory and CPU, SIGTERM it."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        npsbot_command(), cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         while not healthy(http_port):
             if process.poll() is not None:
-                raise SystemExit(f"npsbot run exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise SystemExit(f"{command} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
             time.sleep(0.01)
         startup = time.perf_counter() - started
         rss_started = status_mib(process.pid, "VmRSS")
@@ -92,7 +116,7 @@ def one_run(workdir: Path, fake_port: int, idle: float) -> dict[str, float]:
         hwm = status_mib(process.pid, "VmHWM")
         stopping = time.perf_counter()
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        process.communicate(timeout=60)
         shutdown = time.perf_counter() - stopping
     finally:
         if process.poll() is None:
@@ -108,20 +132,26 @@ def one_run(workdir: Path, fake_port: int, idle: float) -> dict[str, float]:
     }
 
 
-def import_time() -> float:
+def import_time(module: str) -> float:
+    """A fresh interpreter importing ``module`` and exiting (its own start included)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import bot.app"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, check=True)
     return time.perf_counter() - started
+
+
+def median(results: Sequence[dict[str, float]], key: str) -> float:
+    return statistics.median(result[key] for result in results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs: npsbot, anchor")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds idle before measuring")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
+    hold_bench_lock()  # two benchmarks at once would share the two CPUs
     load_before = loadavg()
     fake_port = free_port()
     fake = subprocess.Popen(
@@ -131,23 +161,56 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    results = []
+    runs: list[tuple[str, dict[str, float]]] = []
     try:
         assert fake.stdout is not None
         fake.stdout.readline()  # "Fake Telegram Bot API listening on ..."
-        imports = import_time()
-        with tempfile.TemporaryDirectory(prefix="npsbot-bench-") as workdir:
-            for index in range(args.repeat):
-                result = one_run(Path(workdir), fake_port, args.idle)
+        imports = {module: import_time(module) for module in ("bot.app", "telegram.ext")}
+        with (
+            tempfile.TemporaryDirectory(prefix="npsbot-bench-") as workdir,
+            tempfile.TemporaryDirectory(prefix="anchor-bench-") as anchor_dir,
+        ):
+            for index in range(args.repeat):  # A/B/A/B: the machine's minute is the same for both
+                port = free_port()
+                name = "npsbot, fresh DB (migrates)" if index == 0 else "npsbot, existing DB"
+                result = one_run(
+                    npsbot_command(), npsbot_env(fake_port, port), port, Path(workdir), args.idle
+                )
                 result["load"] = loadavg()  # type: ignore[assignment]
-                print(index, result, flush=True)
-                results.append(result)
+                print(name, result, flush=True)
+                runs.append((name, result))
+                port = free_port()
+                result = one_run(
+                    [sys.executable, str(ANCHOR)],
+                    anchor_env(fake_port, port),
+                    port,
+                    Path(anchor_dir),
+                    args.idle,
+                )
+                result["load"] = loadavg()  # type: ignore[assignment]
+                print("anchor", result, flush=True)
+                runs.append(("anchor: bare PTB Application", result))
     finally:
         fake.send_signal(signal.SIGINT)
         fake.wait(timeout=30)
+    report(
+        "startup",
+        "Start-up time and idle memory of `npsbot run`, beside a bare PTB bot",
+        report_body(runs, imports, args.idle, load_before),
+        write=args.write,
+    )
+
+
+def report_body(
+    runs: Sequence[tuple[str, dict[str, float]]],
+    imports: dict[str, float],
+    idle: float,
+    load_before: str,
+) -> str:
     rows = [
         (
-            "fresh DB (migrates)" if index == 0 else "existing DB",
+            index // 2 + 1,
+            name,
             f"{r['startup']:.2f}",
             f"{r['rss_started']:.0f}",
             f"{r['rss_idle']:.0f}",
@@ -157,18 +220,57 @@ def main() -> None:
             int(r["exit"]),
             r["load"],
         )
-        for index, r in enumerate(results)
+        for index, (name, r) in enumerate(runs)
     ]
-    body = (
-        f"`npsbot run` with the default SQLite database, polling `python -m bot.sandbox` "
-        f"(flood limits on); idle {args.idle:g} s before memory is read. Cold `import bot.app`: "
-        f"{imports:.2f} s.\n\n"
+    bots = [r for name, r in runs if name.startswith("npsbot")]
+    restarts = [r for name, r in runs if name == "npsbot, existing DB"] or bots
+    anchors = [r for name, r in runs if name.startswith("anchor")]
+    summary = []
+    for label, key, unit, target in (
+        ("start-up (spawn -> /healthz)", "startup", "s", TARGET_STARTUP),
+        ("RSS at start", "rss_started", "MiB", None),
+        (f"RSS after {idle:g} s idle", "rss_idle", "MiB", TARGET_RSS),
+    ):
+        ours, theirs = median(restarts, key), median(anchors, key)
+        fmt = "{:.2f}" if unit == "s" else "{:.0f}"
+        summary.append(
+            (
+                f"{label}, {unit}",
+                fmt.format(ours),
+                fmt.format(median(bots[:1], key)),
+                fmt.format(theirs),
+                f"{ours / theirs:.2f}x",
+                "-"
+                if target is None
+                else f"<= {target:g} ({'met' if ours <= target else 'not met'})",
+            )
+        )
+    return (
+        "`npsbot run` with the default SQLite database and the anchor "
+        "(`bench/_startup_anchor.py`: a bare PTB 22 `Application`, one handler, PTB's own "
+        "Updater), run alternately, each "
+        f"polling `python -m bot.sandbox` (flood limits on); idle {idle:g} s before memory is "
+        f"read. Cold `import bot.app`: {imports['bot.app']:.2f} s; cold `import telegram.ext`: "
+        f"{imports['telegram.ext']:.2f} s (each a fresh interpreter).\n\n"
         + table(
             [
+                "measure",
+                f"npsbot, existing DB (median of {len(restarts)})",
+                "npsbot, fresh DB",
+                f"anchor (median of {len(anchors)})",
+                "npsbot / anchor",
+                "target (npsbot)",
+            ],
+            summary,
+        )
+        + "\n\nEvery run, in the order run:\n\n"
+        + table(
+            [
+                "pair",
                 "run",
                 "start-up s (spawn -> /healthz)",
                 "RSS at start MiB",
-                f"RSS after {args.idle:g} s idle MiB",
+                f"RSS after {idle:g} s idle MiB",
                 "peak RSS MiB",
                 "idle CPU",
                 "SIGTERM -> exit s",
@@ -179,7 +281,6 @@ def main() -> None:
         )
         + f"\n\nLoad average before: {load_before}."
     )
-    report("startup", "Start-up time and idle memory of `npsbot run`", body, write=args.write)
 
 
 if __name__ == "__main__":

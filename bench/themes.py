@@ -94,7 +94,7 @@ async def answer_path(url: str, comments: int) -> dict[str, object]:
     texts = labelled_texts()
     random.Random(7).shuffle(texts)
     tagger = Tagger(builtin_taxonomy())
-    tagger.warm_up()  # the bot compiles it in a thread at start-up
+    tagger.warm_up()  # the bot compiles it in a thread at its first score
     modes = {"without tagger": None, "with tagger": tagger}
     await waiting(sessions, comments * len(modes), FIRST_CLIENT)
     times: dict[str, list[float]] = {name: [] for name in modes}

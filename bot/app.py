@@ -154,10 +154,6 @@ class NpsBot:
         else:
             await self._poller.start()
         self._tasks.append(asyncio.create_task(services.dispatcher.run(), name="outbox"))
-        # The Russian dictionaries load in a thread, so the first comment does not wait for them.
-        self._tasks.append(
-            asyncio.create_task(asyncio.to_thread(services.tagger.warm_up), name="themes")
-        )
         http_app = intake_app(services)
         if settings.telegram_webhook_url:
             http_app.include_router(

@@ -60,7 +60,7 @@ from bot.survey.client_commands import ClientRights
 from bot.survey.handlers import SurveyHandlers
 from bot.survey.linking import ClientLinking
 from bot.survey.sweep import SurveySweep
-from bot.themes.tagger import Tagger
+from bot.themes.tagger import Tagger, WarmUpOnFirstScore
 from bot.themes.taxonomy import load_taxonomy
 from storage.db import Database, SessionFactory
 
@@ -230,7 +230,8 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         review_url=settings.review_url,
         extra_questions=tuple(settings.extra_questions),
         managers_alerted=settings.manager_chat_id is not None or bool(settings.alert_routes),
-        listeners=(alerts, metrics.answers),
+        # The Russian dictionaries load when the first score comes, not at start (see Tagger).
+        listeners=(alerts, metrics.answers, WarmUpOnFirstScore(tagger)),
         tagger=tagger,
     )
     linking = ClientLinking(

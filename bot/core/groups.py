@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from bot.core.nps import NpsSummary, compare
 
 ALPHA = 0.05  # the chance of any false "above" or "below" in one breakdown
+# Groups with fewer answers go into one "other" group (NPSBOT_DIGEST_MIN_GROUP_SIZE's default).
+# Here rather than in bot.report.period so that DigestService can default to it without
+# importing pandas at start-up.
+DEFAULT_MIN_GROUP_SIZE = 5
 
 
 class Standing(enum.StrEnum):

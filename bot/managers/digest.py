@@ -3,6 +3,12 @@
 Also what managers ask for on demand: a digest of any period now, a short NPS summary, and an
 export of the responses. Every outbound call is an outbox row, files included (base64 in the
 row), so a crash between building and sending loses nothing.
+
+``bot.report``'s computing, rendering and charting modules are imported inside the methods
+that use them, not here: they bring pandas, numpy and matplotlib (about 90 MiB and most of a
+second), which a running bot otherwise never needs between two digests. ``npsbot run`` imports
+this module at start-up, so a top-level import would load them into every process; the types
+come in under ``TYPE_CHECKING`` only. ``tests/test_startup_imports.py`` fails if they come back.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -25,6 +31,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.groups import DEFAULT_MIN_GROUP_SIZE
 from bot.core.periods import (
     Period,
     last_full_month,
@@ -38,16 +45,16 @@ from bot.delivery.payloads import Payload, document_payload, photo_payload
 from bot.delivery.policy import Decision
 from bot.delivery.purposes import Purpose
 from bot.i18n import Translator, translator
-from bot.report.chart import render_trend_chart
 from bot.report.export import ExportFormat, export_filename, export_responses
-from bot.report.period import DEFAULT_MIN_GROUP_SIZE, WeeklyDigest, build_period_digest
-from bot.report.render import render_digest, render_summary, render_themes
 from bot.themes.tagger import Tagger
 from storage import outbox, survey_queries
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
 from storage.models import DigestPost
 from storage.outbox import ClaimedCall
+
+if TYPE_CHECKING:  # pandas comes with it: imported where a digest is built (see above)
+    from bot.report.period import WeeklyDigest
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +125,8 @@ class DigestService:
 
     async def build(self, period: Period) -> WeeklyDigest:
         """The numbers of ``period``, the period before it, and the trend up to it."""
+        from bot.report.period import build_period_digest  # noqa: PLC0415  (pandas: module doc)
+
         return await build_period_digest(
             self.engine,
             period=period,
@@ -135,6 +144,8 @@ class DigestService:
 
     def render(self, digest: WeeklyDigest, *, html: bool) -> str:
         """Text for Telegram (HTML) or a terminal (plain)."""
+        from bot.report.render import render_digest  # noqa: PLC0415  (pandas: module doc)
+
         return render_digest(
             digest,
             tz=self.tz,
@@ -147,6 +158,8 @@ class DigestService:
 
     async def themes(self, period: Period) -> str:
         """``/themes``: what the period's comments are about and how each theme moves the score."""
+        from bot.report.render import render_themes  # noqa: PLC0415  (pandas: module doc)
+
         digest = await self.build(period)
         return render_themes(
             digest, tz=self.tz, translator=self._t, language=self.language,
@@ -155,6 +168,8 @@ class DigestService:
 
     async def summary(self, period: Period) -> str:
         """``/nps``: NPS and its interval, answers, shares and the change since the last period."""
+        from bot.report.render import render_summary  # noqa: PLC0415  (pandas: module doc)
+
         digest = await self.build(period)
         return render_summary(digest, tz=self.tz, translator=self._t, language=self.language)
 
@@ -179,6 +194,8 @@ class DigestService:
 
     async def _calls(self, digest: WeeklyDigest) -> list[_Call]:
         """Text, then the chart and the CSV when they have something to show."""
+        from bot.report.chart import render_trend_chart  # noqa: PLC0415  (matplotlib: module doc)
+
         calls = [
             _Call("sendMessage", {"text": self.render(digest, html=True), "parse_mode": "HTML"})
         ]

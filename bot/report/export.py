@@ -6,19 +6,22 @@ spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is prefixed with
 comments come from clients, and a client must not be able to put a formula in a manager's Excel.
 Control characters that XML 1.0 cannot hold (a comment may carry any of them) become U+FFFD in
 XLSX, where they would otherwise abort the whole file; CSV keeps them as typed.
+
+openpyxl is imported by the XLSX writer only: ``npsbot run`` imports this module at start-up
+(the formats, the CSV of a digest), and openpyxl would cost every process its import time and
+memory for a file format only ``/export ... xlsx`` and ``npsbot export --format xlsx`` write.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Final, Literal
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -148,11 +151,11 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(value: Any, illegal: re.Pattern[str]) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # already local; Excel cannot store an offset
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        return illegal.sub("\ufffd", value)
     return value
 
 
@@ -175,13 +178,18 @@ class _XlsxSink:
     """openpyxl's write-only mode streams rows to a temporary file instead of keeping cells."""
 
     def __init__(self, out: BinaryIO) -> None:
+        # Here, not at the top: see the module's docstring.
+        from openpyxl import Workbook  # noqa: PLC0415
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+
         self._out = out
+        self._illegal: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet("responses")
 
     def write(self, rows: Iterable[Row]) -> None:
         for row in rows:
-            self._sheet.append([_xlsx_cell(value) for value in row])
+            self._sheet.append([_xlsx_cell(value, self._illegal) for value in row])
 
     def close(self) -> None:
         self._book.save(self._out)

@@ -16,6 +16,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.groups import DEFAULT_MIN_GROUP_SIZE
 from bot.core.nps import (
     DETRACTOR_MAX,
     MAX_SCORE,
@@ -48,7 +49,6 @@ from bot.report.tally import (
 from bot.themes.emerging import EmergingWord, emerging_words
 from bot.themes.tagger import Tagger
 
-DEFAULT_MIN_GROUP_SIZE = 5
 # Emerging words compare the newest detractors' comments of the period with the earlier ones'.
 # A sample this size shows a word that is much more frequent as well as all of them would, and
 # keeps the digest's time flat however many comments a period has.

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.core.groups import DEFAULT_MIN_GROUP_SIZE
 from bot.core.nps import DETRACTOR_MAX, PROMOTER_MIN
 from bot.i18n import Translator
 from bot.report.blocks import breakdown_block, loop_block
@@ -27,7 +28,7 @@ from bot.report.markup import (
     shorten,
     telegram_length,
 )
-from bot.report.period import DEFAULT_MIN_GROUP_SIZE, DigestComment, WeeklyDigest
+from bot.report.period import DigestComment, WeeklyDigest
 
 __all__ = [
     "ELLIPSIS",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.themes.taxonomy import Taxonomy
 from bot.themes.words import lemma, words
@@ -116,19 +117,46 @@ def _index(taxonomy: Taxonomy) -> _Index:
 class Tagger:
     """The taxonomy, compiled on first use, and each word's candidates remembered once looked up.
 
-    Compiling lemmatises every keyword, which loads the Russian dictionaries: a process that
-    never reads a comment (an export, a purge) never pays for it, and the bot does it in a
-    thread at start-up (``warm_up``) rather than before it is ready.
+    Compiling lemmatises every keyword, which loads the Russian dictionaries (about 0.25 s and
+    25-30 MiB): a process that never reads a comment (an export, a purge) never pays for it,
+    and the bot does it in a thread when the first score arrives (``warm_up_soon``, through
+    ``WarmUpOnFirstScore``), not at start-up: a bot that sits idle, or only sends surveys,
+    keeps the memory, and a comment comes only after a score, seconds later, by which time
+    the dictionaries are loaded.
     """
 
     taxonomy: Taxonomy
     _compiled: _Index | None = field(init=False, default=None)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _seen: dict[tuple[str, str], tuple[Candidate, ...]] = field(init=False, default_factory=dict)
+    _warming: threading.Thread | None = field(init=False, default=None)
+    # Not ``_lock``: that one is held while compiling, and the loop must not wait for it.
+    _warming_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the taxonomy is compiled (and the dictionaries loaded) already."""
+        return self._compiled is not None
 
     def warm_up(self) -> None:
         """Compile now (in a thread), so the first comment does not wait for the dictionaries."""
         self._index()
+
+    def warm_up_soon(self) -> threading.Thread | None:
+        """Compile in a thread of its own, once, returning at once; the thread, if one started.
+
+        Called from the event loop (a score was stored): the loop never waits for it. A comment
+        tagged before it finishes waits for the same compilation rather than starting another.
+        """
+        if self._compiled is not None or self._warming is not None:
+            return None
+        with self._warming_lock:
+            if self._compiled is not None or self._warming is not None:
+                return None
+            thread = threading.Thread(target=self.warm_up, name="themes-warm-up", daemon=True)
+            self._warming = thread
+        thread.start()
+        return thread
 
     def _index(self) -> _Index:
         if self._compiled is None:
@@ -184,3 +212,27 @@ class Tagger:
     def tag(self, text: str) -> tuple[str, ...]:
         """The theme ids of ``text``, in the taxonomy's order (empty: about none of them)."""
         return tuple(match.theme for match in self.explain(text))
+
+
+@dataclass(frozen=True, slots=True)
+class WarmUpOnFirstScore:
+    """An answer listener (``bot.survey.answers.AnswerListener``) that starts the tagger's
+    compilation when a score is stored: the comment that may follow then finds it ready.
+
+    Its arguments are typed ``object``: it reads none of them, and the themes know no storage.
+    """
+
+    tagger: Tagger
+
+    async def scored(self, session: object, context: object, now: datetime) -> None:
+        """A score was stored: a comment may follow."""
+        self.tagger.warm_up_soon()
+
+    async def commented(self, session: object, context: object, now: datetime) -> None:
+        """Nothing: the comment was tagged already."""
+
+    async def rescored(
+        self, session: object, context: object, previous: int, now: datetime
+    ) -> None:
+        """A changed score: a comment may still follow."""
+        self.tagger.warm_up_soon()

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-import snowballstemmer
-
 if TYPE_CHECKING:
     import pymorphy3
+    from snowballstemmer.basestemmer import BaseStemmer
 
 # Letters only: digits, punctuation and emoji separate words. A hyphen inside a word keeps it
 # whole ("кто-то", "follow-up"), as both dictionaries list such words.
@@ -26,9 +25,22 @@ WORD: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 CYRILLIC: Final = re.compile(r"[а-яё]")
 WORDS_CACHED: Final = 200_000  # distinct words kept; a few tens of MB at most
 
-_english = snowballstemmer.stemmer("english")
+_english: BaseStemmer | None = None
 _russian: pymorphy3.MorphAnalyzer | None = None
 _russian_lock = threading.Lock()
+
+
+def _english_stemmer() -> BaseStemmer:
+    """The English stemmer, made on first use: ``snowballstemmer`` imports the stemmers of all
+    its thirty languages (about 3 MiB), which a bot that has read no comment does not need."""
+    global _english  # noqa: PLW0603  (one stemmer per process, made once)
+    if _english is None:
+        with _russian_lock:
+            if _english is None:
+                import snowballstemmer  # noqa: PLC0415  (only a process that reads comments pays)
+
+                _english = snowballstemmer.stemmer("english")
+    return _english
 
 
 def _russian_analyzer() -> pymorphy3.MorphAnalyzer:
@@ -49,7 +61,7 @@ def lemma(word: str) -> str:
     if CYRILLIC.search(word):
         parses = _russian_analyzer().parse(word)
         return str(parses[0].normal_form).replace("ё", "е") if parses else word
-    return str(_english.stemWord(word))
+    return str(_english_stemmer().stemWord(word))
 
 
 def words(text: str) -> Iterator[str]:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
-from storage.migrate import upgrade_to_head
+from storage.migrate import (
+    UnknownRevisionError,
+    alembic_config,
+    at_head,
+    shipped_heads,
+    upgrade_to_head,
+)
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -26,3 +35,45 @@ async def test_upgrading_twice_is_harmless(engine: AsyncEngine) -> None:
     await upgrade_to_head(engine)
     async with engine.connect() as connection:
         assert await connection.run_sync(_differences) == []
+
+
+def test_the_heads_read_without_alembic_are_alembics_own() -> None:
+    """``upgrade_to_head`` skips Alembic when the database is at these: they must be right."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert shipped_heads() == frozenset(scripts.get_heads())
+
+
+def _downgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+def _version(connection: Connection) -> set[str]:
+    return {
+        str(row[0]) for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+    }
+
+
+async def test_a_database_behind_the_head_is_still_migrated(engine: AsyncEngine) -> None:
+    (head,) = shipped_heads() or ()
+    scripts = ScriptDirectory.from_config(alembic_config())
+    previous = scripts.get_revision(head).down_revision
+    assert isinstance(previous, str)
+    async with engine.begin() as connection:
+        await connection.run_sync(_downgrade_to, previous)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_version) == {previous}
+        assert not await connection.run_sync(at_head)
+    await upgrade_to_head(engine)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_version) == {head}
+        assert await connection.run_sync(at_head)
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_a_revision_from_a_newer_npsbot_is_still_refused(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
+    with pytest.raises(UnknownRevisionError, match="9999_newer"):
+        await upgrade_to_head(engine)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.themes import words
-from bot.themes.tagger import Tagger, compile_keyword
+from bot.themes.tagger import Tagger, WarmUpOnFirstScore, compile_keyword
 from bot.themes.taxonomy import builtin_taxonomy
 from bot.themes.words import lemmas
 
@@ -74,7 +76,33 @@ def test_a_tagger_compiles_on_first_use_so_a_process_without_comments_never_pays
     words.lemma.cache_clear()
     tagger = Tagger(builtin_taxonomy())
     assert words.lemma.cache_info().currsize == 0  # no keyword lemmatised yet
-    tagger.warm_up()  # what the bot runs in a thread at start-up
+    tagger.warm_up()  # what the bot runs in a thread when the first score comes
     compiled = words.lemma.cache_info().currsize
     assert compiled > 100
     assert tagger.tag("мне нагрубили") == ("attitude",)
+
+
+def test_warm_up_soon_compiles_once_in_a_thread_and_returns_at_once() -> None:
+    tagger = Tagger(builtin_taxonomy())
+    assert not tagger.compiled
+    thread = tagger.warm_up_soon()
+    assert thread is not None and thread.name == "themes-warm-up"
+    assert tagger.warm_up_soon() is None  # under way: not a second one
+    thread.join(timeout=60)
+    assert tagger.compiled
+    assert tagger.warm_up_soon() is None
+    assert tagger.tag("мне нагрубили") == ("attitude",)
+
+
+async def test_the_bot_compiles_on_a_score_not_on_a_completed_survey() -> None:
+    """Not at start-up (an idle bot keeps the memory): when a score comes, a comment may follow."""
+    tagger = Tagger(builtin_taxonomy())
+    listener = WarmUpOnFirstScore(tagger)
+    now = datetime(2026, 11, 18, tzinfo=UTC)
+    await listener.commented(object(), object(), now)
+    assert not tagger.compiled and tagger._warming is None
+    await listener.scored(object(), object(), now)
+    thread = tagger.warm_up_soon()  # the listener's is under way
+    assert thread is None
+    tagger.warm_up()  # waits for the thread's compilation rather than doing it again
+    assert tagger.compiled
