@@ -186,13 +186,13 @@ WITH given AS (
     JOIN customers ON customers.helpdesk_id = wanted.owner
     ORDER BY wanted.external_id
     ON CONFLICT (external_id) DO UPDATE SET external_id = excluded.external_id
-    RETURNING locked.id, locked.external_id, locked.reopened_at
+    RETURNING locked.id, locked.external_id, locked.reopened_at, locked.xmax = 0 AS inserted
 )
 SELECT true AS customer, id, helpdesk_id AS key, company, chat_id, unreachable,
-    NULL::timestamptz AS reopened_at
+    NULL::timestamptz AS reopened_at, NULL::boolean AS inserted
 FROM customers
 UNION ALL
-SELECT false, id, external_id, NULL, NULL, NULL, reopened_at FROM tickets
+SELECT false, id, external_id, NULL, NULL, NULL, reopened_at, inserted FROM tickets
 """
 _PG_KNOWN_SURVEYS: Final = """
 SELECT id, ticket_id, closed_at, created_at, status, skip_reason FROM survey
@@ -304,11 +304,14 @@ async def _pg_customers_and_tickets(
     infos: Sequence[tuple[CustomerInfo, str | None]],
     owners: dict[str, str],
     now: datetime,
-) -> tuple[dict[str, _StoredCustomer], dict[str, tuple[int, datetime | None]]]:
+) -> tuple[dict[str, _StoredCustomer], dict[str, tuple[int, datetime | None]], set[int]]:
     """Customers upserted and tickets inserted or locked, in one PostgreSQL statement.
 
     ``owners`` maps each ticket to the helpdesk id of its customer. Returns what
-    ``_upsert_customers`` and ``_lock_tickets`` return.
+    ``_upsert_customers`` and ``_lock_tickets`` return, and the ids of the tickets this
+    statement inserted: they have no survey yet, so ``_record`` asks only about the others
+    (a closing is usually a ticket's first). ``xmax = 0`` is PostgreSQL's mark of a row this
+    statement inserted; one its ``DO UPDATE`` locked carries this transaction's id.
     """
     rows = _customer_rows(infos, now)
     keys = sorted(owners)
@@ -327,13 +330,16 @@ async def _pg_customers_and_tickets(
     result = await connection.exec_driver_sql(_PG_CUSTOMERS_AND_TICKETS, parameters)
     customers: dict[str, _StoredCustomer] = {}
     locked: dict[str, tuple[int, datetime | None]] = {}
+    inserted: set[int] = set()
     for row in result:
         if row.customer:
             reachable = row.chat_id is not None and not row.unreachable
             customers[row.key] = _StoredCustomer(row.id, row.company, reachable)
         else:
             locked[row.key] = (row.id, row.reopened_at)
-    return customers, locked
+            if row.inserted:
+                inserted.add(row.id)
+    return customers, locked, inserted
 
 
 async def _known_surveys(
@@ -440,14 +446,20 @@ async def _record(
     for closing in closings:  # a ticket belongs to the customer of its first closing
         owners.setdefault(closing.event.ticket_id, closing.event.customer.helpdesk_id)
     postgresql = _dialect(session) == "postgresql"
+    new_tickets: set[int] = set()
     if postgresql:
-        customers, tickets = await _pg_customers_and_tickets(session, infos, owners, now)
+        customers, tickets, new_tickets = await _pg_customers_and_tickets(
+            session, infos, owners, now
+        )
     else:
         customers = await _upsert_customers(session, infos, now)
         tickets = await _lock_tickets(
             session, {key: customers[owner].id for key, owner in owners.items()}, now
         )
-    known = await _known_surveys(session, [ticket_id for ticket_id, _ in tickets.values()])
+    # A ticket inserted just now has no survey: a batch of first closings skips the query.
+    stored = [ticket_id for ticket_id, _ in tickets.values() if ticket_id not in new_tickets]
+    known = await _known_surveys(session, stored) if stored else {}
+    known |= {ticket_id: [] for ticket_id in new_tickets}
     answers: list[tuple[_KnownSurvey, bool]] = []
     new_rows: list[dict[str, Any]] = []
     for closing in closings:

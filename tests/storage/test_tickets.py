@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
@@ -338,3 +339,42 @@ async def test_a_naive_closing_time_is_refused_in_a_batch(sessions: SessionFacto
     async with sessions() as session:
         with pytest.raises(Exception, match="naive datetime"):
             await tickets.record_closings(session, [tickets.Closing(naive, due_at=NOW)], now=NOW)
+
+
+async def test_first_closings_skip_the_survey_lookup_and_known_tickets_still_find_theirs(
+    sessions: SessionFactory,
+) -> None:
+    """PostgreSQL knows which tickets its statement inserted: they have no survey to look up.
+
+    A batch of first closings (the usual one) sends no query for surveys; a batch with a ticket
+    stored before still finds that ticket's survey, and a new ticket beside it gets its own.
+    """
+    async with sessions() as session:
+        bind = session.bind
+        if bind is None or bind.dialect.name != "postgresql":
+            pytest.skip("SQLite has no xmax: it looks surveys up for every batch")
+        sent: list[str] = []
+
+        def seen(*args: object) -> None:
+            sent.append(str(args[2]))
+
+        sa_event.listen(bind.sync_engine, "before_cursor_execute", seen)
+        try:
+            first = await tickets.record_closings(
+                session, [closing("T-1"), closing("T-2", "c-2")], now=NOW
+            )
+            lookups_first = sum("FROM survey" in statement for statement in sent)
+            sent.clear()
+            second = await tickets.record_closings(
+                session, [closing("T-3"), closing("T-1"), closing("T-2", days=4)], now=NOW
+            )
+            lookups_second = sum("FROM survey" in statement for statement in sent)
+        finally:
+            sa_event.remove(bind.sync_engine, "before_cursor_execute", seen)
+    assert lookups_first == 0
+    assert lookups_second == 1
+    assert [record.created for record in first] == [True, True]
+    assert [record.created for record in second] == [True, False, False]
+    assert second[1].survey_id == first[0].survey_id
+    assert second[2].survey_id == first[1].survey_id
+    assert second[0].survey_id not in {first[0].survey_id, first[1].survey_id}
