@@ -22,7 +22,7 @@ shared background processes (WAL writer, checkpointer) are not counted.
 
     python bench/intake.py --repeat 3 --duration 15 --write
     python bench/intake.py --endpoints noop,parse,anchor,intake --repeat 1   # with the floors
-    python bench/intake.py --profile          # py-spy on npsbot during its first round
+    python bench/intake.py --profile          # py-spy on both servers during their first round
 
 ``--profile`` needs py-spy (``pip install --target /tmp/pyspy py-spy`` keeps it out of the venv).
 """
@@ -63,6 +63,8 @@ ENDPOINTS = {
     "intake": "/api/v1/tickets/closed",
     "anchor": "/anchor/tickets/closed",
 }
+# The endpoints --profile samples (the first round of each).
+PROFILED = ("intake", "anchor")
 # Which server answers each endpoint.
 SERVERS = {"noop": "npsbot", "parse": "npsbot", "intake": "npsbot", "anchor": "anchor"}
 ANCHOR_TABLE = """
@@ -106,6 +108,23 @@ async def serve(args: argparse.Namespace) -> None:
     services = build_services(settings)
     app = intake_app(services)  # the app NpsBot serves, before it adds its own routes
     guard = intake_guard(TOKEN, signing_secret=None, clock=services.intake.clock)
+    # How many closings each group-commit write took: the per-batch costs divide by it.
+    closings = services.intake._closings
+    if args.writers:  # a what-if: the product's own choice otherwise (bot.services)
+        closings.writers = args.writers
+    write = closings.write
+    batches = Counter[str]()
+
+    async def counted(items: Any) -> Any:
+        batches["batches"] += 1
+        batches["items"] += len(items)
+        return await write(items)
+
+    closings.write = counted
+
+    @app.get("/bench/batches")
+    async def batch_counts() -> dict[str, int]:
+        return dict(batches)
 
     @app.post("/bench/noop", status_code=202)
     async def noop() -> Response:
@@ -302,7 +321,7 @@ async def load(args: argparse.Namespace) -> None:
 def start_server(args: argparse.Namespace, app: str) -> tuple[subprocess.Popen[str], int, str]:
     """One server process (``npsbot`` or ``anchor``): the process, its port, its loop."""
     command = [sys.executable, __file__, "--role", app, "--database-url", args.database_url]
-    command += ["--cpu", str(args.server_cpu)]
+    command += ["--cpu", str(args.server_cpu), "--writers", str(args.writers)]
     env = dict(os.environ)
     if args.extra_path:  # e.g. a --target dir holding uvloop/httptools, for a what-if run
         env["PYTHONPATH"] = os.pathsep.join([args.extra_path, env.get("PYTHONPATH", "")])
@@ -342,6 +361,14 @@ def run_client(args: argparse.Namespace, port: int, endpoint: str) -> dict[str, 
 # -- CPU accounting --------------------------------------------------------------------------
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def batch_counts(port: int) -> dict[str, int]:
+    """The npsbot server's group-commit writes and closings so far (``/bench/batches``)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/batches", timeout=10) as answer:
+        return dict(json.loads(answer.read()))
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -392,24 +419,30 @@ async def orchestrate(args: argparse.Namespace) -> None:
     servers = {app: start_server(args, app) for app in apps}
     args.loop_kind = next(iter(servers.values()))[2]
     results: list[dict[str, object]] = []
-    profile_text = ""
+    profiles: dict[str, str] = {}
     loop = asyncio.get_running_loop()
     try:
         for round_ in range(1, args.repeat + 1):
             for endpoint in endpoints:
                 process, port, _ = servers[SERVERS[endpoint]]
                 before = await cpu_snapshot(args.database_url, process.pid)
-                if args.profile and endpoint == "intake" and not profile_text:
+                counted = batch_counts(port) if endpoint == "intake" else None
+                if args.profile and endpoint in PROFILED and endpoint not in profiles:
                     # The load runs while py-spy samples the server.
                     spy = loop.run_in_executor(
                         None, profile, process.pid, args.warmup + args.duration
                     )
                     result = await loop.run_in_executor(None, run_client, args, port, endpoint)
-                    profile_text = await spy
+                    profiles[endpoint] = await spy
                 else:
                     result = await loop.run_in_executor(None, run_client, args, port, endpoint)
                 server_cpu, database_cpu = await cpu_used(args.database_url, process.pid, before)
                 sent = max(1, int(result["sent"]))  # type: ignore[call-overload]
+                if counted is not None:
+                    after = batch_counts(port)
+                    written = after.get("batches", 0) - counted.get("batches", 0)
+                    items = after.get("items", 0) - counted.get("items", 0)
+                    result["batch"] = items / written if written else float("nan")
                 result |= {
                     "round": round_,
                     "server_cpu_ms": server_cpu * 1000 / sent,
@@ -426,7 +459,7 @@ async def orchestrate(args: argparse.Namespace) -> None:
     report(
         f"intake{'-' + args.label if args.label else ''}",
         f"Intake throughput{' (' + args.label + ')' if args.label else ''}",
-        summary(args, results, load_before, profile_text),
+        summary(args, results, load_before, profiles),
         write=args.write,
     )
 
@@ -443,7 +476,7 @@ def summary(
     args: argparse.Namespace,
     results: list[dict[str, Any]],
     load_before: str,
-    profile_text: str,
+    profiles: dict[str, str],
 ) -> str:
     """The rounds, the medians per endpoint, and npsbot's ratios to the anchor."""
     rows = [
@@ -456,6 +489,7 @@ def summary(
             f"{r['p99_ms']:.1f}",
             f"{r['server_cpu_ms']:.3f}",
             f"{r['db_cpu_ms']:.3f}",
+            f"{r['batch']:.1f}" if "batch" in r else "",
             r["load"],
         )
         for r in results
@@ -502,6 +536,7 @@ def summary(
                 "p99 ms",
                 "server CPU ms/req",
                 "PostgreSQL CPU ms/req",
+                "closings per write",
                 "load avg after",
             ],
             rows,
@@ -529,8 +564,9 @@ def summary(
             f"{cpu:.2f}x the CPU per request (server + PostgreSQL)."
         )
     body += f"\n\nLoad average before: {load_before}."
-    if profile_text:
-        body += "\n\nWhere npsbot's time goes during its first intake round:\n\n" + profile_text
+    for endpoint, text in profiles.items():
+        who = "npsbot's" if SERVERS[endpoint] == "npsbot" else "the anchor's"
+        body += f"\n\nWhere {who} time goes during its first round:\n\n" + text
     return body
 
 
@@ -568,7 +604,15 @@ def main() -> None:
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy npsbot during its first intake round"
+        "--profile",
+        action="store_true",
+        help="py-spy each server during its first round (intake and anchor)",
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=0,
+        help="what-if: npsbot's group-commit writes in flight at once (default: the product's)",
     )
     parser.add_argument("--extra-path", default="", help="PYTHONPATH prefix for the server only")
     parser.add_argument("--label", default="", help="suffix of the docs section (e.g. uvloop)")
