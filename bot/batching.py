@@ -52,8 +52,10 @@ class GroupCommit(Generic[ItemT, ResultT]):
             writer = asyncio.create_task(self._drain(), name="intake-group-commit")
             self._tasks.add(writer)
             writer.add_done_callback(self._tasks.discard)
-        # A cancelled request (the client hung up) does not cancel the write others share.
-        return await asyncio.shield(future)
+        # Awaited bare, not through asyncio.shield (a second future and its callbacks per
+        # request): a cancelled request (the client hung up) cancels only its own future, which
+        # the writer then leaves alone; the write others share is a task of its own and goes on.
+        return await future
 
     async def _drain(self) -> None:
         while self._waiting:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,6 +149,73 @@ _SURVEY_INSERT: Final = insert(_SURVEY).returning(
     _SURVEY.c.id, _SURVEY.c.ticket_id, _SURVEY.c.closed_at, sort_by_parameter_order=True
 )
 
+# PostgreSQL: the same statements with the batch as arrays (``unnest``), so each has one text
+# whatever the batch size. PostgreSQL prepares it once per connection instead of once per batch
+# size (a text per size overflowed the driver's cache of prepared statements, and each miss cost
+# a parse, a plan and a round trip), and SQLAlchemy sends it as it is, with no per-row
+# compilation ("insertmanyvalues"). Customers and tickets go in one statement: the tickets' CTE
+# takes its owners' ids from the customers' one. Rows are taken in key order, customers first,
+# as the SQLite path does, so concurrent batches lock rows in one order.
+_PG_CUSTOMERS_AND_TICKETS: Final = """
+WITH given AS (
+    SELECT * FROM unnest(
+        $1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::bigint[]
+    ) AS g (helpdesk_id, phone, name, language, company, telegram_user_id)
+), customers AS (
+    INSERT INTO customer AS stored (
+        helpdesk_id, phone, name, language, company, telegram_user_id, chat_id, unreachable,
+        created_at
+    )
+    SELECT helpdesk_id, phone, name, language, company, telegram_user_id, telegram_user_id,
+        false, $7::timestamptz
+    FROM given ORDER BY helpdesk_id
+    ON CONFLICT (helpdesk_id) DO UPDATE SET
+        phone = coalesce(excluded.phone, stored.phone),
+        name = coalesce(excluded.name, stored.name),
+        language = coalesce(excluded.language, stored.language),
+        company = coalesce(excluded.company, stored.company),
+        telegram_user_id = coalesce(stored.telegram_user_id, excluded.telegram_user_id),
+        chat_id = CASE
+            WHEN stored.telegram_user_id IS NULL AND excluded.telegram_user_id IS NOT NULL
+            THEN excluded.telegram_user_id ELSE stored.chat_id END
+    RETURNING stored.id, stored.helpdesk_id, stored.company, stored.chat_id, stored.unreachable
+), tickets AS (
+    INSERT INTO ticket AS locked (external_id, customer_id, created_at)
+    SELECT wanted.external_id, customers.id, $7::timestamptz
+    FROM unnest($8::varchar[], $9::varchar[]) AS wanted (external_id, owner)
+    JOIN customers ON customers.helpdesk_id = wanted.owner
+    ORDER BY wanted.external_id
+    ON CONFLICT (external_id) DO UPDATE SET external_id = excluded.external_id
+    RETURNING locked.id, locked.external_id, locked.reopened_at, locked.xmax = 0 AS inserted
+)
+SELECT true AS customer, id, helpdesk_id AS key, company, chat_id, unreachable,
+    NULL::timestamptz AS reopened_at, NULL::boolean AS inserted
+FROM customers
+UNION ALL
+SELECT false, id, external_id, NULL, NULL, NULL, reopened_at, inserted FROM tickets
+"""
+_PG_KNOWN_SURVEYS: Final = """
+SELECT id, ticket_id, closed_at, created_at, status, skip_reason FROM survey
+WHERE ticket_id = ANY($1::integer[]) ORDER BY id
+"""
+_PG_SURVEY_INSERT: Final = """
+INSERT INTO survey (
+    ticket_id, customer_id, status, skip_reason, closed_at, agent, team, channel, company, tags,
+    due_at, completed_at, created_at
+)
+SELECT ticket_id, customer_id, status, skip_reason, closed_at, agent, team, channel, company,
+    tags::json, due_at, completed_at, $13::timestamptz
+FROM unnest(
+    $1::integer[], $2::integer[], $3::varchar[], $4::varchar[], $5::timestamptz[],
+    $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[], $10::text[],
+    $11::timestamptz[], $12::timestamptz[]
+) AS given (
+    ticket_id, customer_id, status, skip_reason, closed_at, agent, team, channel, company, tags,
+    due_at, completed_at
+)
+RETURNING id, ticket_id, closed_at
+"""
+
 
 def _customer_rows(
     infos: Sequence[tuple[CustomerInfo, str | None]], now: datetime
@@ -224,11 +292,64 @@ async def _lock_tickets(
     return {row.external_id: (row.id, row.reopened_at) for row in result}
 
 
+def _aware(value: datetime) -> datetime:
+    """``value``, refused when naive, as ``UTCDateTime`` refuses it on the Core path."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value
+
+
+async def _pg_customers_and_tickets(
+    session: AsyncSession,
+    infos: Sequence[tuple[CustomerInfo, str | None]],
+    owners: dict[str, str],
+    now: datetime,
+) -> tuple[dict[str, _StoredCustomer], dict[str, tuple[int, datetime | None]], set[int]]:
+    """Customers upserted and tickets inserted or locked, in one PostgreSQL statement.
+
+    ``owners`` maps each ticket to the helpdesk id of its customer. Returns what
+    ``_upsert_customers`` and ``_lock_tickets`` return, and the ids of the tickets this
+    statement inserted: they have no survey yet, so ``_record`` asks only about the others
+    (a closing is usually a ticket's first). ``xmax = 0`` is PostgreSQL's mark of a row this
+    statement inserted; one its ``DO UPDATE`` locked carries this transaction's id.
+    """
+    rows = _customer_rows(infos, now)
+    keys = sorted(owners)
+    parameters = (
+        [row["helpdesk_id"] for row in rows],
+        [row["phone"] for row in rows],
+        [row["name"] for row in rows],
+        [row["language"] for row in rows],
+        [row["company"] for row in rows],
+        [row["telegram_user_id"] for row in rows],
+        _aware(now),
+        keys,
+        [owners[key] for key in keys],
+    )
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(_PG_CUSTOMERS_AND_TICKETS, parameters)
+    customers: dict[str, _StoredCustomer] = {}
+    locked: dict[str, tuple[int, datetime | None]] = {}
+    inserted: set[int] = set()
+    for row in result:
+        if row.customer:
+            reachable = row.chat_id is not None and not row.unreachable
+            customers[row.key] = _StoredCustomer(row.id, row.company, reachable)
+        else:
+            locked[row.key] = (row.id, row.reopened_at)
+            if row.inserted:
+                inserted.add(row.id)
+    return customers, locked, inserted
+
+
 async def _known_surveys(
     session: AsyncSession, ticket_ids: Collection[int]
 ) -> dict[int, list[_KnownSurvey]]:
     connection = await session.connection()
-    result = await connection.execute(_KNOWN_SURVEYS, {"ticket_ids": list(ticket_ids)})
+    if _dialect(session) == "postgresql":
+        result = await connection.exec_driver_sql(_PG_KNOWN_SURVEYS, (list(ticket_ids),))
+    else:
+        result = await connection.execute(_KNOWN_SURVEYS, {"ticket_ids": list(ticket_ids)})
     known: dict[int, list[_KnownSurvey]] = {ticket_id: [] for ticket_id in ticket_ids}
     for row in result:
         known[row.ticket_id].append(
@@ -286,17 +407,59 @@ def _survey_row(
     }
 
 
+_SURVEY_COLUMNS: Final = (
+    "ticket_id",
+    "customer_id",
+    "status",
+    "skip_reason",
+    "closed_at",
+    "agent",
+    "team",
+    "channel",
+    "company",
+)
+
+
+async def _pg_insert_surveys(
+    session: AsyncSession, rows: list[dict[str, Any]], now: datetime
+) -> Result[Any]:
+    """The new surveys in one PostgreSQL statement; returns (id, ticket_id, closed_at) rows."""
+    for row in rows:
+        _aware(row["closed_at"])
+        _aware(row["due_at"])
+    parameters = (
+        *([row[name] for row in rows] for name in _SURVEY_COLUMNS),
+        [json.dumps(row["tags"]) for row in rows],
+        [row["due_at"] for row in rows],
+        [row["completed_at"] for row in rows],
+        _aware(now),
+    )
+    connection = await session.connection()
+    return await connection.exec_driver_sql(_PG_SURVEY_INSERT, parameters)
+
+
 async def _record(
     session: AsyncSession, closings: Sequence[Closing], now: datetime
 ) -> list[SurveyRecord]:
-    customers = await _upsert_customers(
-        session, [(closing.event.customer, closing.phone) for closing in closings], now
-    )
-    owners: dict[str, int] = {}
+    infos = [(closing.event.customer, closing.phone) for closing in closings]
+    owners: dict[str, str] = {}
     for closing in closings:  # a ticket belongs to the customer of its first closing
-        owners.setdefault(closing.event.ticket_id, customers[closing.event.customer.helpdesk_id].id)
-    tickets = await _lock_tickets(session, owners, now)
-    known = await _known_surveys(session, [ticket_id for ticket_id, _ in tickets.values()])
+        owners.setdefault(closing.event.ticket_id, closing.event.customer.helpdesk_id)
+    postgresql = _dialect(session) == "postgresql"
+    new_tickets: set[int] = set()
+    if postgresql:
+        customers, tickets, new_tickets = await _pg_customers_and_tickets(
+            session, infos, owners, now
+        )
+    else:
+        customers = await _upsert_customers(session, infos, now)
+        tickets = await _lock_tickets(
+            session, {key: customers[owner].id for key, owner in owners.items()}, now
+        )
+    # A ticket inserted just now has no survey: a batch of first closings skips the query.
+    stored = [ticket_id for ticket_id, _ in tickets.values() if ticket_id not in new_tickets]
+    known = await _known_surveys(session, stored) if stored else {}
+    known |= {ticket_id: [] for ticket_id in new_tickets}
     answers: list[tuple[_KnownSurvey, bool]] = []
     new_rows: list[dict[str, Any]] = []
     for closing in closings:
@@ -318,7 +481,11 @@ async def _record(
         new_rows.append(row)
         answers.append((fresh, True))
     if new_rows:
-        inserted = await _run(session, _SURVEY_INSERT, new_rows)
+        inserted = await (
+            _pg_insert_surveys(session, new_rows, now)
+            if postgresql
+            else _run(session, _SURVEY_INSERT, new_rows)
+        )
         ids = {(row.ticket_id, row.closed_at): row.id for row in inserted}
         for known_survey, is_new in answers:
             if is_new:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from bot.core.survey import SurveyStatus
 from bot.core.tickets import CustomerInfo, TicketClosed
@@ -268,3 +269,112 @@ async def test_concurrent_batches_with_overlapping_tickets_make_each_survey_once
     async with sessions() as session:
         surveys = (await session.exec(table_of(Survey).select())).all()
     assert len(surveys) == 12
+
+
+async def test_a_batch_stores_the_whole_closing_as_given(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        await tickets.record_ticket_closed(
+            session, event=event("T-0", company="ACME"), due_at=NOW, now=NOW
+        )
+    tagged = replace(event("T-1"), tags=("billing", "vip"))
+    own_company = replace(
+        event("T-2"), customer=CustomerInfo(helpdesk_id="c-2", company="Other Co")
+    )
+    batch = [
+        tickets.Closing(tagged, due_at=NOW + timedelta(minutes=30)),
+        tickets.Closing(own_company, due_at=NOW, skip_reason="tag:spam"),
+    ]
+    async with sessions() as session:
+        first, skipped = await tickets.record_closings(session, batch, now=NOW)
+    async with sessions() as session:
+        stored = {row.id: row for row in (await session.exec(table_of(Survey).select())).all()}
+    survey = stored[first.survey_id]
+    assert survey.tags == ["billing", "vip"]
+    assert survey.company == "ACME"  # the customer's, as the closing named none
+    assert (survey.agent, survey.team, survey.channel) == ("Ivan", "L2", "email")
+    assert survey.due_at == NOW + timedelta(minutes=30)
+    assert (survey.status, survey.skip_reason, survey.completed_at) == ("pending", None, None)
+    assert survey.created_at == NOW
+    other = stored[skipped.survey_id]
+    assert other.company == "Other Co"
+    assert (other.status, other.skip_reason, other.completed_at) == ("skipped", "tag:spam", NOW)
+    assert other.tags == []
+
+
+async def test_a_ticket_in_one_batch_for_two_customers_belongs_to_the_first(
+    sessions: SessionFactory,
+) -> None:
+    batch = [closing("T-1", "c-2"), closing("T-1", "c-1", days=1)]
+    async with sessions() as session:
+        records = await tickets.record_closings(session, batch, now=NOW)
+    assert [record.created for record in records] == [True, False]
+    async with sessions() as session:
+        customers = {
+            row.helpdesk_id: row.id
+            for row in (await session.exec(table_of(Customer).select())).all()
+        }
+        (ticket,) = (await session.exec(table_of(Ticket).select())).all()
+        (survey,) = (await session.exec(table_of(Survey).select())).all()
+    assert set(customers) == {"c-1", "c-2"}  # both recorded
+    assert ticket.customer_id == survey.customer_id == customers["c-2"]
+
+
+async def test_a_later_closing_links_a_chat_once_and_never_replaces_it(
+    sessions: SessionFactory,
+) -> None:
+    for ticket_id, user in (("T-1", None), ("T-2", 555), ("T-3", 777), ("T-4", None)):
+        async with sessions() as session:
+            record = await tickets.record_ticket_closed(
+                session, event=event(ticket_id, telegram_user_id=user), due_at=NOW, now=NOW
+            )
+        assert record.reachable is (user is not None or ticket_id == "T-4")
+        async with sessions() as session:
+            (customer,) = (await session.exec(table_of(Customer).select())).all()
+        expected = None if ticket_id == "T-1" else 555
+        assert (customer.telegram_user_id, customer.chat_id) == (expected, expected)
+
+
+async def test_a_naive_closing_time_is_refused_in_a_batch(sessions: SessionFactory) -> None:
+    naive = replace(event(), closed_at=datetime(2026, 11, 20, 15, 0))  # noqa: DTZ001
+    async with sessions() as session:
+        with pytest.raises(Exception, match="naive datetime"):
+            await tickets.record_closings(session, [tickets.Closing(naive, due_at=NOW)], now=NOW)
+
+
+async def test_first_closings_skip_the_survey_lookup_and_known_tickets_still_find_theirs(
+    sessions: SessionFactory,
+) -> None:
+    """PostgreSQL knows which tickets its statement inserted: they have no survey to look up.
+
+    A batch of first closings (the usual one) sends no query for surveys; a batch with a ticket
+    stored before still finds that ticket's survey, and a new ticket beside it gets its own.
+    """
+    async with sessions() as session:
+        bind = session.bind
+        if bind is None or bind.dialect.name != "postgresql":
+            pytest.skip("SQLite has no xmax: it looks surveys up for every batch")
+        sent: list[str] = []
+
+        def seen(*args: object) -> None:
+            sent.append(str(args[2]))
+
+        sa_event.listen(bind.sync_engine, "before_cursor_execute", seen)
+        try:
+            first = await tickets.record_closings(
+                session, [closing("T-1"), closing("T-2", "c-2")], now=NOW
+            )
+            lookups_first = sum("FROM survey" in statement for statement in sent)
+            sent.clear()
+            second = await tickets.record_closings(
+                session, [closing("T-3"), closing("T-1"), closing("T-2", days=4)], now=NOW
+            )
+            lookups_second = sum("FROM survey" in statement for statement in sent)
+        finally:
+            sa_event.remove(bind.sync_engine, "before_cursor_execute", seen)
+    assert lookups_first == 0
+    assert lookups_second == 1
+    assert [record.created for record in first] == [True, True]
+    assert [record.created for record in second] == [True, False, False]
+    assert second[1].survey_id == first[0].survey_id
+    assert second[2].survey_id == first[1].survey_id
+    assert second[0].survey_id not in {first[0].survey_id, first[1].survey_id}
