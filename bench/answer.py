@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import gc
 import json
 import os
 import random
@@ -127,7 +128,9 @@ _IN_ANSWER: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar
 )
 
 
-async def run_npsbot(args: argparse.Namespace, token: str, base_url: str) -> dict[str, Any]:
+async def run_npsbot(  # noqa: PLR0915  (one scenario, top to bottom)
+    args: argparse.Namespace, token: str, base_url: str
+) -> dict[str, Any]:
     """The real ``NpsBot`` (polling, handlers, JobQueue, dispatcher, uvicorn) in this process."""
     from sqlalchemy import event, func, select
     from sqlalchemy.engine import Engine
@@ -166,6 +169,18 @@ async def run_npsbot(args: argparse.Namespace, token: str, base_url: str) -> dic
 
         return listener
 
+    pauses: list[float] = []  # the bot's garbage collections of the oldest generation, seconds
+    collecting: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:  # the full collection
+            return
+        if phase == "start":
+            collecting[:] = [time.perf_counter()]
+        elif collecting:
+            pauses.append(time.perf_counter() - collecting[0])
+
+    gc.callbacks.append(on_gc)
     event.listen(Engine, "before_cursor_execute", count("statements"))
     event.listen(Engine, "begin", count("begins"))
     event.listen(Pool, "checkout", count("checkouts"))
@@ -190,6 +205,7 @@ async def run_npsbot(args: argparse.Namespace, token: str, base_url: str) -> dic
         answered = await session.scalar(select(func.count()).where(Survey.status == "answered"))
         alerts = await session.scalar(select(func.count()).where(OutboxMessage.chat_id == MANAGERS))
     await bot.stop()
+    gc.callbacks.remove(on_gc)
     SurveyAnswers.record_score = original  # type: ignore[method-assign]
     return {
         "stored": stored,
@@ -198,6 +214,7 @@ async def run_npsbot(args: argparse.Namespace, token: str, base_url: str) -> dic
         "alerts": alerts,
         "whole": counted,
         "in_answers": dict(in_answers),
+        "gc": pauses,
     }
 
 
@@ -248,7 +265,7 @@ async def run_anchor(args: argparse.Namespace, token: str, base_url: str) -> dic
         await application.stop()
     answered = await pool.fetchval("SELECT count(*) FROM survey WHERE status = 'answered'")
     await pool.close()
-    return {"stored": stored, "own": [], "answered": answered, "alerts": None}
+    return {"stored": stored, "own": [], "answered": answered, "alerts": None, "gc": []}
 
 
 # -- one run ----------------------------------------------------------------------------------
@@ -319,6 +336,8 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
         "own_p99": percentile(result["own"], 99),
         "per_answer": per_answer,
         "new_connections": database.get("sessions"),
+        "gc_full": len(result["gc"]),
+        "gc_longest": max(result["gc"], default=0.0),
         "load_before": load_before,
         "load_after": loadavg(),
     }
@@ -395,6 +414,10 @@ def section(rate: float, runs: list[dict[str, Any]]) -> str:
             for key in keys
         ),
         row("new PostgreSQL connections in the run", lambda r: str(r["new_connections"])),
+        row(
+            "full garbage collections in the bot (longest)",
+            lambda r: f"{r['gc_full']} ({ms(r['gc_longest'])})" if r["gc_full"] else "-",
+        ),
         row("load average before", lambda r: r["load_before"]),
     ]
 
