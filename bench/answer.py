@@ -196,11 +196,21 @@ async def run_npsbot(  # noqa: PLR0915  (one scenario, top to bottom)
     )
     bot = NpsBot(settings)
     await bot.start()
+    lags: list[tuple[float, float]] = []
+
+    async def watch_loop() -> None:  # how late a 5 ms sleep wakes: the loop's own stalls
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append((time.time(), time.perf_counter() - asked - 0.005))
+
+    watcher = asyncio.create_task(watch_loop())
     whole.clear()
     deadline = time.time() + args.duration + args.settle + 3.0
     while len(stored) < args.count and time.time() < deadline:  # noqa: ASYNC110  (a deadline too)
         await asyncio.sleep(0.1)
     counted = dict(whole)
+    watcher.cancel()
     async with bot.services.session_factory() as session:
         answered = await session.scalar(select(func.count()).where(Survey.status == "answered"))
         alerts = await session.scalar(select(func.count()).where(OutboxMessage.chat_id == MANAGERS))
@@ -215,6 +225,7 @@ async def run_npsbot(  # noqa: PLR0915  (one scenario, top to bottom)
         "whole": counted,
         "in_answers": dict(in_answers),
         "gc": pauses,
+        "lags": lags,
     }
 
 
@@ -265,7 +276,7 @@ async def run_anchor(args: argparse.Namespace, token: str, base_url: str) -> dic
         await application.stop()
     answered = await pool.fetchval("SELECT count(*) FROM survey WHERE status = 'answered'")
     await pool.close()
-    return {"stored": stored, "own": [], "answered": answered, "alerts": None, "gc": []}
+    return {"stored": stored, "own": [], "answered": answered, "alerts": None, "gc": [], "lags": []}
 
 
 # -- one run ----------------------------------------------------------------------------------
@@ -336,6 +347,8 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
         "own_p99": percentile(result["own"], 99),
         "per_answer": per_answer,
         "new_connections": database.get("sessions"),
+        "loop_lag_p99": percentile([lag for _at, lag in result["lags"]], 99),
+        "loop_lag_max": max((lag for _at, lag in result["lags"]), default=float("nan")),
         "gc_full": len(result["gc"]),
         "gc_longest": max(result["gc"], default=0.0),
         "load_before": load_before,
@@ -414,6 +427,14 @@ def section(rate: float, runs: list[dict[str, Any]]) -> str:
             for key in keys
         ),
         row("new PostgreSQL connections in the run", lambda r: str(r["new_connections"])),
+        row(
+            "the bot's event loop late, p99 / max",
+            lambda r: (
+                f"{ms(r['loop_lag_p99'])} / {ms(r['loop_lag_max'])}"
+                if r["variant"] == "npsbot"
+                else "-"
+            ),
+        ),
         row(
             "full garbage collections in the bot (longest)",
             lambda r: f"{r['gc_full']} ({ms(r['gc_longest'])})" if r["gc_full"] else "-",
