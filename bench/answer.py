@@ -328,6 +328,8 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
         f"answer {k}": v / max(1, mine.get("answers", 1)) for k, v in mine.items() if k != "answers"
     }
     per_answer |= {f"pg {k}": v / answers for k, v in database.items()}
+    polls = sum(n for call, n in stats["calls"].items() if call.startswith("getUpdates:"))
+    per_answer["getUpdates calls"] = polls / answers
     return {
         "variant": args.child,
         "database": args.database_url.split("://")[0],
