@@ -48,6 +48,8 @@ import contextlib
 
 from _common import (
     BENCH_DATABASE_URL,
+    ROOT,
+    code_variants,
     command_line,
     hold_bench_lock,
     loadavg,
@@ -359,6 +361,8 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> None:
+    if args.code:  # npsbot of another revision (--before): first on the path, before any import
+        sys.path.insert(0, args.code)
     import _common
 
     from bot import eventloop  # _common put the repository on sys.path
@@ -372,7 +376,9 @@ def child(args: argparse.Namespace) -> None:
 # -- the A/B/A/B runs and their tables ----------------------------------------------------------
 
 
-def run_child(variant: str, rate: float, args: argparse.Namespace) -> dict[str, Any]:
+def run_child(
+    variant: str, rate: float, args: argparse.Namespace, code: Path | None = None
+) -> dict[str, Any]:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -386,6 +392,7 @@ def run_child(variant: str, rate: float, args: argparse.Namespace) -> dict[str, 
         str(args.settle),
         "--database-url",
         args.database_url,
+        *(["--code", str(code)] if code is not None else []),
     ]
     done = subprocess.run(
         command,
@@ -406,7 +413,7 @@ def ms(seconds: float) -> str:
 
 def section(rate: float, runs: list[dict[str, Any]]) -> str:
     """One table, the runs side by side in the order they ran, and the medians' ratio."""
-    header = ["measure", *(f"{r['variant']} (run {i // 2 + 1})" for i, r in enumerate(runs))]
+    header = ["measure", *(f"{r['variant']} (run {r['run']})" for r in runs)]
 
     def row(name: str, cell: Any) -> list[str]:
         return [name, *(cell(r) for r in runs)]
@@ -433,7 +440,7 @@ def section(rate: float, runs: list[dict[str, Any]]) -> str:
             "the bot's event loop late, p99 / max",
             lambda r: (
                 f"{ms(r['loop_lag_p99'])} / {ms(r['loop_lag_max'])}"
-                if r["variant"] == "npsbot"
+                if r["variant"] != "anchor"
                 else "-"
             ),
         ),
@@ -447,20 +454,22 @@ def section(rate: float, runs: list[dict[str, Any]]) -> str:
     def median(variant: str, key: str) -> float:
         return statistics.median(r[key] for r in runs if r["variant"] == variant)
 
+    names = [v for v in dict.fromkeys(r["variant"] for r in runs) if v != "anchor"]
+    measures = (
+        ("sustained answers/s", "rate", lambda v: f"{v:.0f}"),
+        ("toast p99", "toast_p99", ms),
+        ("stored p99", "stored_p99", ms),
+    )
     ratios = table(
-        ["median", "npsbot", "anchor", "npsbot / anchor"],
+        ["median", *names, "anchor", *(f"{name} / anchor" for name in names)],
         [
             (
-                name,
-                fmt(median("npsbot", key)),
+                label,
+                *(fmt(median(name, key)) for name in names),
                 fmt(median("anchor", key)),
-                f"{median('npsbot', key) / median('anchor', key):.2f}",
+                *(f"{median(name, key) / median('anchor', key):.2f}" for name in names),
             )
-            for name, key, fmt in (
-                ("sustained answers/s", "rate", lambda v: f"{v:.0f}"),
-                ("toast p99", "toast_p99", ms),
-                ("stored p99", "stored_p99", ms),
-            )
+            for label, key, fmt in measures
         ],
     )
     return (
@@ -488,7 +497,11 @@ def main() -> None:
     parser.add_argument("--only", choices=VARIANTS, help="run one variant (while developing)")
     parser.add_argument("--database-url", default=BENCH_DATABASE_URL)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--before", help="also run npsbot at this git revision (A/B/C: before, now, anchor)"
+    )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         args.rate = args.rate[0]
@@ -497,17 +510,26 @@ def main() -> None:
     print(command_line(), flush=True)
     if args.database_url.startswith("postgresql"):
         hold_bench_lock()
-    variants = (args.only,) if args.only else VARIANTS
-    for rate in args.rate or [200.0, 100.0]:
-        runs = []
-        for _ in range(args.repeat):
-            for variant in variants:
-                result = run_child(variant, rate, args)
-                brief = {k: v for k, v in result.items() if k != "per_answer"}
-                print(json.dumps(brief), flush=True)
-                runs.append(result)
-        body = section(rate, runs) if not args.only else json.dumps(runs, indent=1)
-        report(f"answer-{rate:g}", f"Answer path at {rate:g} presses/s", body, write=args.write)
+    chosen = (args.only,) if args.only else VARIANTS
+    with code_variants(args.before) as trees:
+        # (label, variant, code): npsbot at --before first, then this tree's, then the anchor
+        variants = [
+            (f"npsbot {name}" if name != "this tree" else variant, variant, code)
+            for variant in chosen
+            for name, code in (trees if variant == "npsbot" else trees[-1:])
+        ]
+        for rate in args.rate or [200.0, 100.0]:
+            runs = []
+            for run in range(1, args.repeat + 1):
+                for label, variant, code in variants:
+                    result = run_child(variant, rate, args, None if code == ROOT else code)
+                    result |= {"variant": label, "run": run}
+                    brief = {k: v for k, v in result.items() if k != "per_answer"}
+                    print(json.dumps(brief), flush=True)
+                    runs.append(result)
+            body = section(rate, runs) if not args.only else json.dumps(runs, indent=1)
+            title = f"Answer path at {rate:g} presses/s"
+            report(f"answer-{rate:g}", title, body, write=args.write)
 
 
 if __name__ == "__main__":
