@@ -8,7 +8,9 @@ each scripted press) and exits.
 
 ``--press-plan FILE`` (JSON ``[[user_id, callback_data], ...]``) gives each user a question
 message and, from ``--press-at`` (Unix time) on, presses it at ``--press-rate`` per second:
-the clients of the answer benchmark, pressing from outside the bot's process.
+the clients of the answer benchmark, pressing from outside the bot's process. For each press
+the stats give ``[user_id, press time, time its answerCallbackQuery arrived or null]`` (the
+toast the client sees), both on this machine's wall clock.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.sandbox.flood import FloodLimits, is_counted
 from bot.sandbox.server import FakeBotApi
+from bot.sandbox.state import CallbackQueryRecord
 
 
 def summarize(fake: FakeBotApi) -> dict[str, object]:
@@ -52,7 +55,13 @@ def summarize(fake: FakeBotApi) -> dict[str, object]:
 
 
 async def press_on_schedule(
-    fake: FakeBotApi, plan: list[list[Any]], *, rate: float, start: float, times: list[float]
+    fake: FakeBotApi,
+    plan: list[list[Any]],
+    *,
+    rate: float,
+    start: float,
+    times: list[float],
+    queries: list[CallbackQueryRecord],
 ) -> None:
     """Press each planned button at its slot; record when each press was made."""
     questions = {
@@ -66,7 +75,7 @@ async def press_on_schedule(
         if delay > 0:
             await asyncio.sleep(delay)
         times.append(time.time())
-        fake.world.press(int(user), questions[int(user)], str(data))
+        queries.append(fake.world.press(int(user), questions[int(user)], str(data)))
 
 
 async def main() -> None:
@@ -91,12 +100,18 @@ async def main() -> None:
         fake.add_group(group)
     await fake.start()
     press_times: list[float] = []
+    queries: list[CallbackQueryRecord] = []
     pressing = None
     if args.press_plan:
         plan = json.loads(Path(args.press_plan).read_text())  # noqa: ASYNC240  (before serving)
         pressing = asyncio.create_task(
             press_on_schedule(
-                fake, plan, rate=args.press_rate, start=args.press_at, times=press_times
+                fake,
+                plan,
+                rate=args.press_rate,
+                start=args.press_at,
+                times=press_times,
+                queries=queries,
             )
         )
     print(f"READY {fake.base_url} {fake.token}", flush=True)
@@ -108,7 +123,12 @@ async def main() -> None:
     if pressing is not None:
         pressing.cancel()
     await fake.stop()
-    print("STATS " + json.dumps({**summarize(fake), "press_times": press_times}), flush=True)
+    presses = [
+        [query.user_id, pressed, query.answered_at]
+        for query, pressed in zip(queries, press_times, strict=True)
+    ]
+    stats = {**summarize(fake), "press_times": press_times, "presses": presses}
+    print("STATS " + json.dumps(stats), flush=True)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     digest_period: Literal["week", "month"] = "week"
     digest_min_group_size: int = Field(default=5, ge=1)
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(
+        default=20,  # storage.db.POOL_SIZE (config does not import storage)
+        ge=1,
+        le=500,
+        description=(
+            "PostgreSQL connections the bot keeps open; a handler that finds all busy waits "
+            "for one (SQLite ignores it)"
+        ),
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=500,
+        description="Extra connections opened in a burst beyond the pool, closed after use",
+    )
     api_token: SecretStr | None = None
     link_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"

@@ -185,7 +185,11 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     # Operator texts first: services below take their translators at construction.
     use_overrides(load_overrides(settings.texts_file))
     tagger = Tagger(load_taxonomy(settings.themes_file))  # a wrong themes file stops start-up
-    database = Database.open(settings.database_url)
+    database = Database.open(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     sessions = database.sessions
     metrics = Metrics()  # this instance's own registry
     metrics.gauge_outbox(sessions, clock)

@@ -71,7 +71,7 @@ def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID
 
 
-def _confirmable_id(data: object) -> int | None:
+def confirmable_id(data: object) -> int | None:
     """A raw update's ``update_id`` if it is a non-negative integer, however large."""
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if isinstance(update_id, int) and not isinstance(update_id, bool) and update_id >= 0:
@@ -81,7 +81,7 @@ def _confirmable_id(data: object) -> int | None:
 
 def update_id_of(data: object) -> int | None:
     """The ``update_id`` of a raw update, if it has a valid one."""
-    update_id = _confirmable_id(data)
+    update_id = confirmable_id(data)
     return update_id if update_id is not None and update_id <= MAX_UPDATE_ID else None
 
 
@@ -178,7 +178,7 @@ def last_update_id(raw: object) -> int | None:
     """
     if not isinstance(raw, list):
         return None
-    return max((i for i in map(_confirmable_id, raw) if i is not None), default=None)
+    return max((i for i in map(confirmable_id, raw) if i is not None), default=None)
 
 
 async def handle_update(application: Application, update: Update) -> bool:  # type: ignore[type-arg]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,8 +14,16 @@ from bot.core.cases import CaseStatus, PromptKind
 from storage import survey_queries
 from storage.models import AlertCase, CaseMessage, Customer, ManagerPrompt, OutboxMessage, Survey
 from storage.survey_queries import SurveyContext
+from storage.tables import table_of
 
 HISTORY_LENGTH = 6  # scores shown on an alert, this one included
+_CASES = table_of(AlertCase)
+_OPEN_CASE = insert(_CASES).returning(_CASES.c.id)
+_LINK_ALERT = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("b_id"))
+    .values(outbox_id=bindparam("b_outbox_id"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +49,26 @@ async def open_case(
     now: datetime,
     outbox_id: int | None = None,
 ) -> AlertCase:
-    """Record a detractor's case, open and unclaimed (``outbox_id``: its alert, once queued)."""
+    """Record a detractor's case, open and unclaimed (``outbox_id``: its alert, once queued).
+
+    A Core INSERT ... RETURNING, not an ORM add and flush: the flush also wrote whatever else
+    the answer's session had pending, a statement of its own each time. The case returned is
+    not in the session: ``link_alert`` records its alert.
+    """
     case = AlertCase(survey_id=survey_id, chat_id=chat_id, outbox_id=outbox_id, created_at=now)
-    session.add(case)
-    await session.flush()
+    connection = await session.connection()
+    values = {column.name: getattr(case, column.name) for column in _CASES.columns}
+    del values["id"]  # the model's defaults (status, checklist, counts) as the ORM wrote them
+    inserted = await connection.execute(_OPEN_CASE, values)
+    case.id = int(inserted.scalar_one())
     return case
+
+
+async def link_alert(session: AsyncSession, *, case: AlertCase, outbox_id: int) -> None:
+    """The case's alert message is this outbox row."""
+    connection = await session.connection()
+    await connection.execute(_LINK_ALERT, {"b_id": case.id, "b_outbox_id": outbox_id})
+    case.outbox_id = outbox_id
 
 
 async def case_of_survey(session: AsyncSession, *, survey_id: int) -> AlertCase | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from telegram import Update
@@ -330,3 +330,187 @@ async def test_an_update_id_too_large_to_be_valid_is_confirmed_not_asked_for_aga
     assert fake.pending_updates() == []
     assert len(fake.calls_of("getUpdates")) <= 3
     assert handled == []
+
+
+def offsets_sent(fake: FakeBotApi) -> list[int]:
+    """The offsets of every ``getUpdates`` the fake received, in order."""
+    return [
+        int(call.params["offset"])
+        for call in fake.calls_of("getUpdates")
+        if call.params.get("offset") is not None
+    ]
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+async def test_a_slow_update_does_not_hold_up_later_updates_of_others(fake: FakeBotApi) -> None:
+    """Pipelined: while one person's update is in hand, others' later ones are taken and
+    handled (before, the next getUpdates waited for the whole batch: a toast waited for the
+    slowest answer before it)."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    handled: list[str] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        if update.effective_message.text == "slow":
+            entered.set()
+            await release.wait()
+        handled.append(update.effective_message.text or "")
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        slow = await fake.client(901, "Anna").send_text("slow")
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        for n in range(3):  # each in a later getUpdates answer than the slow one
+            await fake.client(910 + n, f"Client {n}").send_text(f"later {n}")
+            await wait_until(lambda n=n: f"later {n}" in handled)
+        assert handled == ["later 0", "later 1", "later 2"]  # the slow one still in hand
+        # the offset never passed the unfinished update, though everything after it is done
+        assert max(offsets_sent(fake)) == slow.message_id and len(fake.pending_updates()) == 4
+        release.set()
+        await wait_until(lambda: len(handled) == 4)
+        await polling.stop()
+    assert fake.pending_updates() == []
+
+
+async def test_the_offset_never_passes_an_update_still_in_hand(fake: FakeBotApi) -> None:
+    gates = {text: asyncio.Event() for text in ("a", "b", "c")}
+    started: list[int] = []
+    done: list[int] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        started.append(update.update_id)
+        await gates[update.effective_message.text or ""].wait()
+        done.append(update.update_id)
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    for n, text in enumerate(gates):
+        await fake.client(920 + n, f"Client {n}").send_text(text)
+    ids = [update["update_id"] for update in fake.pending_updates()]
+    async with app:
+        await polling.start()
+        await wait_until(lambda: len(started) == 3)
+        gates["b"].set()  # the middle one finishes first: nothing may be confirmed yet
+        await wait_until(lambda: done == [ids[1]])
+        await asyncio.sleep(0.1)  # polls go on meanwhile
+        assert max(offsets_sent(fake)) == ids[0]
+        gates["a"].set()  # now the first two are done: the watermark is the third
+        await fake.wait_for_call(
+            lambda call: call.method == "getUpdates" and call.params.get("offset") == ids[2]
+        )
+        await asyncio.sleep(0.1)
+        assert max(offsets_sent(fake)) == ids[2]
+        assert [update["update_id"] for update in fake.pending_updates()] == [ids[2]]
+        gates["c"].set()
+        await fake.wait_for_call(
+            lambda call: call.method == "getUpdates" and call.params.get("offset") == ids[2] + 1
+        )
+        await polling.stop()
+    assert sorted(done) == ids
+    assert fake.pending_updates() == []
+
+
+async def test_an_update_telegram_sends_again_is_not_handled_twice(fake: FakeBotApi) -> None:
+    """Below the watermark Telegram sends the updates again with every answer: those in hand
+    and those handled after the one holding the watermark are dropped by id."""
+    release = asyncio.Event()
+    runs: list[int] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        runs.append(update.update_id)
+        if update.effective_message.text == "slow":
+            await release.wait()
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        await fake.client(931, "Anna").send_text("slow")
+        await wait_until(lambda: len(runs) == 1)
+        await fake.client(932, "Boris").send_text("quick")
+        await wait_until(lambda: len(runs) == 2)
+        polls = len(fake.calls_of("getUpdates"))
+        await wait_until(lambda: len(fake.calls_of("getUpdates")) >= polls + 3)  # sent again
+        release.set()
+        await fake.client(933, "Vera").send_text("after")
+        await wait_until(lambda: len(runs) == 3)
+        await asyncio.sleep(0.1)
+        await polling.stop()
+    assert len(runs) == len(set(runs)) == 3
+    assert fake.pending_updates() == []
+
+
+async def test_one_persons_updates_stay_in_order_across_answers(fake: FakeBotApi) -> None:
+    """The second update of a person whose first is still in hand waits for it, though it
+    came in a later getUpdates answer; another person's does not wait."""
+    release = asyncio.Event()
+    events: list[str] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        text = update.effective_message.text or ""
+        events.append(f"start {text}")
+        if text == "score":
+            await release.wait()
+        events.append(f"end {text}")
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    anna = fake.client(941, "Anna")
+    async with app:
+        await polling.start()
+        await anna.send_text("score")
+        await wait_until(lambda: events == ["start score"])
+        await anna.send_text("comment")
+        await fake.client(942, "Boris").send_text("other")
+        await wait_until(lambda: "end other" in events)
+        await asyncio.sleep(0.1)
+        assert "start comment" not in events  # Anna's comment waits for her score
+        release.set()
+        await wait_until(lambda: "end comment" in events)
+        await polling.stop()
+    anna_events = [event for event in events if "other" not in event]
+    assert anna_events == ["start score", "end score", "start comment", "end comment"]
+    assert fake.pending_updates() == []
+
+
+async def test_stop_lets_the_updates_in_hand_finish_and_confirms_them(fake: FakeBotApi) -> None:
+    release = asyncio.Event()
+    started: list[int] = []
+    handled: list[int] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        started.append(update.update_id)
+        await release.wait()
+        handled.append(update.update_id)
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        for n in range(3):
+            await fake.client(950 + n, f"Client {n}").send_text(f"{n}")
+        await wait_until(lambda: len(started) == 3)
+        stopping = asyncio.create_task(polling.stop())
+        await asyncio.sleep(0.05)
+        assert not stopping.done()  # waits for the handlers
+        release.set()
+        await stopping
+    assert len(handled) == 3
+    assert fake.pending_updates() == []

@@ -50,8 +50,8 @@ def databases(monkeypatch: pytest.MonkeyPatch) -> Opened:
     seen = Opened()
     real_open, real_dispose = Database.open.__func__, Database.dispose  # type: ignore[attr-defined]
 
-    def open_(cls: type[Database], url: str) -> Database:
-        database: Database = real_open(cls, url)
+    def open_(cls: type[Database], url: str, **pool: int | None) -> Database:
+        database: Database = real_open(cls, url, **pool)
         seen.opened.append(database)
         return database
 

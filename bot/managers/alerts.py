@@ -74,8 +74,9 @@ class DetractorAlerts:
             survey_id=survey_id,
             now=now,
         )
+        await cases.link_alert(session, case=case, outbox_id=alert_id)
+        # Written by the caller with the survey's other changes (record_score: one UPDATE).
         context.survey.alert_outbox_id = alert_id
-        case.outbox_id = alert_id  # written with the rest at commit
         if self.on_alert is not None:
             self.on_alert(session)
 

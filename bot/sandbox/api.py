@@ -682,6 +682,7 @@ class BotApi:
             "url": _optional_str(params, "url"),
             "cache_time": _optional_int(params, "cache_time", 0),
         }
+        query.answered_at = time.time()
         self.world.changed.notify()
         return True
 

@@ -102,6 +102,7 @@ class CallbackQueryRecord:
     message_id: int
     data: str
     answer: dict[str, Any] | None = None
+    answered_at: float | None = None  # time.time() when the answer arrived (bench/answer.py)
 
 
 @dataclass

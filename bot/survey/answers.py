@@ -19,13 +19,15 @@ from bot.core.nps import classify
 from bot.core.survey import OPEN_FOR_SCORE, SurveyStatus, SurveyView, press_rejection
 from bot.core.text import database_safe
 from bot.delivery.payloads import EditMessageText, SendMessage
+from bot.delivery.purposes import Purpose
 from bot.i18n import Translator
 from bot.survey import texts
 from bot.survey.outbound import client_translator, queue_message
 from bot.themes.stored import join_themes
 from bot.themes.tagger import Tagger
-from storage import survey_queries
+from storage import outbox, survey_queries
 from storage.db import SessionFactory
+from storage.outbox import NewCall
 from storage.survey_queries import SurveyContext
 
 logger = logging.getLogger(__name__)
@@ -174,24 +176,32 @@ class SurveyAnswers:
                 return texts.press_answer(tr, "already_answered")
             # The ORM update above has already put the new values on context.survey.
             shown = self._answered(tr, context, score)
-            await queue_message(
-                session,
-                chat_id,
-                shown,
-                now=now,
-                method="editMessageText",
-                survey_id=survey_id,
-                message_id=message_id,
-            )
-            context.survey.prompt_outbox_id = await queue_message(
-                session,
-                chat_id,
-                texts.follow_up_payload(tr, survey_id=survey_id, score=score),
-                now=now,
-                survey_id=survey_id,
-            )
-            for listener in self.listeners:
-                await listener.scored(session, context, now)
+            # No autoflush: the survey's outbox ids (the follow-up's here, the alert's from
+            # its listener) go in one UPDATE at commit, not one each as a query flushed them.
+            with session.no_autoflush:
+                _edit, context.survey.prompt_outbox_id = await outbox.enqueue_many(
+                    session,
+                    [
+                        NewCall(
+                            method="editMessageText",
+                            chat_id=chat_id,
+                            payload=shown,
+                            purpose=Purpose.CLIENT,
+                            survey_id=survey_id,
+                            message_id=message_id,
+                        ),
+                        NewCall(
+                            method="sendMessage",
+                            chat_id=chat_id,
+                            payload=texts.follow_up_payload(tr, survey_id=survey_id, score=score),
+                            purpose=Purpose.CLIENT,
+                            survey_id=survey_id,
+                        ),
+                    ],
+                    now=now,
+                )
+                for listener in self.listeners:
+                    await listener.scored(session, context, now)
             await session.commit()
         self.wake()
         return texts.press_answer(tr, None)

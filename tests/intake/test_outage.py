@@ -292,3 +292,36 @@ async def test_postgres_restart_is_503_then_recovers_by_itself(
         await proxied.dispose()
         if plug.server is not None:
             await plug.pull()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="NPSBOT_TEST_DATABASE_URL is not set")
+async def test_a_connection_lost_while_idle_is_replaced_before_it_is_used(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """PostgreSQL restarted while the pool sat idle: the next request is served, not a 503.
+
+    Connections are no longer pinged at every checkout (three round trips per transaction);
+    one idle for ``ping_after_idle`` is, and a lost one is replaced before the request uses it.
+    """
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL restart")
+    real = make_url(database_url)
+    plug = Plug(real.host or "127.0.0.1", real.port or 5432)
+    await plug.insert()
+    proxied = make_engine(
+        real.set(host="127.0.0.1", port=plug.port).render_as_string(False), ping_after_idle=0.2
+    )
+    try:
+        async with http_for(intake_for(make_session_factory(proxied))) as http:
+            first = await http.post("/api/v1/tickets/closed", json=TICKET, headers=BEARER)
+            assert first.status_code == 202, first.text  # the pool now holds a live connection
+            await plug.pull()  # the restart, while no request runs
+            await plug.insert()
+            await asyncio.sleep(0.3)
+            again = await http.post("/api/v1/tickets/closed", json=TICKET, headers=BEARER)
+        assert again.status_code in (200, 202), again.text
+        assert again.json()["survey_id"] == first.json()["survey_id"]
+    finally:
+        await proxied.dispose()
+        if plug.server is not None:
+            await plug.pull()
