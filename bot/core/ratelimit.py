@@ -81,6 +81,11 @@ class FloodGate:
     def _kept(self, chat_id: int, *, edit: bool) -> int:
         return self._limits.group_kept_for_new if edit and chat_id < 0 else 0
 
+    @property
+    def interval(self) -> float:
+        """Seconds between two paced calls at the global limit."""
+        return self._interval
+
     def global_wait(self, now: float) -> float:
         """Seconds until the bot as a whole may make another call."""
         return max(self._global.wait(now), self._next_global - now, 0.0)
