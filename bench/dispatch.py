@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     BENCH_DATABASE_URL,
+    add_before_arguments,
+    alternate,
     loadavg,
     percentile,
     profile,
@@ -224,6 +226,92 @@ async def dispatch(
     }
 
 
+async def measure(options: dict[str, Any]) -> dict[str, Any]:
+    """One run: seed, start the fake, dispatch everything; the table's rows and the calls."""
+    count, url = int(options["count"]), str(options["database_url"])
+    limited, replies = bool(options["limited"]), float(options["replies"])
+    concurrency = int(options["concurrency"])
+    load_before = loadavg()
+    await reset_database(url)
+    seeded = time.perf_counter()
+    await seed_outbox(url, count)
+    print(f"seeded {count} queued surveys in {time.perf_counter() - seeded:.1f}s", flush=True)
+    fake, base_url, token = start_dispatch_fake(
+        count, limited=limited, cpu=options["fake_cpu"], replies=replies
+    )
+    try:
+        result = await dispatch(
+            url,
+            base_url,
+            token,
+            count,
+            float(options["rate"]),
+            concurrency=concurrency,
+            profile_for=float(options["profile"]),
+            replies=replies,
+        )
+    finally:
+        stats = stop_fake(fake)
+    accepted = int(stats["accepted_sends"])
+    span = float(stats["last_send"]) - float(stats["first_send"])
+    achieved = (accepted - 1) / span if span > 0 else float("nan")
+    queued: dict[int, float] = result["queued"]  # type: ignore[assignment]
+    arrived = {int(chat): float(at) for chat, at in stats["watched"]}
+    latencies = sorted(arrived[chat] - at for chat, at in queued.items() if chat in arrived)
+    surveys_accepted = accepted - len(arrived)
+    cpu, elapsed = float(result["cpu"]), float(result["elapsed"])  # type: ignore[arg-type]
+    rows: list[tuple[str, object]] = [
+        ("database", url.split("://", maxsplit=1)[0]),
+        ("NPSBOT_OUTBOX_CONCURRENCY", concurrency),
+        ("surveys queued", count),
+        ("accepted by the fake", accepted),
+        ("surveys marked sent", result["surveys_sent"]),
+        ("outbox rows failed", result["failed"]),
+        ("429 answers", stats["too_many_requests"]),
+    ]
+    if limited:
+        rows += [
+            ("share of the 30 msg/s limit", f"{achieved / TELEGRAM_LIMIT:.1%}"),
+            ("of which surveys", f"{surveys_accepted / max(span, 1e-9) / TELEGRAM_LIMIT:.1%}"),
+        ]
+    else:
+        rows.append(("dispatcher ceiling", f"{achieved:.0f} msg/s"))
+    rows += [
+        ("client replies queued meanwhile", f"{len(queued)} ({replies:g}/s)"),
+        ("replies delivered", len(latencies)),
+    ]
+    if latencies:
+        rows.append(
+            (
+                "reply: queued -> at the fake, p50 / p99 / max",
+                f"{percentile(latencies, 50) * 1000:.0f} / {percentile(latencies, 99) * 1000:.0f}"
+                f" / {latencies[-1] * 1000:.0f} ms",
+            )
+        )
+    rows += [
+        ("first to last send", f"{span:.1f} s"),
+        ("achieved rate", f"{achieved:.1f} msg/s"),
+        ("wall time incl. start/settle", f"{elapsed:.1f} s"),
+        (
+            "dispatcher process CPU",
+            f"{cpu:.1f} s = {cpu / count * 1000:.2f} ms/msg ({cpu / elapsed:.0%} of one core)",
+        ),
+        ("busiest 1-s window at the fake", stats["busiest_second"]),
+        ("load average before", load_before),
+        ("load average after", loadavg()),
+    ]
+    return {"rows": rows, "calls": stats["calls"], "profile": result["profile"]}
+
+
+def child(options: str) -> None:
+    """``measure`` in a subprocess whose sys.path starts with the code under test (--before)."""
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    from bot import eventloop
+
+    result = eventloop.run(measure(json.loads(options)))
+    print(json.dumps(result))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -253,97 +341,48 @@ async def main() -> None:
     parser.add_argument(
         "--profile", type=float, default=0.0, metavar="SECONDS", help="py-spy the dispatcher"
     )
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    add_before_arguments(parser, repeat=1)
     args = parser.parse_args()
     limited = args.mode == "limited"
-    rate = args.rate or (TELEGRAM_LIMIT if limited else 100_000.0)
-    concurrency = args.concurrency or (1 if limited else 64)
-    replies = args.replies if args.replies is not None else (2.0 if limited else 0.0)
-
-    load_before = loadavg()
-    await reset_database(args.database_url)
-    seeded = time.perf_counter()
-    await seed_outbox(args.database_url, args.count)
-    print(f"seeded {args.count} queued surveys in {time.perf_counter() - seeded:.1f}s", flush=True)
-    fake, base_url, token = start_dispatch_fake(
-        args.count, limited=limited, cpu=args.fake_cpu, replies=replies
-    )
-    try:
-        result = await dispatch(
-            args.database_url,
-            base_url,
-            token,
-            args.count,
-            rate,
-            concurrency=concurrency,
-            profile_for=args.profile,
-            replies=replies,
-        )
-    finally:
-        stats = stop_fake(fake)
-    accepted = int(stats["accepted_sends"])  # type: ignore[call-overload]
-    span = float(stats["last_send"]) - float(stats["first_send"])  # type: ignore[arg-type]
-    achieved = (accepted - 1) / span if span > 0 else float("nan")
-    queued: dict[int, float] = result["queued"]  # type: ignore[assignment]
-    arrived = {int(chat): float(at) for chat, at in stats["watched"]}
-    latencies = sorted(arrived[chat] - at for chat, at in queued.items() if chat in arrived)
-    surveys_accepted = accepted - len(arrived)
-    rows: list[tuple[str, object]] = [
-        ("database", args.database_url.split("://")[0]),
-        ("NPSBOT_OUTBOX_CONCURRENCY", concurrency),
-        ("surveys queued", args.count),
-        ("accepted by the fake", accepted),
-        ("surveys marked sent", result["surveys_sent"]),
-        ("outbox rows failed", result["failed"]),
-        ("429 answers", stats["too_many_requests"]),
-        ("client replies queued meanwhile", f"{len(queued)} ({replies:g}/s)"),
-        ("replies delivered", len(latencies)),
-        ("first to last send", f"{span:.1f} s"),
-        ("achieved rate", f"{achieved:.1f} msg/s"),
-        ("wall time incl. start/settle", f"{result['elapsed']:.1f} s"),
-        (
-            "dispatcher process CPU",
-            f"{result['cpu']:.1f} s = {float(result['cpu']) / args.count * 1000:.2f} ms/msg "  # type: ignore[arg-type]
-            f"({float(result['cpu']) / float(result['elapsed']):.0%} of one core)",  # type: ignore[arg-type]
-        ),
-        ("busiest 1-s window at the fake", stats["busiest_second"]),
-        ("load average before", load_before),
-        ("load average after", loadavg()),
-    ]
-    if latencies:
-        rows.insert(
-            10,
-            (
-                "reply: queued -> at the fake, p50 / p99 / max",
-                f"{percentile(latencies, 50) * 1000:.0f} / {percentile(latencies, 99) * 1000:.0f}"
-                f" / {latencies[-1] * 1000:.0f} ms (target p99 <= 1,000 ms)",
-            ),
-        )
+    options = {
+        "count": args.count,
+        "database_url": args.database_url,
+        "limited": limited,
+        "rate": args.rate or (TELEGRAM_LIMIT if limited else 100_000.0),
+        "concurrency": args.concurrency or (1 if limited else 64),
+        "replies": args.replies if args.replies is not None else (2.0 if limited else 0.0),
+        "fake_cpu": args.fake_cpu,
+        "profile": args.profile,
+    }
     if limited:
-        rows.insert(
-            8,
-            (
-                "share of the 30 msg/s limit",
-                f"{achieved / TELEGRAM_LIMIT:.1%} (target >= 97%, no 429)",
-            ),
-        )
-        rows.insert(
-            9,
-            ("of which surveys", f"{surveys_accepted / max(span, 1e-9) / TELEGRAM_LIMIT:.1%}"),
-        )
         title = f"Dispatch at Telegram's limit ({args.count} surveys, 30 msg/s)"
+        targets = (
+            "Targets: share of the 30 msg/s limit >= 97% with no 429; replies p99 <= 1,000 ms."
+        )
     else:
-        rows.insert(8, ("dispatcher ceiling", f"{achieved:.0f} msg/s (target >= 1,000)"))
         title = f"Dispatch ceiling, flood limits off ({args.count} surveys)"
+        targets = "Target: dispatcher ceiling >= 1,000 msg/s."
+    if args.before is None:
+        runs = [(1, "this tree", await measure(options))]
+    else:  # each run in a subprocess of its own code, alternating (the lock is theirs)
+        runs = await asyncio.to_thread(
+            alternate, args.before, args.repeat, "dispatch", json.dumps(options)
+        )
+    names = [row[0] for row in runs[0][2]["rows"]]
+    columns = [f"run {run}: {name}" for run, name, _ in runs]
+    values = [dict((str(k), v) for k, v in result["rows"]) for _, _, result in runs]
     body = (
-        table(["measure", "value"], rows)
-        + "\n\nCalls seen by the fake: `"
-        + json.dumps(stats["calls"])
+        targets + " A reply is a `Purpose.CLIENT` message queued in the dispatcher's process as the"
+        " answer path queues it (a commit, then `Dispatcher.wake`), timed from that commit to"
+        " its arrival at the fake.\n\n"
+        + table(["measure", *columns], [(n, *(v.get(n, "-") for v in values)) for n in names])
+        + "\n\nCalls seen by the fake (last run): `"
+        + json.dumps(runs[-1][2]["calls"])
         + "`"
     )
-    if result["profile"]:
+    if runs[-1][2]["profile"]:
         body += "\n\nWhere the dispatcher process's time goes (py-spy):\n\n" + str(
-            result["profile"]
+            runs[-1][2]["profile"]
         )
     report(f"dispatch-{args.mode}", title, body, write=args.write)
 
