@@ -33,7 +33,7 @@ from bot.sandbox.server import FakeBotApi
 from bot.sandbox.state import CallbackQueryRecord
 
 
-def summarize(fake: FakeBotApi) -> dict[str, object]:
+def summarize(fake: FakeBotApi, *, watch_from: int | None = None) -> dict[str, object]:
     calls = list(fake.calls)
     by = Counter(f"{call.method}:{call.status}" for call in calls)
     sent = sorted(c.timestamp for c in calls if is_counted(c.method) and c.status == 200)
@@ -44,8 +44,21 @@ def summarize(fake: FakeBotApi) -> dict[str, object]:
         while window[0] <= stamp - 1.0:
             window.popleft()
         busiest = max(busiest, len(window))
+    # Accepted sends to the watched chats (from ``watch_from`` on): chat id and arrival time.
+    watched = (
+        []
+        if watch_from is None
+        else [
+            [int(c.params.get("chat_id", 0)), c.timestamp]
+            for c in calls
+            if is_counted(c.method)
+            and c.status == 200
+            and int(c.params.get("chat_id", 0)) >= watch_from
+        ]
+    )
     return {
         "calls": dict(by),
+        "watched": watched,
         "accepted_sends": len(sent),
         "too_many_requests": sum(1 for c in calls if c.status == 429),
         "first_send": sent[0] if sent else None,
@@ -89,12 +102,18 @@ async def main() -> None:
     parser.add_argument("--press-plan", default=None, help="JSON [[user_id, data], ...]")
     parser.add_argument("--press-rate", type=float, default=200.0)
     parser.add_argument("--press-at", type=float, default=0.0, help="Unix time of the first")
+    parser.add_argument(
+        "--watch-from", type=int, default=None, help="report each accepted send to chats >= this"
+    )
+    parser.add_argument("--watch-users", type=int, default=0, help="users from --watch-from on")
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     limits = FloodLimits(global_per_second=args.global_per_second, enabled=not args.no_flood_limits)
     fake = FakeBotApi(limits=limits)
     for user in range(args.first_user, args.first_user + args.users):
+        fake.world.add_user(user, f"Client {user}", language_code="en")
+    for user in range(args.watch_from or 0, (args.watch_from or 0) + args.watch_users):
         fake.world.add_user(user, f"Client {user}", language_code="en")
     for group in args.group:
         fake.add_group(group)
@@ -127,7 +146,7 @@ async def main() -> None:
         [query.user_id, pressed, query.answered_at]
         for query, pressed in zip(queries, press_times, strict=True)
     ]
-    stats = {**summarize(fake), "press_times": press_times, "presses": presses}
+    stats = {**summarize(fake, watch_from=args.watch_from), "press_times": press_times, "presses": presses}
     print("STATS " + json.dumps(stats), flush=True)
 
 

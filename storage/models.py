@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.personal import CLEARED, DELETED, KEPT, REPLACED, personal
@@ -203,8 +213,20 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    # The claim asks "is there an older waiting call in this chat?" for every candidate.
-    __table_args__ = (Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),)
+    __table_args__ = (
+        # The claim asks "is there an older waiting call in this chat?" for every candidate.
+        Index("ix_outbox_chat_status_id", "chat_id", "status", "id"),
+        # The claim walks the waiting calls in the order it takes them, interactive replies
+        # first, and stops at its limit: with 10,000 surveys waiting it reads a few rows of
+        # this index, not every waiting row (docs/benchmarks.md). Only waiting rows are in it.
+        Index(
+            "ix_outbox_pending_priority_id",
+            "priority",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     method: str = Field(max_length=32)
@@ -237,6 +259,10 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = _utc()
     last_error: str | None = Field(default=None, max_length=500)
     purpose: str = Field(max_length=32)
+    # 0: a reply to someone's own action, claimed before 1: bulk (storage.outbox.Priority).
+    priority: int = Field(
+        default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1"))
+    )
     # Ties the row's chat to a survey's score: /forget unlinks it.
     survey_id: int | None = Field(
         default=None,

@@ -2,6 +2,11 @@
 
 Rows move pending -> sending -> sent | failed. ``sending`` marks a claimed row; a crash leaves it
 there and ``release_stale`` hands it back, which is the one window where a message may go twice.
+
+Each row has a ``priority``: a reply to someone's own action (the edit that shows a client
+their score, a command's answer) is claimed before bulk sends of other chats (new surveys,
+reminders, digests), so it is not queued behind a broadcast. Within a chat nothing changes:
+its calls go in the order they were queued whatever their priority.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import bindparam, case, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, literal_column, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +36,28 @@ def _lane(row: Any) -> Any:
         ((col(row.chat_id) < 0) & col(row.method).in_(list(EDIT_METHODS)), 1),
         else_=0,
     )
+
+
+class Priority(enum.IntEnum):
+    """Which calls are claimed first; the lower value goes first (``ORDER BY priority, id``)."""
+
+    INTERACTIVE = 0  # someone just did something and is looking at the chat for the answer
+    BULK = 1  # the bot's own schedule: nobody waits for it to the second
+
+
+@runtime_checkable
+class Ranked(Protocol):
+    """A purpose that declares its own priority (``bot.delivery.purposes.Purpose`` does)."""
+
+    @property
+    def priority(self) -> Priority:
+        """How urgent the calls of this purpose are, unless a call says otherwise."""
+        ...
+
+
+def priority_of(purpose: str) -> Priority:
+    """The priority a purpose declares; a bare string (tests, benchmarks) is bulk."""
+    return purpose.priority if isinstance(purpose, Ranked) else Priority.BULK
 
 
 class OutboxStatus(enum.StrEnum):
@@ -54,6 +82,7 @@ class ClaimedCall:
     survey_id: int | None
     attempts: int
     created_at: datetime
+    priority: int = Priority.BULK
 
 
 async def enqueue(
@@ -68,8 +97,12 @@ async def enqueue(
     survey_id: int | None = None,
     target_outbox_id: int | None = None,
     message_id: int | None = None,
+    priority: int | None = None,
 ) -> int:
     """Add a call to the outbox inside the caller's transaction and return its id.
+
+    ``priority`` is the purpose's own (``priority_of``) unless given: a purpose that is mostly
+    replies may still send something unasked, such as a reminder, which is bulk.
 
     An edit of a message that already has an edit of the same kind waiting is not queued
     again: the waiting one gets the new payload (each edit carries the message's whole new
@@ -80,39 +113,18 @@ async def enqueue(
     A Core INSERT ... RETURNING rather than an ORM add and flush: answering one press queues
     several calls, and each flush walked the whole session (docs/benchmarks.md).
     """
-    connection = await session.connection()
-    if method in EDIT_METHODS and (target_outbox_id is not None or message_id is not None):
-        replaced = await connection.execute(
-            _REPLACE_EDIT_OF_ROW if target_outbox_id is not None else _REPLACE_EDIT_OF_MESSAGE,
-            {
-                "b_method": method,
-                "b_chat_id": chat_id,
-                "b_purpose": purpose,
-                "b_target": target_outbox_id,
-                "b_message_id": message_id,
-                "b_payload": payload,
-            },
-        )
-        waiting = replaced.scalars().first()
-        if waiting is not None:
-            return int(waiting)
-    result = await connection.execute(
-        _ENQUEUE,
-        {
-            "method": method,
-            "chat_id": chat_id,
-            "payload": payload,
-            "purpose": purpose,
-            "survey_id": survey_id,
-            "target_outbox_id": target_outbox_id,
-            "message_id": message_id,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-        },
+    call = NewCall(
+        method=method,
+        chat_id=chat_id,
+        payload=payload,
+        purpose=purpose,
+        survey_id=survey_id,
+        target_outbox_id=target_outbox_id,
+        message_id=message_id,
+        priority=priority,
     )
-    return int(result.scalar_one())
+    (outbox_id,) = await enqueue_many(session, [call], now=now)
+    return outbox_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +138,7 @@ class NewCall:
     survey_id: int | None = None
     target_outbox_id: int | None = None
     message_id: int | None = None
+    priority: int | None = None  # the purpose's own unless given (``enqueue``)
 
 
 async def enqueue_many(
@@ -141,6 +154,7 @@ async def enqueue_many(
     ids: list[int | None] = []
     rows: list[dict[str, object]] = []
     for call in calls:
+        rank = priority_of(call.purpose) if call.priority is None else call.priority
         if call.method in EDIT_METHODS and (
             call.target_outbox_id is not None or call.message_id is not None
         ):
@@ -155,6 +169,7 @@ async def enqueue_many(
                     "b_target": call.target_outbox_id,
                     "b_message_id": call.message_id,
                     "b_payload": call.payload,
+                    "b_priority": rank,
                 },
             )
             waiting = replaced.scalars().first()
@@ -175,6 +190,7 @@ async def enqueue_many(
                 "attempts": 0,
                 "not_before": now,
                 "created_at": now,
+                "priority": rank,
             }
         )
     if not rows:
@@ -196,14 +212,19 @@ async def claim_batch(
     only_ids: Collection[int] | None = None,
     skip_chats: Collection[int] = (),
     edits_held: Collection[int] = (),
+    interactive_only: bool = False,
 ) -> list[ClaimedCall]:
-    """Claim the oldest waiting call of each chat whose time has come.
+    """Claim the oldest waiting call of each chat whose time has come, interactive ones first.
 
     A call is taken only when no older call of its chat is pending or being sent, so a chat's
     messages go out in order even with several dispatchers, and a chat waiting out a retry
     holds back only itself. In a group a new message goes before edits queued earlier. Edits
     take the message id their target row recorded. Chats in ``skip_chats`` (held by the
     caller's flood limits) are not claimed at all, and edits are not claimed in ``edits_held``.
+
+    Among the chats' next calls, replies to someone's own action (``Priority.INTERACTIVE``)
+    are taken before older bulk calls of other chats, and returned first; ``interactive_only``
+    takes only those (the dispatcher's quick claim when a reply is queued mid-broadcast).
     """
     other = aliased(OutboxMessage)
     # The next call of a chat: none of its calls is being made, and no waiting one goes first.
@@ -225,14 +246,19 @@ async def claim_batch(
         .where(goes_first)
         .exists()
     )
+    # Core columns, not ORM objects, and no payload: the take below returns the payload as
+    # taken, so reading it here too decoded every row's JSON twice (docs/benchmarks.md).
     query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        sa_select(*_CLAIM_COLUMNS)
+        # A literal, not a parameter: the planner then knows the partial index holds the rows.
+        .where(col(OutboxMessage.status) == literal_column(f"'{OutboxStatus.PENDING}'"))
         .where(col(OutboxMessage.not_before) <= now)
         .where(~has_older)
-        .order_by(col(OutboxMessage.id))
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
         .limit(limit)
     )
+    if interactive_only:
+        query = query.where(col(OutboxMessage.priority) == Priority.INTERACTIVE)
     if only_ids is not None:
         query = query.where(col(OutboxMessage.id).in_(list(only_ids)))
     if skip_chats:
@@ -243,12 +269,11 @@ async def claim_batch(
             | col(OutboxMessage.method).not_in(list(EDIT_METHODS))
         )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    rows = list((await session.exec(query)).all())
+        query = query.with_for_update(skip_locked=True, of=_OUTBOX)
+    rows = list((await (await session.connection()).execute(query)).all())
     targets = await _target_rows(session, rows)
     message_ids: dict[int, int | None] = {}  # what each row to take will edit or reply to
     for row in rows:
-        assert row.id is not None  # noqa: S101  (loaded rows have ids)
         message_ids[row.id] = row.message_id
         if row.target_outbox_id is not None:
             target = targets.get(row.target_outbox_id)
@@ -265,7 +290,6 @@ async def claim_batch(
     taken = await _take_all(session, message_ids, now=now)  # id -> the payload taken
     claimed: list[ClaimedCall] = []
     for row in rows:
-        assert row.id is not None  # noqa: S101  (loaded rows have ids)
         if row.id not in taken:
             continue  # waiting for its target, or another process claimed it meanwhile
         message_id = message_ids[row.id]
@@ -275,11 +299,12 @@ async def claim_batch(
                 method=row.method,
                 chat_id=row.chat_id,
                 message_id=message_id,
-                payload=dict(taken[row.id]),
+                payload=taken[row.id],
                 purpose=row.purpose,
                 survey_id=row.survey_id,
                 attempts=row.attempts,
                 created_at=row.created_at,
+                priority=row.priority,
             )
         )
     await session.commit()
@@ -310,9 +335,7 @@ async def _take_all(
     return taken
 
 
-async def _target_rows(
-    session: AsyncSession, rows: list[OutboxMessage]
-) -> dict[int, OutboxMessage]:
+async def _target_rows(session: AsyncSession, rows: Sequence[Any]) -> dict[int, OutboxMessage]:
     ids = {row.target_outbox_id for row in rows if row.target_outbox_id is not None}
     if not ids:
         return {}
@@ -333,6 +356,19 @@ async def mark_sent(
 
 
 _OUTBOX = table_of(OutboxMessage)
+# What the claim reads of each candidate (everything a ClaimedCall needs but the payload).
+_CLAIM_COLUMNS = (
+    _OUTBOX.c.id,
+    _OUTBOX.c.method,
+    _OUTBOX.c.chat_id,
+    _OUTBOX.c.message_id,
+    _OUTBOX.c.target_outbox_id,
+    _OUTBOX.c.purpose,
+    _OUTBOX.c.survey_id,
+    _OUTBOX.c.attempts,
+    _OUTBOX.c.created_at,
+    _OUTBOX.c.priority,
+)
 _ENQUEUE = insert(_OUTBOX).returning(_OUTBOX.c.id)
 # One INSERT of several rows whose ids come back in the order of the rows given.
 _ENQUEUE_MANY = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
@@ -344,7 +380,14 @@ _WAITING_EDIT = (
     .where(_OUTBOX.c.chat_id == bindparam("b_chat_id"))
     .where(_OUTBOX.c.method == bindparam("b_method"))
     .where(_OUTBOX.c.purpose == bindparam("b_purpose"))
-    .values(payload=bindparam("b_payload"))
+    # A reply replacing a bulk edit's payload is a reply: the row goes first from now on.
+    .values(
+        payload=bindparam("b_payload"),
+        priority=case(
+            (_OUTBOX.c.priority > bindparam("b_priority"), bindparam("b_priority")),
+            else_=_OUTBOX.c.priority,
+        ),
+    )
     .returning(_OUTBOX.c.id)
 )
 _REPLACE_EDIT_OF_ROW = _WAITING_EDIT.where(_OUTBOX.c.target_outbox_id == bindparam("b_target"))

@@ -47,6 +47,7 @@ class _Window:
 # still leaves 20 ms.
 PACING_SHARE = 0.972
 GLOBAL_WINDOW = 1.02
+_PRIVATE_WINDOW = 1.0  # seconds of a private chat's window
 
 
 class FloodGate:
@@ -59,14 +60,22 @@ class FloodGate:
         self._next_global = float("-inf")
         self._chats: dict[int, _Window] = {}
         self._paused_until: dict[int, float] = {}
+        # Private chats booked within the last second, the only ones their window may hold:
+        # asking every chat of the last minute (10,000s in a broadcast) cost milliseconds a
+        # claim. Groups (a minute's window) are few and asked each time.
+        self._recent: deque[tuple[float, int]] = deque()
+        self._groups: set[int] = set()
 
     def _chat_window(self, chat_id: int) -> _Window:
         window = self._chats.get(chat_id)
         if window is None:
             if chat_id > 0:
-                window = _Window(capacity=max(1, int(self._limits.private_per_second)), length=1.0)
+                window = _Window(
+                    capacity=max(1, int(self._limits.private_per_second)), length=_PRIVATE_WINDOW
+                )
             else:
                 window = _Window(capacity=max(1, int(self._limits.group_per_minute)), length=60.0)
+                self._groups.add(chat_id)
             self._chats[chat_id] = window
         return window
 
@@ -80,6 +89,11 @@ class FloodGate:
 
     def _kept(self, chat_id: int, *, edit: bool) -> int:
         return self._limits.group_kept_for_new if edit and chat_id < 0 else 0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two paced calls at the global limit."""
+        return self._interval
 
     def global_wait(self, now: float) -> float:
         """Seconds until the bot as a whole may make another call."""
@@ -96,6 +110,8 @@ class FloodGate:
             slot = now
         self._next_global = slot + self._interval
         self._chat_window(chat_id).stamps.append(now)
+        if chat_id > 0:
+            self._recent.append((now, chat_id))
 
     def held(self, now: float) -> set[int]:
         """Chats that may not receive a call right now (their window is full, or a 429).
@@ -104,15 +120,21 @@ class FloodGate:
         them back: a group with a backlog would otherwise be claimed and put back all day.
         """
         held = {chat for chat, until in self._paused_until.items() if until > now}
-        held.update(chat for chat, window in self._chats.items() if window.wait(now) > 0)
+        recent = self._recent
+        while recent and recent[0][0] <= now - _PRIVATE_WINDOW:
+            recent.popleft()
+        for chat in {chat for _stamp, chat in recent} | self._groups:
+            window = self._chats.get(chat)
+            if window is not None and window.wait(now) > 0:
+                held.add(chat)
         return held
 
     def edits_held(self, now: float) -> set[int]:
         """Groups where only new messages may go now: the rest of their window is kept."""
         return {
             chat
-            for chat, window in self._chats.items()
-            if chat < 0 and window.wait(now, self._kept(chat, edit=True)) > 0
+            for chat in self._groups
+            if self._chats[chat].wait(now, self._kept(chat, edit=True)) > 0
         }
 
     def pause(self, chat_id: int, until: float) -> None:
@@ -123,5 +145,6 @@ class FloodGate:
         """Drop windows of chats that have been quiet for a minute, so memory stays flat."""
         for chat_id in [c for c, w in self._chats.items() if w.wait(now) == 0 and not w.stamps]:
             del self._chats[chat_id]
+            self._groups.discard(chat_id)
         for chat_id in [c for c, until in self._paused_until.items() if until <= now]:
             del self._paused_until[chat_id]

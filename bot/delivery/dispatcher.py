@@ -18,7 +18,7 @@ from bot.delivery.telegram import Sender
 from bot.resilience import JobOutage
 from storage import outbox
 from storage.db import SessionFactory
-from storage.outbox import ClaimedCall
+from storage.outbox import ClaimedCall, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ __all__ = ["Dispatcher", "PurposeHooks"]
 STALE_CLAIM = timedelta(minutes=10)
 HOUSEKEEPING_EVERY = 60.0  # seconds between releases of stale claims and flood-window cleanup
 ROUND_CLAIMS = 50  # batches per round before housekeeping gets its turn
+# While a round is busy with a backlog, a reply queued meanwhile is claimed on its own at once
+# (``wake``), but not more often than this: each such claim is one more query.
+QUICK_CLAIM_EVERY = 0.05
 
 
 @dataclass(slots=True)
@@ -54,6 +57,9 @@ class Dispatcher:
     _in_flight: set[int] = field(default_factory=set)
     _recorder: Recorder = field(init=False)
     _outage: JobOutage = field(default_factory=lambda: JobOutage("outbox"))
+    # Interactive calls waiting for a slot of the global budget: bulk calls let them go first.
+    _replies_pacing: int = 0
+    _next_quick_claim: float = 0.0
 
     def __post_init__(self) -> None:
         self._recorder = Recorder(
@@ -110,7 +116,9 @@ class Dispatcher:
         if released:
             logger.warning("re-queued %d outbox calls left claimed by a stopped process", released)
 
-    async def _claim(self, only_ids: Collection[int] | None) -> list[ClaimedCall]:
+    async def _claim(
+        self, only_ids: Collection[int] | None, *, interactive_only: bool = False
+    ) -> list[ClaimedCall]:
         limit = max(self.batch_size, 4 * self.concurrency)
         monotonic = time.monotonic()
         async with self.session_factory() as session:
@@ -121,6 +129,7 @@ class Dispatcher:
                 only_ids=only_ids,
                 skip_chats=self.gate.held(monotonic),
                 edits_held=self.gate.edits_held(monotonic),
+                interactive_only=interactive_only,
             )
         self._in_flight.update(call.id for call in batch)
         return batch
@@ -128,48 +137,67 @@ class Dispatcher:
     async def drain_once(self, *, only_ids: Collection[int] | None = None, batches: int = 1) -> int:
         """Make due calls, up to ``batches`` claims of them; return how many were tried.
 
-        ``concurrency`` workers take calls oldest first. With more than one batch, the next is
-        claimed while the last calls of the one before are still being made, so the workers
-        never wait for a claim; a claim never takes a chat with a call in flight, so each
-        chat's order holds.
+        ``concurrency`` workers take calls interactive first, then oldest first. With more
+        than one batch, the next is claimed while the last calls of the one before are still
+        being made, so the workers never wait for a claim; a claim never takes a chat with a
+        call in flight, so each chat's order holds, and calls of different chats may be taken
+        in any order. A reply queued while the round works through a backlog (``wake``) is
+        claimed on its own at once and goes before the bulk calls already claimed.
         """
-        waiting = await self._claim(only_ids)
-        waiting.reverse()  # popped from the end: oldest first
+        self._wakeup.clear()  # this claim takes everything committed so far
+        first = await self._claim(only_ids)
+        # Popped from the end: oldest first; replies before bulk calls.
+        replies = [call for call in reversed(first) if call.priority == Priority.INTERACTIVE]
+        bulk = [call for call in reversed(first) if call.priority != Priority.INTERACTIVE]
         tried, claims = 0, 1
-        more = bool(waiting) and batches > 1
+        more = bool(first) and batches > 1
         refill: asyncio.Task[None] | None = None
 
-        async def claim_more() -> None:
+        async def claim_more(*, interactive_only: bool) -> None:
             nonlocal more, claims
-            claims += 1
+            self._wakeup.clear()
+            if not interactive_only:
+                claims += 1
             try:
-                batch = await self._claim(only_ids)
+                batch = await self._claim(only_ids, interactive_only=interactive_only)
             except Exception as error:  # the round ends; run() tries again
                 logger.warning("claiming outbox calls failed (%s)", error_name(error))
                 batch = []
-            if not batch or claims >= batches:
+            if not interactive_only and (not batch or claims >= batches):
                 more = False
-            waiting[:0] = reversed(batch)  # newer than anything still waiting
+            # Newer than anything still waiting of their kind.
+            replies[:0] = [c for c in reversed(batch) if c.priority == Priority.INTERACTIVE]
+            bulk[:0] = [c for c in reversed(batch) if c.priority != Priority.INTERACTIVE]
+
+        def next_claim() -> asyncio.Task[None] | None:
+            waiting = len(replies) + len(bulk)
+            if more and waiting <= self.concurrency:
+                return asyncio.create_task(claim_more(interactive_only=False))
+            monotonic = time.monotonic()
+            if waiting and self._wakeup.is_set() and monotonic >= self._next_quick_claim:
+                self._next_quick_claim = monotonic + QUICK_CLAIM_EVERY
+                return asyncio.create_task(claim_more(interactive_only=True))
+            return None
 
         async def worker() -> None:
             nonlocal tried, refill
             while not self._stopping:
-                if more and len(waiting) <= self.concurrency and (refill is None or refill.done()):
-                    refill = asyncio.create_task(claim_more())
-                if not waiting:
+                if refill is None or refill.done():
+                    refill = next_claim() or refill
+                if not replies and not bulk:
                     if refill is None or refill.done():
                         return
                     await asyncio.shield(refill)
                     continue
                 tried += 1
-                await self._attempt(waiting.pop())
+                await self._attempt(replies.pop() if replies else bulk.pop())
 
-        workers = max(1, min(self.concurrency, len(waiting)))
+        workers = max(1, min(self.concurrency, len(first)))
         await asyncio.gather(*(worker() for _ in range(workers)))
         if refill is not None:
             await refill
-        if waiting:  # stopping: hand back what was not started
-            await self._release(waiting)
+        if replies or bulk:  # stopping: hand back what was not started
+            await self._release(replies + bulk)
         return tried
 
     async def deliver(self, outbox_ids: Collection[int], *, within: float) -> int:
@@ -214,8 +242,7 @@ class Dispatcher:
         chat_wait = self.gate.chat_wait(call.chat_id, time.monotonic(), edit=edit)
         if chat_wait > 0:
             return Result.later(call, chat_wait, "chat flood limit", counts=False)
-        while (global_wait := self.gate.global_wait(time.monotonic())) > 0:  # noqa: ASYNC110  (pacing, not waiting for an event)
-            await asyncio.sleep(global_wait)
+        await self._global_turn(call)
         self.gate.book(call.chat_id, time.monotonic())
         try:
             message_id = await self.sender(call)
@@ -226,6 +253,26 @@ class Dispatcher:
             )
         logger.debug("outbox %d delivered (%s %s)", call.id, call.purpose, call.method)
         return Result.sent(call, message_id)
+
+    async def _global_turn(self, call: ClaimedCall) -> None:
+        """Wait for a slot of the global budget; a bulk call leaves it to a waiting reply.
+
+        With several calls in flight, calls already waiting for the next slot would otherwise
+        take it before a reply claimed after them; this way the reply gets the next one.
+        """
+        reply = call.priority == Priority.INTERACTIVE
+        if reply:
+            self._replies_pacing += 1
+        try:
+            while True:
+                wait = self.gate.global_wait(time.monotonic())
+                if wait <= 0 and (reply or self._replies_pacing == 0):
+                    return
+                # A slot is free but a reply wants it: look again once it had its turn.
+                await asyncio.sleep(wait if wait > 0 else self.gate.interval / 4)
+        finally:
+            if reply:
+                self._replies_pacing -= 1
 
     def _judged(self, call: ClaimedCall, decision: Decision) -> Result:
         if decision.verdict is Verdict.DELIVERED:

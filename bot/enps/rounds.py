@@ -34,7 +34,7 @@ from storage import enps_invitations as invitations
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
 from storage.models import EnpsCampaign, EnpsRound
-from storage.outbox import ClaimedCall
+from storage.outbox import ClaimedCall, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ class EnpsRounds:
                         ),
                         purpose=Purpose.ENPS_MEMBER,
                         now=now,
+                        priority=Priority.BULK,  # a reminder: the round's schedule, not a reply
                     )
                 await session.commit()
             self.wake()

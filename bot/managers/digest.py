@@ -51,7 +51,7 @@ from storage import outbox, survey_queries
 from storage.db import SessionFactory
 from storage.locks import try_transaction_lock
 from storage.models import DigestPost
-from storage.outbox import ClaimedCall
+from storage.outbox import ClaimedCall, Priority
 
 if TYPE_CHECKING:  # pandas comes with it: imported where a digest is built (see above)
     from bot.report.period import WeeklyDigest
@@ -223,7 +223,13 @@ class DigestService:
 
     @staticmethod
     async def _enqueue(
-        session: AsyncSession, calls: list[_Call], *, chat_id: int, now: datetime, purpose: str
+        session: AsyncSession,
+        calls: list[_Call],
+        *,
+        chat_id: int,
+        now: datetime,
+        purpose: str,
+        priority: int | None = None,
     ) -> tuple[int, ...]:
         # Ids grow in this order and the dispatcher sends a chat's rows by id: text, chart, CSV.
         return tuple(
@@ -235,6 +241,7 @@ class DigestService:
                     now=now,
                     payload=call.payload,
                     purpose=purpose,
+                    priority=priority,
                 )
                 for call in calls
             ]
@@ -289,8 +296,13 @@ class DigestService:
         """``/digest``: queue text, chart and CSV of ``period`` to ``chat_id``; no once-guard."""
         calls = await self._calls(await self.build(period))
         async with self.session_factory() as session:
-            ids = await self._enqueue(
-                session, calls, chat_id=chat_id, now=self.clock(), purpose=Purpose.DIGEST
+            ids = await self._enqueue(  # the answer to a command: not behind a broadcast
+                session,
+                calls,
+                chat_id=chat_id,
+                now=self.clock(),
+                purpose=Purpose.DIGEST,
+                priority=Priority.INTERACTIVE,
             )
             await session.commit()
         self.wake()

@@ -32,8 +32,12 @@ async def queue_message(
     survey_id: int | None = None,
     message_id: int | None = None,
     target_outbox_id: int | None = None,
+    priority: int | None = None,
 ) -> int:
-    """Add one message for a client to the outbox, in the caller's transaction."""
+    """Add one message for a client to the outbox, in the caller's transaction.
+
+    ``priority`` is the purpose's own unless given (``Purpose.CLIENT``: interactive).
+    """
     return await outbox.enqueue(
         session,
         method=method,
@@ -44,4 +48,5 @@ async def queue_message(
         survey_id=survey_id,
         message_id=message_id,
         target_outbox_id=target_outbox_id,
+        priority=priority,
     )

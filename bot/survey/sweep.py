@@ -20,7 +20,7 @@ from bot.survey.outbound import client_translator, queue_message
 from storage import survey_queries
 from storage.db import SessionFactory
 from storage.models import Survey
-from storage.outbox import ClaimedCall
+from storage.outbox import ClaimedCall, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class SurveySweep:
                 method="editMessageText",
                 survey_id=survey_id,
                 message_id=survey.message_id,
+                priority=Priority.BULK,  # the sweep's own doing: nobody is waiting for it
             )
             locked += 1
         return locked
@@ -121,7 +122,14 @@ class SurveySweep:
                 continue
             tr = client_translator(context, default=self.default_language)
             payload = texts.reminder_payload(tr, question_message_id=survey.message_id)
-            await queue_message(session, survey.chat_id, payload, now=now, survey_id=survey_id)
+            await queue_message(
+                session,
+                survey.chat_id,
+                payload,
+                now=now,
+                survey_id=survey_id,
+                priority=Priority.BULK,  # unasked, like the question it recalls
+            )
             reminded += 1
         return reminded
 

@@ -135,3 +135,22 @@ def test_private_chats_keep_nothing_back_for_edits() -> None:
     gate.book(7, 0.0)
     assert gate.chat_wait(7, 0.5, edit=True) == gate.chat_wait(7, 0.5) == pytest.approx(0.5)
     assert gate.edits_held(0.5) == set()
+
+
+@pytest.mark.parametrize("private_per_second", [1, 3])
+def test_held_is_every_chat_that_must_wait_whatever_the_history(private_per_second: int) -> None:
+    """``held`` looks only at the last second's private bookings and at the groups; it must
+    still name exactly the chats that ``chat_wait`` would hold."""
+    rng = random.Random(private_per_second)
+    gate = FloodGate(Limits(global_per_second=10_000, private_per_second=private_per_second))
+    chats = [*range(1, 40), -1, -2, -3]
+    now = 0.0
+    for _ in range(3_000):
+        now += rng.expovariate(50)
+        chat = rng.choice(chats)
+        if gate.chat_wait(chat, now) == 0:
+            gate.book(chat, now)
+        if rng.random() < 0.01:
+            gate.pause(rng.choice(chats), now + rng.uniform(0, 3))
+        if rng.random() < 0.05:
+            assert gate.held(now) == {c for c in chats if gate.chat_wait(c, now) > 0}

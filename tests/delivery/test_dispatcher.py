@@ -11,10 +11,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.core.ratelimit import FloodGate, Limits
 from bot.delivery.dispatcher import Dispatcher, PurposeHooks
 from bot.delivery.policy import Cause, Decision
+from bot.delivery.purposes import Purpose
 from storage import outbox
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
-from storage.outbox import ClaimedCall
+from storage.outbox import ClaimedCall, Priority
 
 
 class ScriptedSender:
@@ -285,3 +286,106 @@ async def test_a_round_claims_the_next_batch_while_the_last_calls_are_made(
     assert sorted(sender.sent) == rows  # each once
     assert sender.most_in_flight == 2
     assert await dispatcher.drain_once(batches=10) == 0
+
+
+async def queue_as(sessions: SessionFactory, clock: Clock, chat_id: int, purpose: str) -> int:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session,
+            method="sendMessage",
+            chat_id=chat_id,
+            payload={"text": "hi"},
+            purpose=purpose,
+            now=clock(),
+        )
+        await session.commit()
+    return row_id
+
+
+class ReplyingSender:
+    """Sends; on its ``at``-th call a client's reply is queued and the dispatcher woken, as the
+    answer path does while a broadcast is being sent."""
+
+    def __init__(self, sessions: SessionFactory, clock: Clock, at: int) -> None:
+        self.sessions, self.clock, self.at = sessions, clock, at
+        self.sent: list[int] = []
+        self.reply: int | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    async def __call__(self, call: ClaimedCall) -> int | None:
+        self.sent.append(call.id)
+        if len(self.sent) == self.at:
+            self.reply = await queue_as(self.sessions, self.clock, 999, Purpose.CLIENT)
+            assert self.dispatcher is not None
+            self.dispatcher.wake()
+        await asyncio.sleep(0.001)
+        return call.id
+
+
+async def test_a_reply_queued_during_a_broadcast_goes_before_the_calls_already_claimed(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock()
+    sender = ReplyingSender(sessions, clock, at=2)
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock, batch_size=20)
+    sender.dispatcher = dispatcher
+    dispatcher.gate = FloodGate(Limits(global_per_second=10_000))
+    surveys = [await queue_as(sessions, clock, chat, Purpose.SURVEY) for chat in range(1, 21)]
+
+    assert await dispatcher.drain_once() == 21  # the one batch, and the reply claimed on its own
+    assert sender.reply is not None
+    # Without the quick claim the reply would wait for the next claim, after all twenty.
+    assert sender.sent.index(sender.reply) <= 3
+    assert sorted(set(sender.sent) - {sender.reply}) == surveys
+    assert (await row(sessions, sender.reply)).status == "sent"
+
+
+async def test_a_claim_with_replies_and_bulk_calls_makes_the_replies_first(
+    sessions: SessionFactory,
+) -> None:
+    clock = Clock()
+    sender = SlowSender()
+    dispatcher = Dispatcher(session_factory=sessions, sender=sender, clock=clock)
+    dispatcher.gate = FloodGate(Limits(global_per_second=10_000))
+    surveys = [await queue_as(sessions, clock, chat, Purpose.SURVEY) for chat in range(1, 6)]
+    replies = [await queue_as(sessions, clock, chat, Purpose.COMMAND) for chat in (-7, 8)]
+    assert await dispatcher.drain_once() == 7
+    assert sender.sent == [*replies, *surveys]
+
+
+async def test_a_reply_takes_the_next_global_slot_before_bulk_calls_waiting_for_it() -> None:
+    """With calls in flight at once, bulk calls already waiting for the global budget let a
+    reply that arrives after them have the next slot."""
+    order: list[int] = []
+
+    async def sender(call: ClaimedCall) -> int | None:
+        order.append(call.id)
+        return call.id
+
+    dispatcher = Dispatcher(
+        session_factory=None,  # type: ignore[arg-type]  (_make touches no database)
+        sender=sender,
+        concurrency=4,
+        gate=FloodGate(Limits(global_per_second=20)),
+    )
+
+    def call(row_id: int, priority: int) -> ClaimedCall:
+        return ClaimedCall(
+            id=row_id,
+            method="sendMessage",
+            chat_id=row_id,
+            message_id=None,
+            payload={},
+            purpose="test",
+            survey_id=None,
+            attempts=0,
+            created_at=datetime(2026, 11, 20, tzinfo=UTC),
+            priority=priority,
+        )
+
+    await dispatcher._make(call(1, Priority.BULK))  # books the global slot: the next is later
+    bulk = [asyncio.create_task(dispatcher._make(call(n, Priority.BULK))) for n in (2, 3)]
+    await asyncio.sleep(0.005)  # both are waiting for the next slot
+    reply = asyncio.create_task(dispatcher._make(call(4, Priority.INTERACTIVE)))
+    await asyncio.gather(*bulk, reply)
+    assert order[:2] == [1, 4]

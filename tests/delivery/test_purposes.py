@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.config import Settings
-from bot.delivery.purposes import Purpose, hooks_of
+from bot.delivery.purposes import PRIORITY, Purpose, hooks_of
 from bot.delivery.results import PurposeHooks
 from bot.services import build_services
 from storage.models import OutboxMessage
+from storage.outbox import Priority, priority_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +93,18 @@ def test_a_purpose_has_one_owner() -> None:
     assert set(hooks_of(_Owner(Purpose.SURVEY), _Owner(Purpose.LOOP))) == {"survey", "loop"}
     with pytest.raises(ValueError, match="'survey'"):
         hooks_of(_Owner(Purpose.SURVEY), _Owner(Purpose.SURVEY))
+
+
+def test_every_purpose_declares_whether_it_goes_before_bulk_sends() -> None:
+    assert set(PRIORITY) == set(Purpose)
+    assert {purpose for purpose in Purpose if purpose.priority is Priority.INTERACTIVE} == {
+        Purpose.CLIENT,
+        Purpose.ALERT,
+        Purpose.LOOP,
+        Purpose.COMMAND,
+        Purpose.EXPORT,
+        Purpose.ENPS_MEMBER,
+    }
+    assert priority_of(Purpose.SURVEY) is Priority.BULK
+    assert priority_of(Purpose.COMMAND) is Priority.INTERACTIVE
+    assert priority_of("command") is Priority.BULK  # a string read back names no priority

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.db import make_engine
 from storage.migrate import (
     UnknownRevisionError,
     alembic_config,
@@ -37,6 +40,7 @@ async def test_upgrading_twice_is_harmless(engine: AsyncEngine) -> None:
         assert await connection.run_sync(_differences) == []
 
 
+from storage.db import make_engine
 def test_the_heads_read_without_alembic_are_alembics_own() -> None:
     """``upgrade_to_head`` skips Alembic when the database is at these: they must be right."""
     scripts = ScriptDirectory.from_config(alembic_config())

@@ -10,9 +10,11 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.core.tickets import CustomerInfo, TicketClosed
+from bot.delivery.purposes import Purpose
 from storage import outbox, tickets
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
+from storage.outbox import Priority
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -298,3 +300,142 @@ async def test_edits_are_not_claimed_in_groups_whose_slots_are_kept_for_new_mess
     async with sessions() as session:
         taken = await outbox.claim_batch(session, now=NOW, limit=10, edits_held={-100})
     assert [call.id for call in taken] == [new_alert]
+
+
+# Priority: a reply to someone's own action goes before bulk sends of other chats.
+
+
+async def add_as(
+    sessions: SessionFactory,
+    chat_id: int,
+    text: str,
+    purpose: str,
+    method: str = "sendMessage",
+    **extra: object,
+) -> int:
+    async with sessions() as session:
+        row_id = await outbox.enqueue(
+            session,
+            method=method,
+            chat_id=chat_id,
+            payload={"text": text},
+            purpose=purpose,
+            now=NOW,
+            **extra,  # type: ignore[arg-type]
+        )
+        await session.commit()
+    return row_id
+
+
+async def test_a_reply_queued_after_a_broadcast_is_claimed_before_it(
+    sessions: SessionFactory,
+) -> None:
+    surveys = [await add_as(sessions, chat, "question", Purpose.SURVEY) for chat in range(1, 41)]
+    reply = await add_as(sessions, 500, "your score: 9", Purpose.CLIENT, "editMessageText")
+    async with sessions() as session:
+        taken = await outbox.claim_batch(session, now=NOW, limit=5)
+    assert [call.id for call in taken] == [reply, *surveys[:4]]
+    assert [call.priority for call in taken] == [Priority.INTERACTIVE] + [Priority.BULK] * 4
+    async with sessions() as session:  # then the broadcast goes on in its own order
+        assert [c.id for c in await outbox.claim_batch(session, now=NOW, limit=5)] == surveys[4:9]
+
+
+async def test_a_reply_keeps_its_place_in_its_own_chat(sessions: SessionFactory) -> None:
+    """Priority orders the chats' next calls, never the calls of one chat."""
+    question = await add_as(sessions, 1, "next survey", Purpose.SURVEY)
+    reply = await add_as(sessions, 1, "thanks", Purpose.CLIENT)
+    other = await add_as(sessions, 2, "question", Purpose.SURVEY)
+    taken = await claim(sessions)
+    assert [call.id for call in taken] == [question, other]  # the reply waits for its chat
+    await delivered(sessions, taken)
+    assert [call.id for call in await claim(sessions)] == [reply]
+
+
+async def test_an_edit_that_is_a_reply_still_waits_for_the_message_it_edits(
+    sessions: SessionFactory,
+) -> None:
+    bulk = [await add_as(sessions, chat, "question", Purpose.SURVEY) for chat in range(1, 4)]
+    alert = await add_as(sessions, -100, "alert", Purpose.SURVEY)  # bulk, then edited by a reply
+    edit = await add_as(
+        sessions, -100, "alert, taken", Purpose.ALERT, "editMessageText", target_outbox_id=alert
+    )
+    taken = await claim(sessions)
+    assert [call.id for call in taken] == [*bulk, alert]
+    await delivered(sessions, taken)
+    again = await claim(sessions)
+    assert [(call.id, call.message_id) for call in again] == [(edit, 100 + alert)]
+
+
+async def test_in_a_group_new_messages_still_go_before_edits_whatever_their_priority(
+    sessions: SessionFactory,
+) -> None:
+    old_alert = await add_as(sessions, -100, "old alert", Purpose.ALERT)
+    await delivered(sessions, await claim(sessions))
+    edit = await add_as(
+        sessions, -100, "changed", Purpose.ALERT, "editMessageText", target_outbox_id=old_alert
+    )
+    bulk_new = await add_as(sessions, -100, "digest", Purpose.DIGEST)
+    taken = await claim(sessions)
+    assert [call.id for call in taken] == [bulk_new]  # the lane, as before
+    await delivered(sessions, taken)
+    assert [call.id for call in await claim(sessions)] == [edit]
+
+
+async def test_interactive_only_leaves_the_bulk_calls_queued(sessions: SessionFactory) -> None:
+    surveys = [await add_as(sessions, chat, "question", Purpose.SURVEY) for chat in range(1, 4)]
+    replies = [await add_as(sessions, chat, "thanks", Purpose.CLIENT) for chat in (7, 8)]
+    async with sessions() as session:
+        taken = await outbox.claim_batch(session, now=NOW, limit=10, interactive_only=True)
+    assert [call.id for call in taken] == replies
+    assert [call.id for call in await claim(sessions)] == surveys
+
+
+async def test_priority_is_the_purposes_own_unless_the_call_says_otherwise(
+    sessions: SessionFactory,
+) -> None:
+    rows = {
+        "survey": await add_as(sessions, 1, "q", Purpose.SURVEY),
+        "client": await add_as(sessions, 2, "thanks", Purpose.CLIENT),
+        "reminder": await add_as(sessions, 3, "r", Purpose.CLIENT, priority=Priority.BULK),
+        "digest on request": await add_as(
+            sessions, -5, "d", Purpose.DIGEST, priority=Priority.INTERACTIVE
+        ),
+        "a bare string": await add_as(sessions, 4, "t", "test"),
+    }
+    async with sessions() as session:
+        stored = {
+            name: (await session.get(OutboxMessage, row_id)).priority  # type: ignore[union-attr]
+            for name, row_id in rows.items()
+        }
+    assert stored == {
+        "survey": Priority.BULK,
+        "client": Priority.INTERACTIVE,
+        "reminder": Priority.BULK,
+        "digest on request": Priority.INTERACTIVE,
+        "a bare string": Priority.BULK,
+    }
+
+
+async def test_a_reply_that_replaces_a_waiting_bulk_edit_makes_it_a_reply(
+    sessions: SessionFactory,
+) -> None:
+    surveys = [await add_as(sessions, chat, "question", Purpose.SURVEY) for chat in range(1, 4)]
+    edit = await add_as(
+        sessions, 9, "old", Purpose.CLIENT, "editMessageText", message_id=5, priority=Priority.BULK
+    )
+    again = await add_as(sessions, 9, "score: 10", Purpose.CLIENT, "editMessageText", message_id=5)
+    assert again == edit
+    taken = await claim(sessions)
+    assert (taken[0].id, taken[0].payload["text"]) == (edit, "score: 10")
+    assert [call.id for call in taken[1:]] == surveys
+    # A bulk edit replacing a reply's payload does not demote it.
+    first = await add_as(sessions, 10, "a", Purpose.CLIENT, "editMessageText", message_id=6)
+    await add_as(
+        sessions, 10, "b", Purpose.CLIENT, "editMessageText", message_id=6, priority=Priority.BULK
+    )
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, first)
+        assert row is not None and (row.priority, row.payload) == (
+            Priority.INTERACTIVE,
+            {"text": "b"},
+        )
