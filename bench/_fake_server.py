@@ -146,7 +146,11 @@ async def main() -> None:
         [query.user_id, pressed, query.answered_at]
         for query, pressed in zip(queries, press_times, strict=True)
     ]
-    stats = {**summarize(fake, watch_from=args.watch_from), "press_times": press_times, "presses": presses}
+    stats = {
+        **summarize(fake, watch_from=args.watch_from),
+        "press_times": press_times,
+        "presses": presses,
+    }
     print("STATS " + json.dumps(stats), flush=True)
 
 

@@ -40,7 +40,6 @@ async def test_upgrading_twice_is_harmless(engine: AsyncEngine) -> None:
         assert await connection.run_sync(_differences) == []
 
 
-from storage.db import make_engine
 def test_the_heads_read_without_alembic_are_alembics_own() -> None:
     """``upgrade_to_head`` skips Alembic when the database is at these: they must be right."""
     scripts = ScriptDirectory.from_config(alembic_config())
@@ -81,3 +80,41 @@ async def test_a_revision_from_a_newer_npsbot_is_still_refused(engine: AsyncEngi
         await connection.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
     with pytest.raises(UnknownRevisionError, match="9999_newer"):
         await upgrade_to_head(engine)
+
+
+async def test_calls_waiting_at_the_upgrade_get_their_purposes_priority(database_url: str) -> None:
+    """Migration 0007: a waiting reply queued before the upgrade still goes before bulk sends."""
+
+    def upgrade(connection: Connection, revision: str) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade, "0005")
+            for chat_id, purpose, status in (
+                (1, "survey", "pending"),
+                (2, "client", "pending"),
+                (3, "client", "sent"),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO outbox (method, chat_id, payload, status, attempts,"
+                        " not_before, purpose, created_at) VALUES ('sendMessage', :chat, '{}',"
+                        " :status, 0, :now, :purpose, :now)"
+                    ),
+                    {
+                        "chat": chat_id,
+                        "status": status,
+                        "purpose": purpose,
+                        "now": datetime.now(UTC),
+                    },
+                )
+        await upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT chat_id, priority FROM outbox"))
+            assert sorted(tuple(row) for row in found) == [(1, 1), (2, 0), (3, 1)]
+    finally:
+        await engine.dispose()
