@@ -15,7 +15,9 @@ long as the watermark sits below updates already taken, Telegram sends them agai
 answer: an update id already in hand, or handled but not yet passed by the offset sent, is
 dropped before it is read, so none is handled twice. With updates in hand, an answer comes at
 once (the unconfirmed ones are still Telegram's), so the next ``getUpdates`` waits until the
-watermark moves or ``busy_poll_seconds`` pass; with none in hand it is a long poll.
+watermark moves or ``busy_poll_seconds`` pass, twice as long after each answer that brought
+nothing new, up to ``MAX_BUSY_POLL_SECONDS`` (a handler stuck for minutes in a database outage
+would otherwise have the bot ask 50 times a second); with none in hand it is a long poll.
 
 An update PTB cannot read is dropped (``bot.updates``, as in webhook mode) and the rest of its
 batch handled; any error of a ``getUpdates`` is retried with backoff, so the loop ends only at
@@ -63,6 +65,8 @@ READ_MARGIN_SECONDS = 10.0
 # With updates in hand, how long at most before asking again for the ones that came meanwhile
 # (Telegram answers such a getUpdates at once, with the unconfirmed updates again).
 BUSY_POLL_SECONDS = 0.02
+# The longest wait between those while nothing new comes: what a press made meanwhile may wait.
+MAX_BUSY_POLL_SECONDS = 0.5
 
 
 def order_key(update: Update) -> int:
@@ -155,14 +159,17 @@ class ReliablePoller:
             await asyncio.gather(*list(self._chains), return_exceptions=True)
 
     async def _poll_until_stopped(self) -> None:
-        backoff = 1.0
+        backoff, quiet = 1.0, 0
         while not self._stopping:
             try:
                 taken = await self._poll_once()
                 if taken is not None:
                     backoff = 1.0
+                    quiet = min(quiet + 1, 16) if self._unfinished and not taken else 0
                     if self._unfinished:  # the next answer would come at once: let them work
-                        await self._wait(self._moved, self.busy_poll_seconds)
+                        await self._wait(self._moved, self._busy_wait(quiet))
+                    if self._moved.is_set():
+                        quiet = 0
                     continue
                 # Updates, but none with an id to confirm: asked for again at once, they would
                 # spin the loop. Telegram never sends such a batch; whatever did is waited out.
@@ -181,6 +188,10 @@ class ReliablePoller:
                 logger.error("getUpdates failed; retrying: %s", without_message(error))  # noqa: TRY400
             await self._wait(self._stopped, backoff)
             backoff = min(backoff * 2, self.max_backoff)
+
+    def _busy_wait(self, quiet: int) -> float:
+        """How long to let the updates in hand work after ``quiet`` answers with nothing new."""
+        return min(self.busy_poll_seconds * float(2**quiet), MAX_BUSY_POLL_SECONDS)
 
     @staticmethod
     async def _wait(event: asyncio.Event, seconds: float) -> None:

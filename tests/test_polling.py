@@ -514,3 +514,38 @@ async def test_stop_lets_the_updates_in_hand_finish_and_confirms_them(fake: Fake
         await stopping
     assert len(handled) == 3
     assert fake.pending_updates() == []
+
+
+async def test_a_stuck_update_slows_the_polls_down_but_a_new_press_is_still_taken(
+    fake: FakeBotApi,
+) -> None:
+    """While an update is stuck in hand (a database outage holds its handler for minutes),
+    Telegram answers every getUpdates at once with it again: asked every 20 ms, that was 50
+    calls a second. Each answer that brings nothing new doubles the wait, up to half a second;
+    an update that comes meanwhile is still taken within that."""
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        if update.effective_message.text == "stuck":
+            await release.wait()
+        handled.append(update.effective_message.text or "")
+
+    app = application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, handler))
+    polling = poller(app)
+    async with app:
+        await polling.start()
+        await fake.client(941, "Anna").send_text("stuck")
+        await wait_until(lambda: len(fake.calls_of("getUpdates")) >= 2)
+        await asyncio.sleep(1.0)  # settle into the longest wait
+        polls = len(fake.calls_of("getUpdates"))
+        await asyncio.sleep(2.0)
+        assert len(fake.calls_of("getUpdates")) - polls <= 6  # about 2 a second, not 100
+        await fake.client(942, "Boris").send_text("new")
+        await wait_until(lambda: handled == ["new"], seconds=1.5)
+        release.set()
+        await wait_until(lambda: len(handled) == 2)
+        await polling.stop()
+    assert fake.pending_updates() == []

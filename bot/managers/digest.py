@@ -9,14 +9,18 @@ that use them, not here: they bring pandas, numpy and matplotlib (about 90 MiB a
 second), which a running bot otherwise never needs between two digests. ``npsbot run`` imports
 this module at start-up, so a top-level import would load them into every process; the types
 come in under ``TYPE_CHECKING`` only. ``tests/test_startup_imports.py`` fails if they come back.
+The first use imports them in a thread (``_load_report``), and compiles the theme tagger there
+too, so the loop goes on answering updates meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import importlib
 import io
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,6 +76,25 @@ class PostOutcome(enum.StrEnum):
     NOTHING_TO_CATCH_UP = "nothing_to_catch_up"
 
 
+# What the first digest, /nps or /themes of a process imports (pandas, numpy, matplotlib).
+_REPORT_MODULES = ("bot.report.period", "bot.report.render", "bot.report.chart")
+
+
+def _import_report(tagger: Tagger | None) -> None:
+    for name in _REPORT_MODULES:
+        importlib.import_module(name)
+    if tagger is not None:
+        tagger.warm_up()  # the emerging words read lemmas
+
+
+async def _load_report(tagger: Tagger | None) -> None:
+    """Import the report's modules in a thread the first time: most of a second on the loop
+    would hold up every update (the module docstring says why they are not imported here)."""
+    if all(name in sys.modules for name in _REPORT_MODULES) and (tagger is None or tagger.compiled):
+        return
+    await asyncio.to_thread(_import_report, tagger)
+
+
 @dataclass(frozen=True, slots=True)
 class PostResult:
     """The outcome; ``outbox_id`` is the message's row, ``outbox_ids`` every row (text first)."""
@@ -125,6 +148,7 @@ class DigestService:
 
     async def build(self, period: Period) -> WeeklyDigest:
         """The numbers of ``period``, the period before it, and the trend up to it."""
+        await _load_report(self.tagger)
         from bot.report.period import build_period_digest  # noqa: PLC0415  (pandas: module doc)
 
         return await build_period_digest(

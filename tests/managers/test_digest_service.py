@@ -226,3 +226,22 @@ async def test_a_digest_telegram_refused_can_be_posted_again(database_url: str) 
     assert first.outcome is PostOutcome.QUEUED
     assert refused == [403]
     assert again.outcome is PostOutcome.QUEUED
+
+
+async def test_the_first_digest_imports_the_report_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pandas and matplotlib take most of a second to import: on the loop, the first /nps or
+    digest of a process would hold up every update meanwhile."""
+    threads: list[bool] = []
+
+    def spy(tagger: object) -> None:
+        threads.append(threading.current_thread() is threading.main_thread())
+
+    monkeypatch.setattr(digest_module, "_import_report", spy)
+    monkeypatch.setattr(digest_module, "_REPORT_MODULES", ("a_module_nobody_imported",))
+    await digest_module._load_report(None)
+    assert threads == [False]
+    monkeypatch.setattr(digest_module, "_REPORT_MODULES", ("bot.managers.digest",))
+    await digest_module._load_report(None)  # imported already: nothing to do
+    assert threads == [False]
