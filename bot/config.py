@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(
         default=20,  # storage.db.POOL_SIZE (config does not import storage)
-        ge=1,
+        # The polling lock keeps one connection for as long as the bot runs: with one alone,
+        # every handler would wait for it and fail as if the database were out.
+        ge=2,
         le=500,
         description=(
             "PostgreSQL connections the bot keeps open; a handler that finds all busy waits "

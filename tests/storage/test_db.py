@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
@@ -37,6 +38,13 @@ def test_the_pool_size_is_a_setting_with_the_storage_default(
     monkeypatch.setenv("NPSBOT_DATABASE_MAX_OVERFLOW", "5")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.database_pool_size, settings.database_max_overflow) == (40, 5)
+
+
+def test_a_pool_of_one_connection_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polling lock holds one connection all the time: one alone would leave handlers none."""
+    monkeypatch.setenv("NPSBOT_DATABASE_POOL_SIZE", "1")
+    with pytest.raises(ValidationError, match="database_pool_size"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
 
 
 async def test_sqlite_keeps_its_own_pool(tmp_path: Path) -> None:
