@@ -200,6 +200,23 @@ async def reset_database(url: str) -> None:
     await engine.dispose()
 
 
+async def analyze(url: str) -> None:
+    """``ANALYZE`` the seeded tables, as autovacuum does on a production server soon after a
+    bulk insert. This machine's PostgreSQL runs with autovacuum off: without statistics the
+    planner takes the freshly seeded outbox for empty, and the claim's anti-join becomes a
+    scan of every row for every row (3 s for the first claim of 10,000 waiting calls, 20 ms
+    for the next ones against 19 and 6 ms once analysed)."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+
+
 async def seed_clients(
     url: str,
     *,

@@ -39,6 +39,7 @@ from _common import (
     BENCH_DATABASE_URL,
     add_before_arguments,
     alternate,
+    analyze,
     loadavg,
     percentile,
     profile,
@@ -89,6 +90,7 @@ async def seed_outbox(url: str, count: int) -> None:
         for start in range(0, len(rows), 2000):
             await conn.execute(insert(OutboxMessage), rows[start : start + 2000])
     await engine.dispose()
+    await analyze(url)
 
 
 def start_dispatch_fake(
