@@ -55,9 +55,13 @@ def normalize_language(code: str | None, default: str = DEFAULT_LANGUAGE) -> str
     return default
 
 
-@cache
-def _catalog(language: str) -> Catalog | None:
-    """The parsed .po file of ``language``, or None when there is none."""
+def _read_catalog(language: str) -> Catalog | None:
+    """The parsed .po file of ``language``, or None when there is none.
+
+    Not cached: a parsed catalog (every message with its locations and comments, about 0.7 MiB
+    a language) is needed only to compile it, which happens once; only the override checks,
+    which look up translations, keep one (``_catalog``).
+    """
     source = resources.files("bot") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not source.is_file():
         return None
@@ -65,10 +69,13 @@ def _catalog(language: str) -> Catalog | None:
         return read_po(po_file, locale=language, domain=DOMAIN)
 
 
+_catalog = cache(_read_catalog)
+
+
 @cache
 def _compiled(language: str) -> Translator:
     """The catalog of ``language`` compiled in memory; no catalog translates nothing."""
-    catalog = _catalog(language)
+    catalog = _read_catalog(language)
     if catalog is None:
         return gettext.NullTranslations()
     compiled = BytesIO()
@@ -95,7 +102,7 @@ class PluralRule:
 @cache
 def plural_rule(language: str) -> PluralRule:
     """The plural rule of ``language`` as its catalog declares it (Babel's, with no catalog)."""
-    catalog = _catalog(language) or Catalog(locale=language, domain=DOMAIN)
+    catalog = _read_catalog(language) or Catalog(locale=language, domain=DOMAIN)
     return PluralRule(count=catalog.num_plurals, choose=gettext.c2py(catalog.plural_expr))
 
 

@@ -15,21 +15,19 @@ table per batch, in one transaction per batch.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.history import ImportedAnswer
 from bot.core.survey import SurveyStatus
 from storage.models import Customer, Survey, Ticket
 from storage.tables import table_of
+from storage.upsert import insert_for
 
 # The customer of answers that name none, on a ticket not known yet: it holds no personal data.
 ANONYMOUS_CUSTOMER: Final = "import:anonymous"
@@ -48,14 +46,9 @@ class BatchOutcome:
     duplicates: list[int] = field(default_factory=list)
 
 
-@functools.cache
-def _insert(dialect: str) -> Any:
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 def _customer_upsert(dialect: str) -> Any:
     """Add customers; a stored one keeps what it knows (the file is older than the helpdesk)."""
-    statement = _insert(dialect)(_CUSTOMER)
+    statement = insert_for(dialect)(_CUSTOMER)
     stored, new = _CUSTOMER.c, statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[stored.helpdesk_id],
@@ -157,7 +150,7 @@ async def _owners(
         if key not in tickets
     ]
     if new_tickets:
-        statement = _insert(connection.dialect.name)(_TICKET).on_conflict_do_nothing(
+        statement = insert_for(connection.dialect.name)(_TICKET).on_conflict_do_nothing(
             index_elements=[_TICKET.c.external_id]
         )
         await connection.execute(statement, new_tickets)
@@ -220,7 +213,7 @@ async def store_answers(
         new_rows.append(_survey_row(answer, ticket.id, owners.customer_of(answer), now))
     if new_rows:
         statement = (
-            _insert(connection.dialect.name)(_SURVEY)
+            insert_for(connection.dialect.name)(_SURVEY)
             .on_conflict_do_nothing(index_elements=[_SURVEY.c.ticket_id, _SURVEY.c.closed_at])
             .returning(_SURVEY.c.id)
         )

@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Executable, Table, and_, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -23,6 +21,7 @@ from bot.core.tickets import CustomerInfo, TicketClosed
 from storage import outbox, survey_queries
 from storage.models import Customer, Survey, Ticket
 from storage.tables import table_of
+from storage.upsert import insert_for
 
 # A survey in one of these states has not reached the client: a reopened ticket cancels it.
 NOT_YET_SENT = (SurveyStatus.PENDING, SurveyStatus.QUEUED)
@@ -99,7 +98,7 @@ def _customer_upsert(dialect: str) -> Any:
     Newer helpdesk data wins, but a missing field never erases what we know, and a Telegram
     id, once known, is not replaced by another one the helpdesk sends.
     """
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_CUSTOMER)
+    statement = insert_for(dialect)(_CUSTOMER)
     stored, new = _CUSTOMER.c, statement.excluded
     linked_now = and_(stored.telegram_user_id.is_(None), new.telegram_user_id.is_not(None))
     return statement.on_conflict_do_update(
@@ -125,7 +124,7 @@ def _customer_upsert(dialect: str) -> Any:
 @functools.cache
 def _ticket_lock(dialect: str) -> Any:
     """Insert a ticket, or lock the one there is: the no-op update takes the row lock."""
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_TICKET)
+    statement = insert_for(dialect)(_TICKET)
     ticket = _TICKET.c
     return statement.on_conflict_do_update(
         index_elements=[ticket.external_id],

@@ -3,7 +3,8 @@
 pandas, numpy, matplotlib and openpyxl cost a bot about 90 MiB and most of a second at start,
 and only the digest, ``/nps``, ``/themes`` and the export use them; Alembic is needed only when
 the schema is behind; the theme dictionaries (pymorphy3, the Snowball stemmers) only once a
-score or comment comes in; phonenumbers only for a number to read. A fresh interpreter starts
+score or comment comes in; phonenumbers only for a number to read; SQLAlchemy's PostgreSQL
+dialect (every PostgreSQL driver's, about 2 MiB) only on PostgreSQL. A fresh interpreter starts
 the real ``NpsBot`` (as ``npsbot run`` does, through ``bot.cli``) against the fake Bot API, lets
 its jobs run once, and lists its modules: an import added at the top of a module the bot loads
 shows up here, not only in a benchmark.
@@ -26,6 +27,7 @@ REPORTS_ONLY = ("pandas", "numpy", "matplotlib", "openpyxl", "PIL")
 COMMENTS_ONLY = ("pymorphy3", "snowballstemmer")
 PHONES_ONLY = ("phonenumbers",)  # the first closing or contact with a number loads it
 MIGRATIONS_ONLY = ("alembic",)
+POSTGRESQL_ONLY = "sqlalchemy.dialects.postgresql"  # these bots run on SQLite
 
 # Imports what the `npsbot` entry point imports, starts the bot, idles through the first run
 # of its jobs (sweep, eNPS rounds, the missed digest's check), stops, and prints sys.modules.
@@ -82,7 +84,7 @@ async def started_bot_modules(fake: FakeBotApi, workdir: Path, port: int) -> lis
     return modules
 
 
-async def test_a_started_idle_bot_has_not_imported_reports_themes_or_alembic_at_head(
+async def test_a_started_idle_bot_has_not_imported_reports_themes_alembic_or_postgresql(
     tmp_path: Path, unused_tcp_port: int
 ) -> None:
     async with FakeBotApi() as fake:
@@ -94,3 +96,4 @@ async def test_a_started_idle_bot_has_not_imported_reports_themes_or_alembic_at_
     assert loaded(first, MIGRATIONS_ONLY) == ["alembic"]  # a new database: migrated
     # The same database, now at the newest revision: nothing to migrate, no Alembic.
     assert loaded(again, REPORTS_ONLY + COMMENTS_ONLY + PHONES_ONLY + MIGRATIONS_ONLY) == []
+    assert POSTGRESQL_ONLY not in again  # Alembic's DDL imports it, so only once at head
