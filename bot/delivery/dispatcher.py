@@ -146,9 +146,7 @@ class Dispatcher:
         """
         self._wakeup.clear()  # this claim takes everything committed so far
         first = await self._claim(only_ids)
-        # Popped from the end: oldest first; replies before bulk calls.
-        replies = [call for call in reversed(first) if call.priority == Priority.INTERACTIVE]
-        bulk = [call for call in reversed(first) if call.priority != Priority.INTERACTIVE]
+        replies, bulk = _by_priority(first)  # popped from the end: replies first, oldest first
         tried, claims = 0, 1
         more = bool(first) and batches > 1
         refill: asyncio.Task[None] | None = None
@@ -165,9 +163,9 @@ class Dispatcher:
                 batch = []
             if not interactive_only and (not batch or claims >= batches):
                 more = False
-            # Newer than anything still waiting of their kind.
-            replies[:0] = [c for c in reversed(batch) if c.priority == Priority.INTERACTIVE]
-            bulk[:0] = [c for c in reversed(batch) if c.priority != Priority.INTERACTIVE]
+            new_replies, new_bulk = _by_priority(batch)
+            replies[:0] = new_replies  # newer than anything still waiting of their kind
+            bulk[:0] = new_bulk
 
         def next_claim() -> asyncio.Task[None] | None:
             waiting = len(replies) + len(bulk)
@@ -290,6 +288,15 @@ class Dispatcher:
         level = logging.INFO if decision.cause is Cause.NO_CHAT else logging.WARNING
         logger.log(level, "outbox %d (%s) given up: %s", call.id, call.purpose, decision.reason)
         return Result.failed(call, decision)
+
+
+def _by_priority(batch: list[ClaimedCall]) -> tuple[list[ClaimedCall], list[ClaimedCall]]:
+    """A claimed batch as replies and bulk calls, each newest first (workers pop the oldest)."""
+    replies: list[ClaimedCall] = []
+    bulk: list[ClaimedCall] = []
+    for call in reversed(batch):
+        (replies if call.priority == Priority.INTERACTIVE else bulk).append(call)
+    return replies, bulk
 
 
 def error_name(error: BaseException) -> str:

@@ -6,7 +6,6 @@ same transaction, so a forged press, a double tap or a crash cannot record or se
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -302,7 +301,7 @@ class SurveyAnswers:
         if comment is not None:
             values |= {"comment": comment, "commented_at": now}
             if self.tagger is not None:
-                values["themes"] = join_themes(await self._themes(comment))
+                values["themes"] = join_themes(await self.tagger.tag_off_loop(comment))
         if voice is not None:
             values |= {"voice_file_id": voice[0], "voice_seconds": voice[1], "commented_at": now}
         if not await survey_queries.change_status(
@@ -313,18 +312,6 @@ class SurveyAnswers:
         for listener in self.listeners:
             await listener.commented(session, context, now)
         return True
-
-    async def _themes(self, comment: str) -> tuple[str, ...]:
-        """The comment's themes; in a thread while the tagger is not compiled yet.
-
-        Compiling loads pymorphy3's dictionaries (a quarter of a second), which the first score
-        of this process starts in the background; a comment whose score came before a restart
-        would otherwise compile it on the loop and hold up every update meanwhile.
-        """
-        assert self.tagger is not None  # noqa: S101  (the caller checked)
-        if self.tagger.compiled:
-            return self.tagger.tag(comment)
-        return await asyncio.to_thread(self.tagger.tag, comment)
 
     async def skip_comment(self, *, survey_id: int, presser_id: int, message_id: int) -> str:
         """Close the survey without a comment when its own client presses Skip."""

@@ -10,6 +10,7 @@ prefixes, so a comment costs microseconds once its words have been seen.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -141,6 +142,16 @@ class Tagger:
     def warm_up(self) -> None:
         """Compile now (in a thread), so the first comment does not wait for the dictionaries."""
         self._index()
+
+    async def tag_off_loop(self, text: str) -> tuple[str, ...]:
+        """``tag`` for a caller on the event loop: in a thread while not compiled yet.
+
+        Compiling loads pymorphy3's dictionaries (a quarter of a second); a comment whose score
+        came before a restart would otherwise compile them on the loop and hold up every update.
+        """
+        if self._compiled is not None:
+            return self.tag(text)
+        return await asyncio.to_thread(self.tag, text)
 
     def warm_up_soon(self) -> threading.Thread | None:
         """Compile in a thread of its own, once, returning at once; the thread, if one started.
