@@ -19,10 +19,11 @@ from storage.outbox import Priority
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-async def add(
+async def add_as(
     sessions: SessionFactory,
     chat_id: int,
     text: str,
+    purpose: str,
     method: str = "sendMessage",
     **extra: object,
 ) -> int:
@@ -32,12 +33,22 @@ async def add(
             method=method,
             chat_id=chat_id,
             payload={"text": text},
-            purpose="test",
+            purpose=purpose,
             now=NOW,
             **extra,  # type: ignore[arg-type]
         )
         await session.commit()
     return row_id
+
+
+async def add(
+    sessions: SessionFactory,
+    chat_id: int,
+    text: str,
+    method: str = "sendMessage",
+    **extra: object,
+) -> int:
+    return await add_as(sessions, chat_id, text, "test", method, **extra)
 
 
 async def test_claims_in_order_and_only_once(sessions: SessionFactory) -> None:
@@ -303,28 +314,6 @@ async def test_edits_are_not_claimed_in_groups_whose_slots_are_kept_for_new_mess
 
 
 # Priority: a reply to someone's own action goes before bulk sends of other chats.
-
-
-async def add_as(
-    sessions: SessionFactory,
-    chat_id: int,
-    text: str,
-    purpose: str,
-    method: str = "sendMessage",
-    **extra: object,
-) -> int:
-    async with sessions() as session:
-        row_id = await outbox.enqueue(
-            session,
-            method=method,
-            chat_id=chat_id,
-            payload={"text": text},
-            purpose=purpose,
-            now=NOW,
-            **extra,  # type: ignore[arg-type]
-        )
-        await session.commit()
-    return row_id
 
 
 async def test_a_reply_queued_after_a_broadcast_is_claimed_before_it(
